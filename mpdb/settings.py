@@ -1,0 +1,105 @@
+"""Every setting mpdb reads, from the environment (prefix MPDB_, plus the standard NEO4J_* names).
+
+One Settings class, built once per process by `get_settings()`. Outside `env=dev` it refuses the
+development defaults (dev identity provider, GraphiQL, introspection) so a production deploy
+cannot start with them by accident.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MPDB_", env_file=".env", env_ignore_empty=True, extra="ignore"
+    )
+
+    env: Literal["dev", "test", "prod"] = "dev"
+
+    # --- Neo4j -----------------------------------------------------------------------------
+    # When NEO4J_URI is set mpdb uses that server and manages nothing (Docker, Aura, a cluster).
+    # When it is not set, mpdb uses the local server it provisions under `state_dir`.
+    neo4j_uri: str | None = Field(default=None, validation_alias=AliasChoices("NEO4J_URI", "MPDB_NEO4J_URI"))
+    neo4j_user: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_USERNAME", "NEO4J_USER", "MPDB_NEO4J_USER"))
+    neo4j_password: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("NEO4J_PASSWORD", "MPDB_NEO4J_PASSWORD")
+    )
+    neo4j_database: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_DATABASE", "MPDB_NEO4J_DATABASE"))
+    neo4j_query_timeout_s: float = 30.0
+
+    # --- the project-managed local Neo4j ------------------------------------------------------
+    state_dir: Path = PROJECT_ROOT / ".mpdb"
+    local_bolt_port: int = 7687
+    local_heap: str = "2g"
+    local_pagecache: str = "1g"
+
+    # --- HTTP API --------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 8000
+    graphiql: bool | None = None  # default: on in dev only
+    introspection: bool | None = None  # default: on in dev/test only
+    max_query_depth: int = 10
+    max_aliases: int = 15
+    max_tokens: int = 2000
+    max_page_size: int = 100
+    rate_limit_per_minute: int = 600  # per agency
+
+    # --- OAuth2 resource server ------------------------------------------------------------
+    oauth_issuer: str | None = None
+    oauth_audience: str = "mpdb"
+    oauth_jwks_url: str | None = None
+    oauth_agency_claim: str = "agency"
+    oauth_role_claim: str = "role"
+    oauth_scope_claim: str = "scope"
+    jwks_cache_seconds: int = 600
+    dev_idp: bool | None = None  # embedded dev token endpoint; default on in dev only
+
+    # --- analytics -------------------------------------------------------------------------
+    small_number_threshold: int = 5  # counts below this are suppressed for analysts
+
+    @property
+    def managed_neo4j(self) -> bool:
+        return self.neo4j_uri is None
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.env == "dev" if self.graphiql is None else self.graphiql
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.env in ("dev", "test") if self.introspection is None else self.introspection
+
+    @property
+    def dev_idp_enabled(self) -> bool:
+        return self.env in ("dev", "test") if self.dev_idp is None else self.dev_idp
+
+    @model_validator(mode="after")
+    def _refuse_dev_defaults_in_prod(self) -> Settings:
+        if self.env == "prod":
+            problems = []
+            if self.dev_idp:
+                problems.append("MPDB_DEV_IDP must not be on in prod")
+            if self.graphiql:
+                problems.append("MPDB_GRAPHIQL must not be on in prod")
+            if not self.oauth_issuer or not self.oauth_jwks_url:
+                problems.append("MPDB_OAUTH_ISSUER and MPDB_OAUTH_JWKS_URL are required in prod")
+            if self.neo4j_uri is None:
+                problems.append("NEO4J_URI is required in prod (the managed local Neo4j is for dev)")
+            if self.neo4j_password is None:
+                problems.append("NEO4J_PASSWORD is required in prod")
+            if problems:
+                raise ValueError("; ".join(problems))
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
