@@ -1,0 +1,67 @@
+"""The one wrapper every repository uses to talk to Neo4j.
+
+Reads run in read transactions (routed to followers on a cluster), writes in write transactions,
+each with the configured timeout; the driver retries transient errors for managed transactions.
+Queries are `LiteralString` constants from `mpdb/graph/queries/`, so user input can only ever
+arrive as parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, LiteralString, TypeVar
+
+from neo4j import AsyncDriver, AsyncManagedTransaction, Query
+
+T = TypeVar("T")
+
+
+class Graph:
+    def __init__(self, driver: AsyncDriver, database: str, timeout_s: float = 30.0) -> None:
+        self.driver = driver
+        self.database = database
+        self.timeout_s = timeout_s
+
+    def _query(self, text: LiteralString) -> Query:
+        return Query(text, timeout=self.timeout_s)
+
+    async def read(self, text: LiteralString, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        async def work(tx: AsyncManagedTransaction) -> list[dict[str, Any]]:
+            result = await tx.run(self._query(text), params or {})
+            return [record.data() async for record in result]
+
+        async with self.driver.session(database=self.database, default_access_mode="READ") as s:
+            return await s.execute_read(work)
+
+    async def read_one(self, text: LiteralString, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        rows = await self.read(text, params)
+        return rows[0] if rows else None
+
+    async def write(self, text: LiteralString, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        async def work(tx: AsyncManagedTransaction) -> list[dict[str, Any]]:
+            result = await tx.run(self._query(text), params or {})
+            return [record.data() async for record in result]
+
+        async with self.driver.session(database=self.database) as s:
+            return await s.execute_write(work)
+
+    async def in_write_tx(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
+        """Run several statements as ONE transaction: all of it is written, or none of it."""
+        async with self.driver.session(database=self.database) as s:
+            return await s.execute_write(work)
+
+    async def in_read_tx(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
+        async with self.driver.session(database=self.database, default_access_mode="READ") as s:
+            return await s.execute_read(work)
+
+    async def auto_commit(self, text: LiteralString, params: dict[str, Any] | None = None) -> None:
+        """For `CALL { ... } IN TRANSACTIONS` and schema statements, which need auto-commit."""
+        async with self.driver.session(database=self.database) as s:
+            result = await s.run(text, params or {})
+            await result.consume()
+
+
+async def run(tx: AsyncManagedTransaction, text: LiteralString, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """One statement inside a transaction function, returning plain dicts."""
+    result = await tx.run(Query(text), params or {})
+    return [record.data() async for record in result]
