@@ -12,8 +12,25 @@ from collections.abc import Awaitable, Callable
 from typing import Any, LiteralString, TypeVar
 
 from neo4j import AsyncDriver, AsyncManagedTransaction, Query
+from neo4j.spatial import Point
+from neo4j.time import Date, DateTime, Duration, Time
 
 T = TypeVar("T")
+
+
+def to_native(value: Any) -> Any:
+    """Neo4j temporal values become datetime/date; points become (latitude, longitude) dicts."""
+    if isinstance(value, (DateTime, Date, Time)):
+        return value.to_native()
+    if isinstance(value, dict):
+        return {k: to_native(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_native(v) for v in value]
+    if isinstance(value, Point):
+        return {"longitude": value[0], "latitude": value[1]}
+    if isinstance(value, Duration):
+        return value
+    return value
 
 
 class Graph:
@@ -28,7 +45,7 @@ class Graph:
     async def read(self, text: LiteralString, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         async def work(tx: AsyncManagedTransaction) -> list[dict[str, Any]]:
             result = await tx.run(self._query(text), params or {})
-            return [record.data() async for record in result]
+            return [to_native(record.data()) async for record in result]
 
         async with self.driver.session(database=self.database, default_access_mode="READ") as s:
             return await s.execute_read(work)
@@ -40,7 +57,7 @@ class Graph:
     async def write(self, text: LiteralString, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         async def work(tx: AsyncManagedTransaction) -> list[dict[str, Any]]:
             result = await tx.run(self._query(text), params or {})
-            return [record.data() async for record in result]
+            return [to_native(record.data()) async for record in result]
 
         async with self.driver.session(database=self.database) as s:
             return await s.execute_write(work)
@@ -64,4 +81,4 @@ class Graph:
 async def run(tx: AsyncManagedTransaction, text: LiteralString, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """One statement inside a transaction function, returning plain dicts."""
     result = await tx.run(Query(text), params or {})
-    return [record.data() async for record in result]
+    return [to_native(record.data()) async for record in result]

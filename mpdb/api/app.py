@@ -1,0 +1,83 @@
+"""The FastAPI application: /graphql, /healthz, /readyz, and the dev identity provider in dev."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from strawberry.fastapi import GraphQLRouter
+
+from mpdb.api.context import get_context
+from mpdb.api.schema import build_schema
+from mpdb.auth.dependencies import create_verifier
+from mpdb.graph.db import Graph
+from mpdb.graph.driver import create_driver
+from mpdb.graph.migrations import schema_is_current
+from mpdb.settings import Settings, get_settings
+
+log = logging.getLogger("mpdb.api")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        driver = create_driver(settings)
+        app.state.driver = driver
+        app.state.graph = Graph(driver, settings.neo4j_database, settings.neo4j_query_timeout_s)
+        app.state.verifier = create_verifier(settings)
+        log.info("mpdb API ready (env=%s, neo4j database=%s)", settings.env, settings.neo4j_database)
+        try:
+            yield
+        finally:
+            await driver.close()
+
+    app = FastAPI(title="mpdb", version="0.1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json" if settings.env == "dev" else None)
+    app.state.settings = settings
+
+    @app.middleware("http")
+    async def request_id(request: Request, call_next):  # type: ignore[no-untyped-def]
+        supplied = request.headers.get("X-Request-ID", "")
+        rid = supplied if 8 <= len(supplied) <= 64 and supplied.replace("-", "").isalnum() else str(uuid.uuid4())
+        request.state.request_id = rid
+        response: Response = await call_next(request)
+        response.headers["X-Request-ID"] = rid
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> JSONResponse:
+        try:
+            await request.app.state.driver.verify_connectivity()
+            current = await schema_is_current(request.app.state.driver, settings.neo4j_database)
+        except Exception as exc:  # any failure to reach Neo4j means not ready
+            log.warning("readiness check failed: %s", type(exc).__name__)
+            return JSONResponse({"status": "unavailable", "neo4j": "unreachable"}, status_code=503)
+        if not current:
+            return JSONResponse({"status": "unavailable", "neo4j": "ok", "schema": "pending migrations"},
+                                status_code=503)
+        return JSONResponse({"status": "ready", "neo4j": "ok", "schema": "current"})
+
+    graphql = GraphQLRouter(
+        build_schema(settings),
+        context_getter=get_context,
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        allow_queries_via_get=False,
+        multipart_uploads_enabled=False,
+    )
+    app.include_router(graphql, prefix="/graphql")
+
+    if settings.dev_idp_enabled:
+        from mpdb.auth.dev_idp import create_dev_idp_router
+
+        app.include_router(create_dev_idp_router(settings), prefix="/dev-idp")
+    return app

@@ -1,0 +1,49 @@
+"""The GraphQL schema: root types merged from one module per area, plus the hardening extensions."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from mpdb.api.extensions.errors import MaskInternalErrors
+from mpdb.api.queries.records import RecordQueries
+from mpdb.settings import Settings
+
+QUERY_TYPES: tuple[type, ...] = (RecordQueries,)
+MUTATION_TYPES: tuple[type, ...] = ()
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    extensions: list[SchemaExtension | type[SchemaExtension]] = [
+        MaxTokensLimiter(max_token_count=settings.max_tokens),
+        QueryDepthLimiter(max_depth=settings.max_query_depth),
+        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        ParserCache(maxsize=256),
+        ValidationCache(maxsize=256),
+        MaskInternalErrors,
+    ]
+    if not settings.introspection_enabled:
+        extensions.append(DisableIntrospection())
+    query = merge_types("Query", QUERY_TYPES)
+    mutation = merge_types("Mutation", MUTATION_TYPES) if MUTATION_TYPES else None
+    return strawberry.Schema(
+        query=query,
+        mutation=mutation,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=not settings.introspection_enabled),
+    )
+
+
+def export_sdl() -> str:
+    """The SDL checked in at graphql/schema.graphql (the contract does not depend on settings)."""
+    return build_schema(Settings(env="dev")).as_str() + "\n"

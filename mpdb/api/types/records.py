@@ -1,0 +1,156 @@
+"""GraphQL views of children and episodes. Built from the dicts the services return; the
+resolvers on these types go back through the services, so nested reads are scoped and audited
+exactly like root reads."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import strawberry
+from strawberry.permission import PermissionExtension
+
+from mpdb.api.pagination import Page, PageInfo, decode_cursor, encode_cursor, page_size
+from mpdb.api.permissions import HasScopes
+from mpdb.auth.principal import Scope
+from mpdb.services import records as svc
+
+
+def _sensitive() -> list[PermissionExtension]:
+    # Sensitive properties read as null without child:read:sensitive (the rest of the record stays).
+    return [PermissionExtension([HasScopes(Scope.CHILD_READ_SENSITIVE)], use_directives=False, fail_silently=True)]
+
+
+@strawberry.type
+class Provenance:
+    recorded_by: str | None = strawberry.field(description="Agency id that recorded this.")
+    recorded_at: datetime | None
+    source_system: str | None
+
+
+def _provenance(r: dict[str, Any]) -> Provenance:
+    return Provenance(recorded_by=r.get("recordedBy"), recorded_at=r.get("recordedAt"),
+                      source_system=r.get("sourceSystem"))
+
+
+@strawberry.type
+class PlaceRef:
+    id: strawberry.ID
+    name: str | None
+    kind: str | None
+    la_code: str | None
+    force_code: str | None
+    latitude: float | None
+    longitude: float | None
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> PlaceRef:
+        return cls(id=strawberry.ID(r["id"]), name=r.get("name"), kind=r.get("kind"), la_code=r.get("laCode"),
+                   force_code=r.get("forceCode"), latitude=r.get("latitude"), longitude=r.get("longitude"))
+
+
+@strawberry.type(description="A place an episode touched, and how.")
+class EpisodePlace:
+    role: str = strawberry.field(description="MISSING_FROM_LOCATION, LAST_SEEN_AT, WENT_TO or FOUND_AT.")
+    at: datetime | None
+    location: PlaceRef
+
+
+@strawberry.type(description="One risk grading. Grades are never overwritten: this is the history.")
+class RiskAssessment:
+    id: strawberry.ID
+    grade: str
+    scheme: str = strawberry.field(description="2013 (missing/absent) or 2017 (continuum of risk).")
+    assessed_at: datetime | None
+    author: str | None
+    recorded_by: str | None
+    reason: str | None
+
+
+@strawberry.type(description="A missing incident.")
+class Episode:
+    id: strawberry.ID
+    child_id: strawberry.ID
+    status: str
+    reported_at: datetime | None
+    last_seen_at: datetime | None
+    found_at: datetime | None
+    returned_at: datetime | None
+    whereabouts_known: bool | None
+    consent: bool | None
+    reporter_type: str | None
+    category: str | None
+    risk_grade: str | None
+    grade_scheme: str | None
+    reported_to: str | None = strawberry.field(description="Force code the episode was reported to.")
+    found_by: str | None
+    missing_from_placement: strawberry.ID | None
+    places: list[EpisodePlace]
+    grade_history: list[RiskAssessment]
+    provenance: Provenance
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> Episode:
+        history = sorted(r.get("gradeHistory") or [], key=lambda g: (g.get("assessedAt") or datetime.min, g["id"]))
+        return cls(
+            id=strawberry.ID(r["id"]), child_id=strawberry.ID(r["childId"]), status=r["status"],
+            reported_at=r.get("reportedAt"), last_seen_at=r.get("lastSeenAt"), found_at=r.get("foundAt"),
+            returned_at=r.get("returnedAt"), whereabouts_known=r.get("whereaboutsKnown"),
+            consent=r.get("consent"), reporter_type=r.get("reporterType"), category=r.get("category"),
+            risk_grade=r.get("riskGrade"), grade_scheme=r.get("gradeScheme"),
+            reported_to=r.get("reportedTo"), found_by=r.get("foundBy"),
+            missing_from_placement=r.get("missingFromPlacement"),
+            places=[EpisodePlace(role=p["role"], at=p.get("at"), location=PlaceRef.from_row(p["location"]))
+                    for p in r.get("places") or []],
+            grade_history=[RiskAssessment(id=g["id"], grade=g["grade"], scheme=g["scheme"],
+                                          assessed_at=g.get("assessedAt"), author=g.get("author"),
+                                          recorded_by=g.get("recordedBy"), reason=g.get("reason"))
+                           for g in history],
+            provenance=_provenance(r),
+        )
+
+
+@strawberry.type(description="A child with at least one missing episode or placement known to mpdb.")
+class Child:
+    id: strawberry.ID
+    pseudonym: str
+    given_name: str | None
+    family_name: str | None
+    sex: str | None
+    looked_after: bool | None
+    unaccompanied: bool | None
+    responsible_authority: str | None = strawberry.field(description="GSS code of the LA the child is looked after by.")
+    provenance: Provenance
+    _date_of_birth: strawberry.Private[date | None]
+    _ethnicity: strawberry.Private[str | None]
+
+    @strawberry.field(extensions=_sensitive(), description="Needs child:read:sensitive.")
+    def date_of_birth(self) -> date | None:
+        return self._date_of_birth
+
+    @strawberry.field(extensions=_sensitive(), description="SSDA903 ethnicity code. Needs child:read:sensitive.")
+    def ethnicity(self) -> str | None:
+        return self._ethnicity
+
+    @strawberry.field(description="Episodes you may see, newest first.")
+    async def episodes(self, info: strawberry.Info, first: int | None = None, after: str | None = None) -> Page[Episode]:
+        ctx = info.context.service
+        limit = page_size(first, ctx.settings.max_page_size)
+        key = None
+        if after:
+            reported_at, ep_id = decode_cursor(after, 2)
+            key = (datetime.fromisoformat(str(reported_at)), str(ep_id))
+        rows = await svc.episodes_of_child(ctx, str(self.id), limit + 1, key)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        end = encode_cursor(rows[-1]["reportedAt"].isoformat(), rows[-1]["id"]) if rows else None
+        return Page(nodes=[Episode.from_row(r) for r in rows], page_info=PageInfo(has_next_page=more, end_cursor=end))
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> Child:
+        return cls(
+            id=strawberry.ID(r["id"]), pseudonym=r["pseudonym"], given_name=r.get("givenName"),
+            family_name=r.get("familyName"), sex=r.get("sex"), looked_after=r.get("lookedAfter"),
+            unaccompanied=r.get("unaccompanied"), responsible_authority=r.get("responsibleAuthority"),
+            provenance=_provenance(r), _date_of_birth=r.get("dateOfBirth"), _ethnicity=r.get("ethnicity"),
+        )

@@ -1,0 +1,84 @@
+"""Reads of children and episodes. Every query here takes `$agencyId`/`$national` (the caller's
+AccessScope) and applies the visibility predicates from `access.py`: a record the caller may not
+see is simply not matched, exactly as if it did not exist."""
+
+from typing import Final, LiteralString
+
+from mpdb.graph.queries.access import CHILD_VISIBLE, EPISODE_VISIBLE
+
+_EPISODE_PROJECTION: Final[LiteralString] = """
+e {
+  .id, .status, .reportedAt, .lastSeenAt, .foundAt, .returnedAt, .whereaboutsKnown, .consent,
+  .reporterType, .category, .riskGrade, .gradeScheme, .recordedBy, .recordedAt, .sourceSystem,
+  childId: c.id,
+  reportedTo: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0],
+  foundBy: [(e)-[:FOUND_BY]->(f:Force) | f.code][0],
+  missingFromPlacement: [(e)-[:MISSING_FROM]->(p:Placement) | p.id][0],
+  places: [(e)-[r:MISSING_FROM_LOCATION|LAST_SEEN_AT|WENT_TO|FOUND_AT]->(l:Location) |
+           {role: type(r), at: r.at, location: l {.id, .name, .kind, .laCode, .forceCode,
+            latitude: l.point.latitude, longitude: l.point.longitude}}],
+  gradeHistory: [(e)-[:ASSESSED_IN]->(ra:RiskAssessment) |
+           ra {.id, .grade, .scheme, .assessedAt, .author, .recordedBy, .reason}]
+}
+"""
+
+CHILD_BY_ID: Final[LiteralString] = (
+    """
+MATCH (c:Child {id: $childId})
+WHERE """
+    + CHILD_VISIBLE
+    + """
+RETURN c {
+  .id, .pseudonym, .givenName, .familyName, .dateOfBirth, .sex, .ethnicity, .lookedAfter,
+  .unaccompanied, .recordedBy, .recordedAt, .sourceSystem,
+  responsibleAuthority: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]
+} AS child
+"""
+)
+
+EPISODES_OF_CHILD: Final[LiteralString] = (
+    """
+MATCH (c:Child {id: $childId})
+WHERE """
+    + CHILD_VISIBLE
+    + """
+MATCH (c)-[:HAD]->(e:Episode)
+WHERE """
+    + EPISODE_VISIBLE
+    + """
+  AND ($afterReportedAt IS NULL OR e.reportedAt < datetime($afterReportedAt)
+       OR (e.reportedAt = datetime($afterReportedAt) AND e.id < $afterId))
+WITH c, e ORDER BY e.reportedAt DESC, e.id DESC LIMIT $limit
+RETURN """
+    + _EPISODE_PROJECTION
+    + """ AS episode
+"""
+)
+
+EPISODE_BY_ID: Final[LiteralString] = (
+    """
+MATCH (c:Child)-[:HAD]->(e:Episode {id: $episodeId})
+WHERE """
+    + EPISODE_VISIBLE
+    + """
+RETURN """
+    + _EPISODE_PROJECTION
+    + """ AS episode
+"""
+)
+
+FORCES: Final[LiteralString] = """
+MATCH (f:Force)
+RETURN f {.code, .name, .shortName, .nation,
+          latitude: f.centroid.latitude, longitude: f.centroid.longitude} AS force
+ORDER BY f.code
+"""
+
+LOCAL_AUTHORITIES: Final[LiteralString] = """
+MATCH (la:LocalAuthority)
+WHERE $forceCode IS NULL OR EXISTS { (la)-[:IN_FORCE]->(:Force {code: $forceCode}) }
+RETURN la {.code, .name, .nation, .kind,
+           latitude: la.centroid.latitude, longitude: la.centroid.longitude,
+           forceCodes: [(la)-[:IN_FORCE]->(f:Force) | f.code]} AS la
+ORDER BY la.code
+"""
