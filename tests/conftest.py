@@ -1,0 +1,138 @@
+"""Shared fixtures: one real Neo4j per test session, and the API served by real uvicorn.
+
+Where the database comes from, in order:
+1. NEO4J_URI (+ NEO4J_USERNAME / NEO4J_PASSWORD) when set: an existing server (its data is
+   WIPED by the tests: point it at a scratch database only);
+2. MPDB_TEST_TESTCONTAINERS=1 with a Docker engine: testcontainers' Neo4j 5.26 image;
+3. otherwise the project-managed local Neo4j, in its own state dir and port (never the dev one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+import uvicorn
+
+from mpdb.settings import PROJECT_ROOT, Settings
+
+TEST_STATE_DIR = Path(os.environ.get("MPDB_TEST_STATE_DIR", PROJECT_ROOT / ".mpdb" / "test"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def neo4j_settings() -> Iterator[Settings]:
+    """Settings pointing at the session's Neo4j (started here when needed)."""
+    if os.environ.get("NEO4J_URI"):
+        yield Settings(env="test", state_dir=TEST_STATE_DIR)
+        return
+    if os.environ.get("MPDB_TEST_TESTCONTAINERS") == "1":
+        from testcontainers.neo4j import Neo4jContainer
+
+        with Neo4jContainer("neo4j:5.26-community") as container:
+            yield Settings(env="test", state_dir=TEST_STATE_DIR, neo4j_uri=container.get_connection_url(),
+                           neo4j_user="neo4j", neo4j_password=container.password)
+        return
+    from mpdb.graph.local_server import LocalNeo4j
+
+    settings = Settings(env="test", state_dir=TEST_STATE_DIR, local_bolt_port=free_port(),
+                        local_heap="1g", local_pagecache="512m")
+    server = LocalNeo4j(settings)
+    server.stop()  # a previous session killed mid-run leaves nothing behind
+    server.wipe_data()
+    server.start()
+    try:
+        yield settings
+    finally:
+        server.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def neo4j_driver(neo4j_settings: Settings) -> AsyncIterator[object]:
+    from mpdb.graph.driver import create_driver
+    from mpdb.graph.migrations import apply_migrations
+
+    driver = create_driver(neo4j_settings)
+    await apply_migrations(driver, neo4j_settings.neo4j_database)
+    yield driver
+    await driver.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def graph(neo4j_driver, neo4j_settings):  # type: ignore[no-untyped-def]
+    from mpdb.graph.db import Graph
+
+    return Graph(neo4j_driver, neo4j_settings.neo4j_database)
+
+
+async def wipe_data(graph) -> None:  # type: ignore[no-untyped-def]
+    """Delete every data node, keeping the schema and its migration records."""
+    await graph.auto_commit(
+        "MATCH (n) WHERE NOT n:SchemaMigration "
+        "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+    )
+
+
+@pytest_asyncio.fixture(scope="session")
+async def reference_graph(graph):  # type: ignore[no-untyped-def]
+    """An empty graph holding only the reference data (forces, LAs, agencies)."""
+    from mpdb.ingest.reference import load_reference_data
+
+    await wipe_data(graph)
+    await load_reference_data(graph.driver, graph.database)
+    return graph
+
+
+class LiveServer:
+    def __init__(self, base_url: str, settings: Settings) -> None:
+        self.base_url = base_url
+        self.settings = settings
+
+    def token(self, agency: str, role: str, scopes: list[str] | None = None) -> str:
+        from mpdb.auth.dev_idp import mint_dev_token
+
+        return mint_dev_token(self.settings, agency, role, scopes)
+
+    def graphql(self, query: str, variables: dict | None = None, *, token: str | None,
+                purpose: str | None = "test: investigation", headers: dict | None = None) -> httpx.Response:
+        h = {"Content-Type": "application/json", **(headers or {})}
+        if token:
+            h["Authorization"] = f"Bearer {token}"
+        if purpose:
+            h["X-MPDB-Purpose"] = purpose
+        return httpx.post(f"{self.base_url}/graphql", json={"query": query, "variables": variables or {}},
+                          headers=h, timeout=60)
+
+
+@pytest.fixture(scope="session")
+def live_server(neo4j_settings: Settings, neo4j_driver) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+    """The real app under real uvicorn on a free port, in a background thread."""
+    from mpdb.api.app import create_app
+
+    port = free_port()
+    settings = neo4j_settings.model_copy(update={"port": port})
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield LiveServer(f"http://127.0.0.1:{port}", settings)
+    server.should_exit = True
+    thread.join(timeout=10)
