@@ -23,4 +23,6 @@ def configure_logging(level: int = logging.INFO) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("neo4j").setLevel(logging.WARNING)
+    # "label does not exist yet" notices on an empty graph are noise, not problems.
+    logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
     logging.getLogger("httpx").setLevel(logging.WARNING)

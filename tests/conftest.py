@@ -89,10 +89,10 @@ async def wipe_data(graph) -> None:  # type: ignore[no-untyped-def]
 @pytest_asyncio.fixture(scope="session")
 async def reference_graph(graph):  # type: ignore[no-untyped-def]
     """An empty graph holding only the reference data (forces, LAs, agencies)."""
-    from mpdb.ingest.reference import load_reference_data
+    from mpdb.ingest.reference import load_reference
 
     await wipe_data(graph)
-    await load_reference_data(graph.driver, graph.database)
+    await load_reference(graph.driver, graph.database)
     return graph
 
 
@@ -101,10 +101,10 @@ class LiveServer:
         self.base_url = base_url
         self.settings = settings
 
-    def token(self, agency: str, role: str, scopes: list[str] | None = None) -> str:
+    def token(self, agency: str, role: str, scopes: list[str] | None = None, **kwargs: object) -> str:
         from mpdb.auth.dev_idp import mint_dev_token
 
-        return mint_dev_token(self.settings, agency, role, scopes)
+        return mint_dev_token(self.settings, agency, role, scopes, **kwargs)  # type: ignore[arg-type]
 
     def graphql(self, query: str, variables: dict | None = None, *, token: str | None,
                 purpose: str | None = "test: investigation", headers: dict | None = None) -> httpx.Response:
@@ -136,3 +136,9 @@ def live_server(neo4j_settings: Settings, neo4j_driver) -> Iterator[LiveServer]:
     yield LiveServer(f"http://127.0.0.1:{port}", settings)
     server.should_exit = True
     thread.join(timeout=10)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import logging
+
+    logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)

@@ -79,5 +79,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.dev_idp_enabled:
         from mpdb.auth.dev_idp import create_dev_idp_router
 
-        app.include_router(create_dev_idp_router(settings), prefix="/dev-idp")
+        app.include_router(create_dev_idp_router(settings))  # routes carry /dev-idp
     return app

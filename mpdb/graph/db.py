@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, LiteralString, TypeVar
 
-from neo4j import AsyncDriver, AsyncManagedTransaction, Query
+from neo4j import AsyncDriver, AsyncManagedTransaction, unit_of_work
 from neo4j.spatial import Point
 from neo4j.time import Date, DateTime, Duration, Time
 
@@ -39,16 +39,11 @@ class Graph:
         self.database = database
         self.timeout_s = timeout_s
 
-    def _query(self, text: LiteralString) -> Query:
-        return Query(text, timeout=self.timeout_s)
-
     async def read(self, text: LiteralString, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         async def work(tx: AsyncManagedTransaction) -> list[dict[str, Any]]:
-            result = await tx.run(self._query(text), params or {})
-            return [to_native(record.data()) async for record in result]
+            return await run(tx, text, params)
 
-        async with self.driver.session(database=self.database, default_access_mode="READ") as s:
-            return await s.execute_read(work)
+        return await self.in_read_tx(work)
 
     async def read_one(self, text: LiteralString, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
         rows = await self.read(text, params)
@@ -56,20 +51,18 @@ class Graph:
 
     async def write(self, text: LiteralString, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         async def work(tx: AsyncManagedTransaction) -> list[dict[str, Any]]:
-            result = await tx.run(self._query(text), params or {})
-            return [to_native(record.data()) async for record in result]
+            return await run(tx, text, params)
 
-        async with self.driver.session(database=self.database) as s:
-            return await s.execute_write(work)
+        return await self.in_write_tx(work)
 
     async def in_write_tx(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
         """Run several statements as ONE transaction: all of it is written, or none of it."""
         async with self.driver.session(database=self.database) as s:
-            return await s.execute_write(work)
+            return await s.execute_write(unit_of_work(timeout=self.timeout_s)(work))
 
     async def in_read_tx(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
         async with self.driver.session(database=self.database, default_access_mode="READ") as s:
-            return await s.execute_read(work)
+            return await s.execute_read(unit_of_work(timeout=self.timeout_s)(work))
 
     async def auto_commit(self, text: LiteralString, params: dict[str, Any] | None = None) -> None:
         """For `CALL { ... } IN TRANSACTIONS` and schema statements, which need auto-commit."""
@@ -80,5 +73,5 @@ class Graph:
 
 async def run(tx: AsyncManagedTransaction, text: LiteralString, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """One statement inside a transaction function, returning plain dicts."""
-    result = await tx.run(Query(text), params or {})
+    result = await tx.run(text, params or {})
     return [to_native(record.data()) async for record in result]

@@ -1,0 +1,77 @@
+"""Static checks over every Cypher constant in mpdb/graph/queries.
+
+- A query that reads personal data (children, episodes, people and their satellites) must take the
+  caller's scope (`$agencyId`/`$national`) unless it is on the allowlist below, each entry with
+  the reason it is safe.
+- No query updates or deletes an audit event: the trail is append-only.
+- Cypher never leaves the data layer: no other module in mpdb/ holds MATCH/MERGE statements.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from pathlib import Path
+
+import mpdb
+import mpdb.graph.queries as queries_pkg
+
+PERSONAL_LABELS = re.compile(r":(Child|Episode|Person|ReturnInterview|Flag|Placement|RiskAssessment)\b")
+WRITES = re.compile(r"\b(CREATE|MERGE|SET|DELETE|REMOVE)\b")
+
+# (module, constant) -> why it may touch personal data without the caller's scope.
+UNSCOPED_ALLOWED: dict[tuple[str, str], str] = {
+    ("access", "REFRESH_ACCESS"): "maintains the access lists themselves; run by the data layer after writes",
+}
+
+
+def _constants() -> list[tuple[str, str, str]]:
+    found = []
+    for info in pkgutil.iter_modules(queries_pkg.__path__):
+        module = importlib.import_module(f"mpdb.graph.queries.{info.name}")
+        for name, value in vars(module).items():
+            if name.isupper() and isinstance(value, str) and re.search(r"\b(MATCH|MERGE|CREATE)\b", value):
+                found.append((info.name, name, value))
+    return found
+
+
+def test_there_are_queries_to_check() -> None:
+    assert len(_constants()) >= 8
+
+
+def test_personal_data_reads_take_the_callers_scope() -> None:
+    offenders = []
+    for module, name, text in _constants():
+        if not PERSONAL_LABELS.search(text) or WRITES.search(text):
+            continue  # writes are scoped by the write services, which match the target with a scoped read first
+        if module.startswith(("seed", "imports")) or (module, name) in UNSCOPED_ALLOWED:
+            continue
+        if "$agencyId" not in text or "$national" not in text:
+            offenders.append(f"{module}.{name}")
+    assert offenders == [], f"queries reading personal data without the caller's scope: {offenders}"
+
+
+def test_audit_events_are_never_updated_or_deleted() -> None:
+    for module, name, text in _constants():
+        for match in re.finditer(r"\((\w+):AuditEvent\b", text):
+            var = match.group(1)
+            assert not re.search(rf"\b(SET|REMOVE)\s+{var}\.|\bDELETE\s+{var}\b|DETACH DELETE\s+{var}\b", text), (
+                f"{module}.{name} modifies audit events"
+            )
+        # APPEND_EVENT's `SET e = $event` runs on a node it has just CREATEd: allowed.
+        if name != "APPEND_EVENT":
+            assert not re.search(r"MATCH\s*\(\w+:AuditEvent[^)]*\)[^;]*\b(SET|DELETE)\b", text), f"{module}.{name}"
+
+
+def test_cypher_lives_only_in_the_data_layer() -> None:
+    root = Path(mpdb.__file__).parent
+    outside = []
+    for path in root.rglob("*.py"):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith("graph/") or rel.startswith("ingest/synthetic/loader") or rel == "ingest/reference.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"[\"'](\s*)(MATCH|MERGE|UNWIND)\s*\(", text) or re.search(r"\n\s*MATCH \(\w*:", text):
+            outside.append(rel)
+    assert outside == [], f"Cypher outside mpdb/graph: {outside}"
