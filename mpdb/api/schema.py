@@ -18,10 +18,11 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from mpdb.api.extensions.errors import MaskInternalErrors
+from mpdb.api.queries.audit import AuditQueries
 from mpdb.api.queries.records import RecordQueries
 from mpdb.settings import Settings
 
-QUERY_TYPES: tuple[type, ...] = (RecordQueries,)
+QUERY_TYPES: tuple[type, ...] = (RecordQueries, AuditQueries,)
 MUTATION_TYPES: tuple[type, ...] = ()
 
 

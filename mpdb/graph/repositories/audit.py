@@ -1,0 +1,41 @@
+"""Reading the audit trail (appending lives in mpdb/audit/trail.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from mpdb.auth.access import AccessScope
+from mpdb.graph.db import Graph
+from mpdb.graph.queries import audit as q
+
+
+class AuditRepository:
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+
+    async def search(
+        self,
+        scope: AccessScope,
+        *,
+        record_id: str | None,
+        action: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        before_seq: int | None,
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        # An agency's auditor reads its own agency's events; national bodies read all of them.
+        rows = await self.graph.read(
+            q.SEARCH_EVENTS,
+            {
+                "agencyFilter": None if scope.national else scope.agency_id,
+                "recordId": record_id,
+                "action": action,
+                "from": since.isoformat() if since else None,
+                "to": until.isoformat() if until else None,
+                "beforeSeq": before_seq,
+                "limit": limit,
+            },
+        )
+        return [r["event"] for r in rows]

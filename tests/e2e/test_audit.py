@@ -1,0 +1,91 @@
+"""Audit (DPA 2018 Part 3 s.62): every consultation is logged before data leaves, the log is
+hash-chained, and a read is refused when its event cannot be written."""
+
+from __future__ import annotations
+
+import pytest
+
+from mpdb.audit.trail import verify_chain
+from mpdb.graph.queries.access import REFRESH_ACCESS
+
+pytestmark = pytest.mark.integration
+
+KENT_POLICE, KENT_CC = "E23000032", "E10000016"
+
+SCENARIO = """
+MATCH (kent:Force {code: $kentPolice}), (kcc:LocalAuthority {code: $kentCc})
+CREATE (a:Child {id: 'AU-A', pseudonym: 'P-AU-A', givenName: 'Audita', familyName: 'Synthchild', sex: 'F'})
+CREATE (a)-[:LOOKED_AFTER_BY]->(kcc)
+CREATE (a)-[:HAD]->(:Episode {id: 'AU-E1', status: 'closed', reportedAt: datetime('2026-02-01T20:00:00Z')})-[:REPORTED_TO]->(kent)
+CREATE (a)-[:HAD]->(:Episode {id: 'AU-E2', status: 'closed', reportedAt: datetime('2026-03-01T20:00:00Z')})-[:REPORTED_TO]->(kent)
+"""
+
+QUERY = 'query { child(id: "AU-A") { id episodes { nodes { id } } } }'
+EVENTS = """query($rid: String) { auditEvents(recordId: $rid, first: 10) {
+  nodes { seq action operation subject clientId agencyId role purpose recordIds hash prevHash } } }"""
+
+
+@pytest.fixture(scope="module")
+async def scenario(reference_graph):  # type: ignore[no-untyped-def]
+    await reference_graph.write(SCENARIO, {"kentPolice": KENT_POLICE, "kentCc": KENT_CC})
+    await reference_graph.write(REFRESH_ACCESS, {"childIds": ["AU-A"]})
+    return reference_graph
+
+
+def test_each_resolver_leaves_one_event_with_exactly_its_ids(live_server, scenario) -> None:  # type: ignore[no-untyped-def]
+    token = live_server.token(KENT_POLICE, "investigator", subject="officer-1234")
+    body = live_server.graphql(QUERY, token=token, purpose="locate child reported missing tonight").json()
+    assert body["data"]["child"]["id"] == "AU-A"
+    auditor = live_server.token(KENT_POLICE, "auditor")
+    events = live_server.graphql(EVENTS, {"rid": "AU-A"}, token=auditor).json()["data"]["auditEvents"]["nodes"]
+    mine = [e for e in events if e["subject"] == "officer-1234"]
+    # child() logs the child; child.episodes logs exactly the two episodes it returned.
+    assert sorted((e["operation"], tuple(e["recordIds"])) for e in mine) == [("child", ("AU-A",))]
+    episode_events = live_server.graphql(EVENTS, {"rid": "AU-E1"}, token=auditor).json()["data"]["auditEvents"]["nodes"]
+    ep = [e for e in episode_events if e["subject"] == "officer-1234"]
+    assert len(ep) == 1 and ep[0]["recordIds"] == ["AU-E1", "AU-E2"] and ep[0]["operation"] == "child.episodes"
+    for e in mine + ep:
+        assert e["action"] == "consultation"
+        assert (e["agencyId"], e["role"], e["clientId"]) == (KENT_POLICE, "investigator", "kent-police")
+        assert e["purpose"] == "locate child reported missing tonight"
+
+
+def test_auditors_see_only_their_agencys_events(live_server, scenario) -> None:  # type: ignore[no-untyped-def]
+    live_server.graphql(QUERY, token=live_server.token(KENT_CC, "la_missing_lead", subject="sw-1"))
+    kent_police_auditor = live_server.token(KENT_POLICE, "auditor")
+    events = live_server.graphql(EVENTS, {"rid": "AU-A"}, token=kent_police_auditor).json()["data"]["auditEvents"]["nodes"]
+    assert events and {e["agencyId"] for e in events} == {KENT_POLICE}
+    investigator = live_server.token(KENT_POLICE, "investigator")
+    denied = live_server.graphql(EVENTS, {"rid": "AU-A"}, token=investigator).json()
+    assert denied["data"] is None and denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_chain_verifies_and_detects_tampering(live_server, scenario) -> None:  # type: ignore[no-untyped-def]
+    live_server.graphql(QUERY, token=live_server.token(KENT_POLICE, "investigator"))
+    check = await verify_chain(scenario)
+    assert check.ok and check.checked >= 1
+    row = await scenario.read_one("MATCH (e:AuditEvent) RETURN max(e.seq) AS seq")
+    seq = row["seq"]
+    original = await scenario.read_one("MATCH (e:AuditEvent {seq: $s}) RETURN e.purpose AS p", {"s": seq})
+    # Simulate someone editing the stored log directly in the database.
+    await scenario.write("MATCH (e:AuditEvent {seq: $s}) SET e.purpose = 'edited later'", {"s": seq})
+    try:
+        broken = await verify_chain(scenario)
+        assert not broken.ok and broken.first_bad_seq == seq and broken.reason == "content does not match its hash"
+    finally:
+        await scenario.write("MATCH (e:AuditEvent {seq: $s}) SET e.purpose = $p", {"s": seq, "p": original["p"]})
+    assert (await verify_chain(scenario)).ok
+
+
+async def test_read_is_refused_when_its_audit_event_cannot_be_written(live_server, scenario) -> None:  # type: ignore[no-untyped-def]
+    head = await scenario.read_one("MATCH (h:AuditHead) RETURN h.seq AS seq")
+    # Occupy the next sequence number: the unique constraint on AuditEvent.seq makes the append fail.
+    await scenario.write("CREATE (:AuditEvent {seq: $s, id: 'blocker'})", {"s": head["seq"] + 1})
+    try:
+        body = live_server.graphql(QUERY, token=live_server.token(KENT_POLICE, "investigator")).json()
+        assert body["data"] == {"child": None}
+        assert body["errors"][0]["message"] == "Unexpected error."
+        assert body["errors"][0]["extensions"]["code"] == "INTERNAL"
+        assert "AU-A" not in str(body) and "Synthchild" not in str(body)
+    finally:
+        await scenario.write("MATCH (e:AuditEvent {id: 'blocker'}) DELETE e")
