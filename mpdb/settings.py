@@ -59,8 +59,14 @@ class Settings(BaseSettings):
     oauth_agency_claim: str = "agency"
     oauth_role_claim: str = "role"
     oauth_scope_claim: str = "scope"
+    oauth_agency_kind_claim: str = "agency_kind"
+    oauth_leeway_seconds: int = 30  # clock skew allowed on exp / nbf / iat
     jwks_cache_seconds: int = 600
+    jwks_min_refresh_seconds: float = 30.0  # at most one unknown-kid JWKS refetch per interval
+    policy_file: Path = PROJECT_ROOT / "auth" / "policy.toml"
+    dev_clients_file: Path = PROJECT_ROOT / "auth" / "dev_clients.toml"
     dev_idp: bool | None = None  # embedded dev token endpoint; default on in dev only
+    dev_idp_issuer: str | None = None  # default: http://{host}:{port}/dev-idp
 
     # --- analytics -------------------------------------------------------------------------
     small_number_threshold: int = 5  # counts below this are suppressed for analysts

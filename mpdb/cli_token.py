@@ -1,0 +1,46 @@
+"""`mpdb token`: print a development access token from the embedded dev IdP.
+
+Wire it with `app.command("token")(token)`. Refused outside env dev/test.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mpdb.settings import get_settings
+
+
+def token(
+    agency: Annotated[str, typer.Option("--agency", help="Agency id, e.g. E23000032 (Kent Police)")],
+    role: Annotated[str, typer.Option("--role", help="Role, e.g. investigator")],
+    scope: Annotated[
+        list[str] | None,
+        typer.Option("--scope", help="Scope to request (repeatable); default: all the role's"),
+    ] = None,
+) -> None:
+    """Print a development access token (dev/test only) for AGENCY acting as ROLE."""
+    settings = get_settings()
+    if settings.env not in ("dev", "test"):
+        typer.echo(
+            f"mpdb token is for development only: refused in env={settings.env}. "
+            "Get tokens from your identity provider.",
+            err=True,
+        )
+        raise typer.Exit(code=2)
+
+    from mpdb.auth.dev_idp import DevIdpDisabledError, DevIdpError, mint_dev_token
+
+    scopes: list[str] | None = None
+    if scope:
+        scopes = [s for item in scope for s in item.replace(",", " ").split()]
+    try:
+        value = mint_dev_token(settings, agency, role, scopes)
+    except DevIdpDisabledError as exc:
+        typer.echo(f"mpdb token: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    except (DevIdpError, ValueError) as exc:
+        typer.echo(f"mpdb token: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(value)
