@@ -13,7 +13,7 @@ from strawberry.fastapi import GraphQLRouter
 
 from mpdb.api.context import get_context
 from mpdb.api.schema import build_schema
-from mpdb.auth.dependencies import create_verifier
+from mpdb.auth.dependencies import close_verifier, create_verifier
 from mpdb.graph.db import Graph
 from mpdb.graph.driver import create_driver
 from mpdb.graph.migrations import schema_is_current
@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await close_verifier(app)
             await driver.close()
 
     app = FastAPI(title="mpdb", version="0.1.0", lifespan=lifespan,
