@@ -1,0 +1,29 @@
+"""The Neo4j driver: NEO4J_URI when set (any server, Aura, a cluster), else the managed local one."""
+
+from __future__ import annotations
+
+import neo4j
+
+from mpdb.settings import Settings, get_settings
+
+
+def connection_params(settings: Settings | None = None) -> tuple[str, tuple[str, str] | None]:
+    """(uri, auth) for the configured server. With NEO4J_URI set: that URI with NEO4J_USERNAME /
+    NEO4J_PASSWORD (auth None when no password is set); otherwise the managed local Neo4j's
+    bolt URI and its generated password."""
+    settings = settings or get_settings()
+    if settings.neo4j_uri:
+        if settings.neo4j_password is None:
+            return settings.neo4j_uri, None
+        return settings.neo4j_uri, (settings.neo4j_user, settings.neo4j_password.get_secret_value())
+    from mpdb.graph.local_server import LocalNeo4j
+
+    uri, user, password = LocalNeo4j(settings).credentials()
+    return uri, (user, password)
+
+
+def create_driver(settings: Settings | None = None) -> neo4j.AsyncDriver:
+    """A new AsyncDriver. Create ONE per process (it pools connections) and close it on shutdown.
+    `neo4j://` URIs (routing: clusters, Aura) and `bolt://` (a single server) both work as given."""
+    uri, auth = connection_params(settings)
+    return neo4j.AsyncGraphDatabase.driver(uri, auth=auth, user_agent="mpdb")
