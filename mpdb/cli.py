@@ -29,6 +29,10 @@ def _register_subcommands() -> None:
 
     app.add_typer(db_app, name="db", help="The project-managed local Neo4j (ignored when NEO4J_URI is set).")
 
+    from mpdb.cli_import import import_app
+
+    app.add_typer(import_app, name="import")
+
 
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False) -> None:
