@@ -19,10 +19,11 @@ from strawberry.tools import merge_types
 
 from mpdb.api.extensions.errors import MaskInternalErrors
 from mpdb.api.queries.audit import AuditQueries
+from mpdb.api.queries.intel_areas import IntelAreaQueries
 from mpdb.api.queries.records import RecordQueries
 from mpdb.settings import Settings
 
-QUERY_TYPES: tuple[type, ...] = (RecordQueries, AuditQueries,)
+QUERY_TYPES: tuple[type, ...] = (RecordQueries, AuditQueries, IntelAreaQueries,)
 MUTATION_TYPES: tuple[type, ...] = ()
 
 

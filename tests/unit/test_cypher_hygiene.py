@@ -23,6 +23,9 @@ WRITES = re.compile(r"\b(CREATE|MERGE|SET|DELETE|REMOVE)\b")
 # (module, constant) -> why it may touch personal data without the caller's scope.
 UNSCOPED_ALLOWED: dict[tuple[str, str], str] = {
     ("access", "REFRESH_ACCESS"): "maintains the access lists themselves; run by the data layer after writes",
+    **{("intel_areas", f"HOTSPOT_CELLS_{area}_{kind}"): "hot-spot aggregates: child ids are only counted in "
+       "mpdb/intel/hotspots.py, never returned; evidence comes from the scoped HOTSPOT_DETAIL_* queries"
+       for area in ("NATIONAL", "FORCE", "LA", "IN_CELLS") for kind in ("MISSING_FROM", "LAST_SEEN", "WENT_TO", "FOUND_AT")},
 }
 
 

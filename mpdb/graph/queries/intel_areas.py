@@ -1,0 +1,410 @@
+"""Cypher for the area intelligence queries: hot spots, missed duties, police-vs-LA reconciliation.
+
+Hot spots are computed in two steps (see mpdb/intel/hotspots.py):
+
+1. `HOTSPOT_CELLS_*`: per ~500 m grid cell (`Location.cell`) and period (current / previous), the
+   distinct children and the episode count, over [$prevFrom, $to). These are aggregates: the child
+   ids only let the service count distinct children across merged cells and never leave it, so
+   they take no caller scope. One variant per (kind, area): national starts from the
+   `Episode.reportedAt` range index, force/LA start from the `Location.forceCode`/`laCode`
+   indexes, and `HOTSPOT_CELLS_IN_CELLS_*` read given cells (the ring around an area, so a hot spot straddling
+   the boundary counts children on both sides) through the `Location.cell` index.
+2. `HOTSPOT_DETAIL_*`: for the hot spots on the requested page only, one row per (location,
+   episode) in the current period, with the caller's visibility of each episode, so evidence is
+   limited to what the caller may see.
+"""
+
+from typing import Final, LiteralString
+
+from mpdb.graph.queries.access import CHILD_VISIBLE, EPISODE_VISIBLE
+
+# --- hot spots ------------------------------------------------------------------------------
+
+# Episode -> location for each kind (episode-first shape), binding `l`.
+_e_to_l_missing_from: Final[LiteralString] = """
+CALL (e) {
+  MATCH (e)-[:MISSING_FROM_LOCATION]->(l:Location) RETURN l
+  UNION
+  MATCH (e)-[:MISSING_FROM]->(:Placement)-[:AT_LOCATION]->(l:Location) RETURN l
+}
+"""
+_e_to_l_last_seen: Final[LiteralString] = "MATCH (e)-[:LAST_SEEN_AT]->(l:Location)\n"
+_e_to_l_went_to: Final[LiteralString] = "MATCH (e)-[:WENT_TO]->(l:Location)\n"
+_e_to_l_found_at: Final[LiteralString] = "MATCH (e)-[:FOUND_AT]->(l:Location)\n"
+
+# Location -> episode for each kind (location-first shape), binding `e`.
+_l_to_e_missing_from: Final[LiteralString] = """
+CALL (l) {
+  MATCH (l)<-[:MISSING_FROM_LOCATION]-(e:Episode) RETURN e
+  UNION
+  MATCH (l)<-[:AT_LOCATION]-(:Placement)<-[:MISSING_FROM]-(e:Episode) RETURN e
+}
+"""
+_l_to_e_last_seen: Final[LiteralString] = "MATCH (l)<-[:LAST_SEEN_AT]-(e:Episode)\n"
+_l_to_e_went_to: Final[LiteralString] = "MATCH (l)<-[:WENT_TO]-(e:Episode)\n"
+_l_to_e_found_at: Final[LiteralString] = "MATCH (l)<-[:FOUND_AT]-(e:Episode)\n"
+
+# How many places of this kind the episode has: above 1 the episode may sit in two cells of one
+# hot spot, and the service must not count it twice. Degree lookups, no expansion.
+_multi_missing_from: Final[LiteralString] = "COUNT { (e)-[:MISSING_FROM_LOCATION|MISSING_FROM]->() } > 1"
+_multi_last_seen: Final[LiteralString] = "COUNT { (e)-[:LAST_SEEN_AT]->() } > 1"
+_multi_went_to: Final[LiteralString] = "COUNT { (e)-[:WENT_TO]->() } > 1"
+_multi_found_at: Final[LiteralString] = "COUNT { (e)-[:FOUND_AT]->() } > 1"
+
+_cell_aggregate_head: Final[LiteralString] = """
+WITH l, e WHERE e.reportedAt >= $prevFrom AND e.reportedAt < $to
+MATCH (c:Child)-[:HAD]->(e)
+WITH l.cell AS cell, e.reportedAt >= $from AS current, e, c.id AS child, """
+
+_cell_aggregate_tail: Final[LiteralString] = """ AS multi
+RETURN cell, current, collect(DISTINCT child) AS children, count(DISTINCT e) AS episodes,
+       collect(DISTINCT CASE WHEN multi THEN e.id END) AS multi
+"""
+
+_national_start: Final[LiteralString] = """
+MATCH (e:Episode) WHERE e.reportedAt >= $prevFrom AND e.reportedAt < $to
+"""
+_force_start: Final[LiteralString] = "MATCH (l:Location {forceCode: $area})\n"
+_la_start: Final[LiteralString] = "MATCH (l:Location {laCode: $area})\n"
+# The given cells, minus the area's own locations (already counted by the area query).
+_cells_start: Final[LiteralString] = """
+UNWIND $cells AS cellId
+MATCH (l:Location {cell: cellId})
+WHERE ($excludeForce IS NULL OR l.forceCode <> $excludeForce)
+  AND ($excludeLa IS NULL OR l.laCode <> $excludeLa)
+"""
+
+HOTSPOT_CELLS_NATIONAL_MISSING_FROM: Final[LiteralString] = (
+    _national_start + _e_to_l_missing_from + _cell_aggregate_head + _multi_missing_from + _cell_aggregate_tail)
+HOTSPOT_CELLS_NATIONAL_LAST_SEEN: Final[LiteralString] = (
+    _national_start + _e_to_l_last_seen + _cell_aggregate_head + _multi_last_seen + _cell_aggregate_tail)
+HOTSPOT_CELLS_NATIONAL_WENT_TO: Final[LiteralString] = (
+    _national_start + _e_to_l_went_to + _cell_aggregate_head + _multi_went_to + _cell_aggregate_tail)
+HOTSPOT_CELLS_NATIONAL_FOUND_AT: Final[LiteralString] = (
+    _national_start + _e_to_l_found_at + _cell_aggregate_head + _multi_found_at + _cell_aggregate_tail)
+
+HOTSPOT_CELLS_FORCE_MISSING_FROM: Final[LiteralString] = (
+    _force_start + _l_to_e_missing_from + _cell_aggregate_head + _multi_missing_from + _cell_aggregate_tail)
+HOTSPOT_CELLS_FORCE_LAST_SEEN: Final[LiteralString] = (
+    _force_start + _l_to_e_last_seen + _cell_aggregate_head + _multi_last_seen + _cell_aggregate_tail)
+HOTSPOT_CELLS_FORCE_WENT_TO: Final[LiteralString] = (
+    _force_start + _l_to_e_went_to + _cell_aggregate_head + _multi_went_to + _cell_aggregate_tail)
+HOTSPOT_CELLS_FORCE_FOUND_AT: Final[LiteralString] = (
+    _force_start + _l_to_e_found_at + _cell_aggregate_head + _multi_found_at + _cell_aggregate_tail)
+
+HOTSPOT_CELLS_LA_MISSING_FROM: Final[LiteralString] = (
+    _la_start + _l_to_e_missing_from + _cell_aggregate_head + _multi_missing_from + _cell_aggregate_tail)
+HOTSPOT_CELLS_LA_LAST_SEEN: Final[LiteralString] = (
+    _la_start + _l_to_e_last_seen + _cell_aggregate_head + _multi_last_seen + _cell_aggregate_tail)
+HOTSPOT_CELLS_LA_WENT_TO: Final[LiteralString] = (
+    _la_start + _l_to_e_went_to + _cell_aggregate_head + _multi_went_to + _cell_aggregate_tail)
+HOTSPOT_CELLS_LA_FOUND_AT: Final[LiteralString] = (
+    _la_start + _l_to_e_found_at + _cell_aggregate_head + _multi_found_at + _cell_aggregate_tail)
+
+HOTSPOT_CELLS_IN_CELLS_MISSING_FROM: Final[LiteralString] = (
+    _cells_start + _l_to_e_missing_from + _cell_aggregate_head + _multi_missing_from + _cell_aggregate_tail)
+HOTSPOT_CELLS_IN_CELLS_LAST_SEEN: Final[LiteralString] = (
+    _cells_start + _l_to_e_last_seen + _cell_aggregate_head + _multi_last_seen + _cell_aggregate_tail)
+HOTSPOT_CELLS_IN_CELLS_WENT_TO: Final[LiteralString] = (
+    _cells_start + _l_to_e_went_to + _cell_aggregate_head + _multi_went_to + _cell_aggregate_tail)
+HOTSPOT_CELLS_IN_CELLS_FOUND_AT: Final[LiteralString] = (
+    _cells_start + _l_to_e_found_at + _cell_aggregate_head + _multi_found_at + _cell_aggregate_tail)
+
+_detail_start: Final[LiteralString] = """
+UNWIND range(0, size($clusters) - 1) AS i
+UNWIND $clusters[i] AS cellId
+MATCH (l:Location {cell: cellId})
+"""
+
+_detail_tail: Final[LiteralString] = (
+    """
+WITH i, l, e WHERE e.reportedAt >= $from AND e.reportedAt < $to
+MATCH (c:Child)-[:HAD]->(e)
+RETURN i AS cluster,
+       l {.id, .name, .kind, .laCode, .forceCode, .cell,
+          latitude: l.point.latitude, longitude: l.point.longitude} AS location,
+       e.id AS episodeId, e.reportedAt AS reportedAt, e.riskGrade = 'high' AS high, c.id AS childId,
+       """
+    + EPISODE_VISIBLE
+    + """ AS visible,
+       [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0] AS responsibleLa,
+       [(c)-[:LOOKED_AFTER_BY]->(:LocalAuthority)-[:IN_FORCE]->(f:Force) | f.code] AS responsibleForces,
+       [(c)-[:HOME_AT]->(h:Location) | h.laCode][0] AS homeLa,
+       [(c)-[:HOME_AT]->(h:Location) | h.forceCode][0] AS homeForce
+"""
+)
+
+HOTSPOT_DETAIL_MISSING_FROM: Final[LiteralString] = _detail_start + _l_to_e_missing_from + _detail_tail
+HOTSPOT_DETAIL_LAST_SEEN: Final[LiteralString] = _detail_start + _l_to_e_last_seen + _detail_tail
+HOTSPOT_DETAIL_WENT_TO: Final[LiteralString] = _detail_start + _l_to_e_went_to + _detail_tail
+HOTSPOT_DETAIL_FOUND_AT: Final[LiteralString] = _detail_start + _l_to_e_found_at + _detail_tail
+
+HOTSPOT_CELLS: Final[dict[tuple[str, str], LiteralString]] = {
+    ("national", "missing_from"): HOTSPOT_CELLS_NATIONAL_MISSING_FROM,
+    ("national", "last_seen"): HOTSPOT_CELLS_NATIONAL_LAST_SEEN,
+    ("national", "went_to"): HOTSPOT_CELLS_NATIONAL_WENT_TO,
+    ("national", "found_at"): HOTSPOT_CELLS_NATIONAL_FOUND_AT,
+    ("force", "missing_from"): HOTSPOT_CELLS_FORCE_MISSING_FROM,
+    ("force", "last_seen"): HOTSPOT_CELLS_FORCE_LAST_SEEN,
+    ("force", "went_to"): HOTSPOT_CELLS_FORCE_WENT_TO,
+    ("force", "found_at"): HOTSPOT_CELLS_FORCE_FOUND_AT,
+    ("la", "missing_from"): HOTSPOT_CELLS_LA_MISSING_FROM,
+    ("la", "last_seen"): HOTSPOT_CELLS_LA_LAST_SEEN,
+    ("la", "went_to"): HOTSPOT_CELLS_LA_WENT_TO,
+    ("la", "found_at"): HOTSPOT_CELLS_LA_FOUND_AT,
+    ("cells", "missing_from"): HOTSPOT_CELLS_IN_CELLS_MISSING_FROM,
+    ("cells", "last_seen"): HOTSPOT_CELLS_IN_CELLS_LAST_SEEN,
+    ("cells", "went_to"): HOTSPOT_CELLS_IN_CELLS_WENT_TO,
+    ("cells", "found_at"): HOTSPOT_CELLS_IN_CELLS_FOUND_AT,
+}
+
+HOTSPOT_DETAIL: Final[dict[str, LiteralString]] = {
+    "missing_from": HOTSPOT_DETAIL_MISSING_FROM,
+    "last_seen": HOTSPOT_DETAIL_LAST_SEEN,
+    "went_to": HOTSPOT_DETAIL_WENT_TO,
+    "found_at": HOTSPOT_DETAIL_FOUND_AT,
+}
+
+# An area is a force or a local authority (reference data, not personal).
+AREA_KIND: Final[LiteralString] = """
+OPTIONAL MATCH (f:Force {code: $area})
+OPTIONAL MATCH (la:LocalAuthority {code: $area})
+RETURN CASE WHEN f IS NOT NULL THEN 'force' WHEN la IS NOT NULL THEN 'la' END AS kind,
+       coalesce(f.name, la.name) AS name,
+       [(la)-[:IN_FORCE]->(lf:Force) | lf.code] AS forceCodes
+"""
+
+# --- duties ---------------------------------------------------------------------------------
+# Each duty query yields rows with the same columns, ordered most overdue first (dueAt, then id)
+# and paged by keyset ($afterDue, $afterId). `$areaMode` is 'national', 'force' or 'la'.
+
+_keyset_page: Final[LiteralString] = """
+WITH item WHERE $afterDue IS NULL OR item.dueAt > $afterDue
+             OR (item.dueAt = $afterDue AND item.id > $afterId)
+RETURN item ORDER BY item.dueAt, item.id LIMIT $limit
+"""
+_count: Final[LiteralString] = "\nRETURN count(item) AS total\n"
+
+_rhi_overdue_items: Final[LiteralString] = (
+    """
+MATCH (ri:ReturnInterview)
+WHERE ri.dueAt < $asOf AND ri.status IN ['offered', 'not_offered']
+MATCH (c:Child)-[:HAD]->(e:Episode)-[:FOLLOWED_BY]->(ri)
+WHERE """
+    + EPISODE_VISIBLE
+    + """
+WITH c, e, ri,
+     [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0] AS responsibleLa,
+     [(e)-[:MISSING_FROM_LOCATION]->(l:Location) | l.laCode][0] AS fromLa,
+     [(ri)-[:BY]->(a:Agency) | a.id][0] AS provider
+WITH c, e, ri, provider, coalesce(responsibleLa, fromLa) AS ruleLa
+WHERE $areaMode = 'national'
+   OR ($areaMode = 'la' AND (ruleLa = $area OR provider = $area))
+   OR ($areaMode = 'force' AND $area IN e.areaAgencies)
+WITH {
+  id: ri.id, childId: c.id, episodeId: e.id, placementId: null, notificationId: null,
+  returnInterviewId: ri.id, dutyHolder: coalesce(provider, ruleLa), recipient: null, dueAt: ri.dueAt,
+  evidence: [
+    {kind: 'return_interview', id: ri.id, at: ri.offeredAt, detail: 'status ' + ri.status},
+    {kind: 'episode', id: e.id, at: e.reportedAt, detail: 'reported'},
+    {kind: 'returned', id: e.id, at: coalesce(e.returnedAt, e.foundAt), detail: 'returned or found'}
+  ]
+} AS item
+"""
+)
+
+# Notification nodes: `about` is the placement or episode, renamed `e` so the episode visibility
+# predicate applies to episode notifications; placement notifications need the child visible.
+_notification_head: Final[LiteralString] = """
+MATCH (n:Notification)
+WHERE """
+
+_notification_body: Final[LiteralString] = (
+    """
+MATCH (n)-[:FROM]->(src:Agency), (n)-[:TO]->(dst:Agency), (n)-[:ABOUT]->(e)
+MATCH (c:Child)-[:PLACED_IN|HAD]->(e)
+WHERE CASE WHEN e:Episode THEN """
+    + EPISODE_VISIBLE
+    + " ELSE "
+    + CHILD_VISIBLE
+    + """ END
+  AND ($areaMode = 'national' OR src.id = $area OR dst.id = $area)
+WITH n, src, dst, e, c
+"""
+)
+
+_notification_item: Final[LiteralString] = """
+{
+  id: n.id, childId: c.id,
+  episodeId: CASE WHEN e:Episode THEN e.id END, placementId: CASE WHEN e:Placement THEN e.id END,
+  notificationId: n.id, returnInterviewId: null, dutyHolder: src.id, recipient: dst.id,
+  dueAt: coalesce(n.dueAt, CASE WHEN e:Episode THEN e.reportedAt ELSE datetime({date: e.startDate}) END),
+  evidence: [
+    {kind: 'notification', id: n.id, at: n.sentAt, detail: n.kind + CASE WHEN n.sentAt IS NULL
+       THEN ' never sent' ELSE ' sent, not acknowledged' END},
+    {kind: CASE WHEN e:Episode THEN 'episode' ELSE 'placement' END, id: e.id,
+     at: CASE WHEN e:Episode THEN e.reportedAt ELSE datetime({date: e.startDate}) END,
+     detail: CASE WHEN e:Episode THEN 'reported' ELSE 'placement started' END}
+  ]
+} AS item
+"""
+
+# Out-of-area placements with no placement_to_host_la notification at all: the notification is due
+# $placementGraceDays days after the placement starts (emergency placements: 5 working days).
+_placement_never_notified: Final[LiteralString] = (
+    """
+MATCH (p:Placement {outOfArea: true})
+WHERE p.startDate IS NOT NULL
+  AND datetime({date: p.startDate}) + duration({days: $placementGraceDays}) < $asOf
+  AND NOT EXISTS { (:Notification {kind: 'placement_to_host_la'})-[:ABOUT]->(p) }
+MATCH (c:Child)-[:PLACED_IN]->(p)
+WHERE """
+    + CHILD_VISIBLE
+    + """
+MATCH (p)-[:PLACED_BY]->(placing:LocalAuthority), (p)-[:HOSTED_BY]->(host:LocalAuthority)
+WHERE $areaMode = 'national' OR placing.code = $area OR host.code = $area
+   OR ($areaMode = 'force' AND EXISTS { (p)-[:IN_FORCE_AREA]->(:Force {code: $area}) })
+RETURN {
+  id: 'placement:' + p.id + ':placement_to_host_la', childId: c.id, episodeId: null,
+  placementId: p.id, notificationId: null, returnInterviewId: null, dutyHolder: placing.code,
+  recipient: host.code,
+  dueAt: datetime({date: p.startDate}) + duration({days: $placementGraceDays}),
+  evidence: [
+    {kind: 'placement', id: p.id, at: datetime({date: p.startDate}),
+     detail: 'out-of-area placement by ' + placing.code + ' in ' + host.code + ', no notification recorded'}
+  ]
+} AS item
+"""
+)
+
+_notification_unsent_items: Final[LiteralString] = (
+    """
+CALL () {
+"""
+    + _notification_head
+    + "n.sentAt IS NULL AND (n.dueAt IS NULL OR n.dueAt < $asOf)"
+    + _notification_body
+    + "RETURN "
+    + _notification_item
+    + """
+  UNION
+"""
+    + _placement_never_notified
+    + """
+}
+WITH item
+"""
+)
+
+_notification_unacknowledged_items: Final[LiteralString] = (
+    _notification_head
+    + "n.sentAt IS NOT NULL AND n.acknowledgedAt IS NULL AND n.dueAt < $asOf"
+    + _notification_body
+    + "WITH "
+    + _notification_item
+)
+
+# Found by police, looked after, and no SENT found_to_responsible_la notification. Due: the
+# recorded notification's dueAt, else foundAt + $foundGraceHours.
+_found_not_notified_items: Final[LiteralString] = (
+    """
+MATCH (c:Child)-[:HAD]->(e:Episode)-[:FOUND_BY]->(f:Force)
+WHERE e.foundAt IS NOT NULL
+  AND """
+    + EPISODE_VISIBLE
+    + """
+MATCH (c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority)
+WHERE ($areaMode = 'national' OR ($areaMode = 'force' AND f.code = $area) OR ($areaMode = 'la' AND la.code = $area))
+  AND NOT EXISTS {
+    MATCH (sent:Notification {kind: 'found_to_responsible_la'})-[:ABOUT]->(e) WHERE sent.sentAt IS NOT NULL
+  }
+WITH c, e, f, la, [(n:Notification {kind: 'found_to_responsible_la'})-[:ABOUT]->(e) | n][0] AS unsent
+WITH c, e, f, la, unsent, coalesce(unsent.dueAt, e.foundAt + duration({hours: $foundGraceHours})) AS dueAt
+WHERE dueAt < $asOf
+WITH {
+  id: e.id, childId: c.id, episodeId: e.id, placementId: null, notificationId: unsent.id,
+  returnInterviewId: null, dutyHolder: f.code, recipient: la.code, dueAt: dueAt,
+  evidence: [
+    {kind: 'episode', id: e.id, at: e.foundAt, detail: 'found by ' + f.code},
+    {kind: 'responsible_la', id: la.code, at: null, detail: 'looked after by ' + la.code},
+    {kind: 'notification', id: unsent.id, at: null,
+     detail: CASE WHEN unsent IS NULL THEN 'no found_to_responsible_la notification recorded'
+             ELSE 'found_to_responsible_la notification recorded but never sent' END}
+  ]
+} AS item
+"""
+)
+
+DUTY_RHI_OVERDUE_PAGE: Final[LiteralString] = _rhi_overdue_items + _keyset_page
+DUTY_RHI_OVERDUE_COUNT: Final[LiteralString] = _rhi_overdue_items + _count
+DUTY_NOTIFICATION_UNSENT_PAGE: Final[LiteralString] = _notification_unsent_items + _keyset_page
+DUTY_NOTIFICATION_UNSENT_COUNT: Final[LiteralString] = _notification_unsent_items + _count
+DUTY_NOTIFICATION_UNACKNOWLEDGED_PAGE: Final[LiteralString] = _notification_unacknowledged_items + _keyset_page
+DUTY_NOTIFICATION_UNACKNOWLEDGED_COUNT: Final[LiteralString] = _notification_unacknowledged_items + _count
+DUTY_FOUND_NOT_NOTIFIED_PAGE: Final[LiteralString] = _found_not_notified_items + _keyset_page
+DUTY_FOUND_NOT_NOTIFIED_COUNT: Final[LiteralString] = _found_not_notified_items + _count
+
+DUTY_PAGE: Final[dict[str, LiteralString]] = {
+    "rhi_overdue": DUTY_RHI_OVERDUE_PAGE,
+    "notification_unsent": DUTY_NOTIFICATION_UNSENT_PAGE,
+    "notification_unacknowledged": DUTY_NOTIFICATION_UNACKNOWLEDGED_PAGE,
+    "found_not_notified": DUTY_FOUND_NOT_NOTIFIED_PAGE,
+}
+DUTY_COUNT: Final[dict[str, LiteralString]] = {
+    "rhi_overdue": DUTY_RHI_OVERDUE_COUNT,
+    "notification_unsent": DUTY_NOTIFICATION_UNSENT_COUNT,
+    "notification_unacknowledged": DUTY_NOTIFICATION_UNACKNOWLEDGED_COUNT,
+    "found_not_notified": DUTY_FOUND_NOT_NOTIFIED_COUNT,
+}
+
+# Children whose rule area (responsible LA, else the LA they went missing from) has repeat-missing
+# triggers, with every episode they had up to $asOf that the caller may see. The triggers are
+# evaluated by mpdb/domain/triggers.py in the service.
+REPEAT_TRIGGER_CANDIDATES: Final[LiteralString] = (
+    """
+CALL () {
+  MATCH (la:LocalAuthority) WHERE la.code IN $ruleAreas
+  MATCH (c:Child)-[:LOOKED_AFTER_BY]->(la) RETURN c
+  UNION
+  MATCH (l:Location) WHERE l.laCode IN $ruleAreas
+  MATCH (l)<-[:MISSING_FROM_LOCATION]-(:Episode)<-[:HAD]-(c:Child) RETURN c
+}
+MATCH (c)-[:HAD]->(e:Episode)
+WHERE e.reportedAt <= $asOf AND """
+    + EPISODE_VISIBLE
+    + """
+WITH c, e ORDER BY e.reportedAt, e.id
+WITH c, collect(e {.id, .reportedAt}) AS episodes, last(collect(e)) AS latest
+WITH c, episodes,
+     coalesce([(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0],
+              [(latest)-[:MISSING_FROM_LOCATION]->(l:Location) | l.laCode][0]) AS ruleLa
+WHERE ruleLa IN $ruleAreas
+  AND ($areaMode = 'national' OR ($areaMode = 'la' AND ruleLa = $area)
+       OR ($areaMode = 'force' AND EXISTS { (:LocalAuthority {code: ruleLa})-[:IN_FORCE]->(:Force {code: $area}) }))
+RETURN c.id AS childId, ruleLa, episodes
+"""
+)
+
+# --- reconciliation -------------------------------------------------------------------------
+
+# Episodes of the LA's looked-after children in [$from, $to) (by the first date any account gives)
+# with every agency record of each, split into police records (agencyId is a force) and the LA's.
+RECONCILIATION_EPISODES: Final[LiteralString] = (
+    """
+MATCH (:LocalAuthority {code: $la})<-[:LOOKED_AFTER_BY]-(c:Child)-[:HAD]->(e:Episode)
+WHERE """
+    + EPISODE_VISIBLE
+    + """
+WITH c, e, [(r:EpisodeRecord)-[:RECORD_OF]->(e) |
+            r {.id, .agencyId, .sourceSystem, .sourceRef, .startAt, .endAt, .missingType,
+               police: EXISTS { (:Force {code: r.agencyId}) }}] AS records
+WITH c, e, records,
+     coalesce(e.reportedAt, e.lastSeenAt, reduce(m = null, r IN records |
+       CASE WHEN m IS NULL OR r.startAt < m THEN r.startAt ELSE m END)) AS at
+WHERE at >= $from AND at < $to
+RETURN e.id AS episodeId, c.id AS childId, at, EXISTS { (e)-[:REPORTED_TO]->(:Force) } AS reportedToPolice,
+       [r IN records WHERE r.police] AS policeRecords,
+       [r IN records WHERE r.agencyId = $la] AS laRecords
+ORDER BY at, episodeId
+"""
+)

@@ -1,0 +1,83 @@
+"""Reads behind hot spots, duties and reconciliation (queries in mpdb/graph/queries/intel_areas.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from mpdb.auth.access import AccessScope
+from mpdb.graph.db import Graph
+from mpdb.graph.queries import intel_areas as q
+
+
+class IntelAreaRepository:
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+
+    async def area_kind(self, area: str) -> dict[str, Any]:
+        row = await self.graph.read_one(q.AREA_KIND, {"area": area})
+        return row or {"kind": None, "name": None, "forceCodes": []}
+
+    # --- hot spots ----------------------------------------------------------------------------
+
+    async def hotspot_cells(
+        self, mode: str, kind: str, *, area: str | None, prev_from: datetime, from_: datetime, to: datetime,
+        cells: Sequence[str] = (), exclude_force: str | None = None, exclude_la: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Per (cell, period) aggregates. Aggregates only: the child ids never leave the service."""
+        return await self.graph.read(q.HOTSPOT_CELLS[(mode, kind)], {
+            "area": area, "prevFrom": prev_from, "from": from_, "to": to, "cells": list(cells),
+            "excludeForce": exclude_force, "excludeLa": exclude_la,
+        })
+
+    async def hotspot_detail(
+        self, scope: AccessScope, kind: str, clusters: Sequence[Sequence[str]], from_: datetime, to: datetime
+    ) -> list[dict[str, Any]]:
+        if not clusters:
+            return []
+        return await self.graph.read(q.HOTSPOT_DETAIL[kind], {
+            "clusters": [list(c) for c in clusters], "from": from_, "to": to, **scope.cypher_params(),
+        })
+
+    # --- duties -------------------------------------------------------------------------------
+
+    def _duty_params(self, scope: AccessScope, area_mode: str, area: str | None, as_of: datetime,
+                     grace: dict[str, int]) -> dict[str, Any]:
+        return {"areaMode": area_mode, "area": area, "asOf": as_of, **grace, **scope.cypher_params()}
+
+    async def duty_page(
+        self, scope: AccessScope, kind: str, area_mode: str, area: str | None, as_of: datetime,
+        grace: dict[str, int], limit: int, after: tuple[datetime, str] | None,
+    ) -> list[dict[str, Any]]:
+        rows = await self.graph.read(q.DUTY_PAGE[kind], {
+            **self._duty_params(scope, area_mode, area, as_of, grace), "limit": limit,
+            "afterDue": after[0] if after else None, "afterId": after[1] if after else None,
+        })
+        return [r["item"] for r in rows]
+
+    async def duty_count(
+        self, scope: AccessScope, kind: str, area_mode: str, area: str | None, as_of: datetime,
+        grace: dict[str, int],
+    ) -> int:
+        row = await self.graph.read_one(q.DUTY_COUNT[kind], self._duty_params(scope, area_mode, area, as_of, grace))
+        return int(row["total"]) if row else 0
+
+    async def repeat_trigger_candidates(
+        self, scope: AccessScope, rule_areas: Sequence[str], area_mode: str, area: str | None, as_of: datetime
+    ) -> list[dict[str, Any]]:
+        if not rule_areas:
+            return []
+        return await self.graph.read(q.REPEAT_TRIGGER_CANDIDATES, {
+            "ruleAreas": list(rule_areas), "areaMode": area_mode, "area": area, "asOf": as_of,
+            **scope.cypher_params(),
+        })
+
+    # --- reconciliation -------------------------------------------------------------------------
+
+    async def reconciliation_episodes(
+        self, scope: AccessScope, la: str, from_: datetime, to: datetime
+    ) -> list[dict[str, Any]]:
+        return await self.graph.read(q.RECONCILIATION_EPISODES, {
+            "la": la, "from": from_, "to": to, **scope.cypher_params(),
+        })
