@@ -77,6 +77,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(graphql, prefix="/graphql")
 
+    from mpdb.api.import_routes import router as import_router
+
+    app.include_router(import_router)  # POST /import/{kind}: multipart bulk import (docs/IMPORT.md)
+
     if settings.dev_idp_enabled:
         from mpdb.auth.dev_idp import create_dev_idp_router
 

@@ -18,13 +18,15 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from mpdb.api.extensions.errors import MaskInternalErrors
+from mpdb.api.mutations.lifecycle import LifecycleMutations
 from mpdb.api.queries.audit import AuditQueries
 from mpdb.api.queries.intel_areas import IntelAreaQueries
+from mpdb.api.queries.intel_links import IntelLinkQueries
 from mpdb.api.queries.records import RecordQueries
 from mpdb.settings import Settings
 
-QUERY_TYPES: tuple[type, ...] = (RecordQueries, AuditQueries, IntelAreaQueries,)
-MUTATION_TYPES: tuple[type, ...] = ()
+QUERY_TYPES: tuple[type, ...] = (RecordQueries, AuditQueries, IntelLinkQueries, IntelAreaQueries,)
+MUTATION_TYPES: tuple[type, ...] = (LifecycleMutations,)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
