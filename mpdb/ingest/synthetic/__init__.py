@@ -1,0 +1,1 @@
+"""Deterministic, calibrated synthetic data (profiles, generator, loader)."""
