@@ -21,10 +21,11 @@ from mpdb.api.extensions.errors import MaskInternalErrors
 from mpdb.api.mutations.lifecycle import LifecycleMutations
 from mpdb.api.queries.audit import AuditQueries
 from mpdb.api.queries.intel_areas import IntelAreaQueries
+from mpdb.api.queries.intel_links import IntelLinkQueries
 from mpdb.api.queries.records import RecordQueries
 from mpdb.settings import Settings
 
-QUERY_TYPES: tuple[type, ...] = (RecordQueries, AuditQueries, IntelAreaQueries,)
+QUERY_TYPES: tuple[type, ...] = (RecordQueries, AuditQueries, IntelLinkQueries, IntelAreaQueries,)
 MUTATION_TYPES: tuple[type, ...] = (LifecycleMutations,)
 
 

@@ -1,0 +1,527 @@
+"""GraphQL views of the link queries (riskProfile, coMissing, coMissingGroups, sharedAssociates,
+linkedChildren). Every derived link, flag or ranking carries the records behind it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from mpdb.api.pagination import PageInfo
+from mpdb.api.types.records import Child
+from mpdb.intel.co_missing import Evidence, Group, Link, age_band
+
+
+@strawberry.enum(description="What a piece of link evidence is (weights in the coMissing description).")
+class LinkKind(Enum):
+    EXPLICIT = "EXPLICIT"
+    SAME_ADULT = "SAME_ADULT"
+    SAME_PLACE = "SAME_PLACE"
+    SAME_CELL = "SAME_CELL"
+    SHARED_ASSOCIATE = "SHARED_ASSOCIATE"
+    SHARED_HOTSPOT = "SHARED_HOTSPOT"
+
+
+@strawberry.enum(description="Why a child is in a local authority's linkedChildren view.")
+class LinkedRelation(Enum):
+    LOOKED_AFTER = "LOOKED_AFTER"
+    PLACED_IN = "PLACED_IN"
+    LINKED = "LINKED"
+
+
+@strawberry.type(description="A child you may see, as named in a link or group.")
+class LinkedChildRef:
+    id: strawberry.ID
+    pseudonym: str
+    given_name: str | None
+    family_name: str | None
+    sex: str | None
+    age_band: str | None
+    looked_after: bool | None
+    responsible_authority: str | None
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any], as_of: datetime) -> LinkedChildRef:
+        return cls(id=strawberry.ID(r["id"]), pseudonym=r["pseudonym"], given_name=r.get("givenName"),
+                   family_name=r.get("familyName"), sex=r.get("sex"), age_band=age_band(r.get("dateOfBirth"), as_of),
+                   looked_after=r.get("lookedAfter"), responsible_authority=r.get("responsibleAuthority"))
+
+
+@strawberry.type(description="A child in summary form: pseudonym, age band and responsible LA only.")
+class ChildSummary:
+    pseudonym: str
+    age_band: str | None
+    responsible_authority: str | None
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any], as_of: datetime) -> ChildSummary:
+        return cls(pseudonym=r["pseudonym"], age_band=age_band(r.get("dateOfBirth"), as_of),
+                   responsible_authority=r.get("responsibleAuthority"))
+
+
+@strawberry.type(description="A place named in evidence.")
+class LinkPlace:
+    id: strawberry.ID
+    name: str | None
+    kind: str | None
+    la_code: str | None
+    force_code: str | None
+    cell: str | None = strawberry.field(description="~500 m grid cell id (mpdb/domain/geo.py).")
+    latitude: float | None
+    longitude: float | None
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> LinkPlace:
+        return cls(id=strawberry.ID(r["id"]), name=r.get("name"), kind=r.get("kind"), la_code=r.get("laCode"),
+                   force_code=r.get("forceCode"), cell=r.get("cell"), latitude=r.get("latitude"),
+                   longitude=r.get("longitude"))
+
+
+@strawberry.type(description="An associate (adult of concern, peer, family member) named in evidence.")
+class LinkPerson:
+    id: strawberry.ID
+    name: str | None
+    role: str | None
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> LinkPerson:
+        return cls(id=strawberry.ID(r["id"]), name=r.get("name"), role=r.get("role"))
+
+
+@strawberry.type(description="An episode behind a piece of evidence. `id` and `childId` are null for an "
+                             "episode you may not open (summary forms only).")
+class EvidenceEpisode:
+    id: strawberry.ID | None
+    child_id: strawberry.ID | None
+    reported_at: datetime | None
+    ended_at: datetime | None = strawberry.field(description="foundAt, else returnedAt; null while open.")
+    status: str | None
+    reported_to: str | None
+    found_by: str | None
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> EvidenceEpisode:
+        visible = r.get("visible", True)
+        return cls(id=strawberry.ID(r["id"]) if visible else None,
+                   child_id=strawberry.ID(r["childId"]) if visible else None,
+                   reported_at=r.get("reportedAt"), ended_at=r.get("endAt"), status=r.get("status"),
+                   reported_to=r.get("reportedTo"), found_by=r.get("foundBy"))
+
+
+@strawberry.type(description="One piece of evidence for a link, with what it is worth.")
+class LinkEvidence:
+    kind: LinkKind
+    source: str | None = strawberry.field(description="EXPLICIT: the WITH_CHILD source (reported, found, "
+                                                      "sighting, rhi); places: the relationship pair, e.g. FOUND_AT/WENT_TO.")
+    weight: float = strawberry.field(description="Weight of this kind before age decay.")
+    date: datetime | None
+    episodes: list[EvidenceEpisode]
+    places: list[LinkPlace]
+    person: LinkPerson | None
+
+    @classmethod
+    def from_evidence(cls, ev: Evidence) -> LinkEvidence:
+        return cls(kind=LinkKind(ev.kind), source=ev.source, weight=ev.weight, date=ev.date,
+                   episodes=[EvidenceEpisode.from_row(e) for e in sorted(ev.episodes, key=lambda e: e["reportedAt"])],
+                   places=[LinkPlace.from_row(p) for p in ev.places],
+                   person=LinkPerson.from_row(ev.person) if ev.person else None)
+
+
+STRENGTH_DOC = (
+    "strength = 1 - prod over incidents of (1 - w * 0.5^(ageDays/365)); evidence sharing an episode is one "
+    "incident weighing as its strongest item; w: EXPLICIT 0.8, SAME_ADULT 0.5, SAME_PLACE 0.4, SAME_CELL 0.25, "
+    "SHARED_ASSOCIATE 0.15, SHARED_HOTSPOT 0.1."
+)
+
+
+@strawberry.type(description="A co-missing link between two children you may see. " + STRENGTH_DOC)
+class CoMissingLink:
+    from_child: LinkedChildRef
+    to_child: LinkedChildRef
+    hop: int = strawberry.field(description="1: linked to the child asked about; 2: linked to a hop-1 child.")
+    strength: float
+    explicit: bool = strawberry.field(description="True when any evidence is an explicit record (WITH_CHILD).")
+    evidence: list[LinkEvidence]
+
+    @classmethod
+    def from_link(cls, link: Link, as_of: datetime) -> CoMissingLink:
+        return cls(from_child=LinkedChildRef.from_row(link.from_child, as_of),
+                   to_child=LinkedChildRef.from_row(link.to_child, as_of), hop=link.hop, strength=link.strength,
+                   explicit=link.explicit, evidence=[LinkEvidence.from_evidence(ev) for ev in link.evidence])
+
+
+@strawberry.type
+class CoMissingPage:
+    child: LinkedChildRef
+    as_of: datetime
+    since: datetime
+    hops: int
+    total_count: int
+    nodes: list[CoMissingLink]
+    page_info: PageInfo
+
+
+@strawberry.type(description="A member of a co-missing group. `child` is null without child:read.")
+class GroupMember:
+    pseudonym: str
+    age_band: str | None
+    responsible_authority: str | None
+    child: LinkedChildRef | None
+
+
+@strawberry.type(description="An edge of a co-missing group, by member pseudonym.")
+class GroupLink:
+    from_pseudonym: str
+    to_pseudonym: str
+    strength: float
+    explicit: bool
+    evidence: list[LinkEvidence]
+
+
+@strawberry.type(description="Children who go missing together: a connected component of the links that are "
+                             "explicit or have strength >= 0.5.")
+class CoMissingGroup:
+    id: str = strawberry.field(description="'grp:' + the smallest member pseudonym (stable while the group is).")
+    size: int
+    members: list[GroupMember]
+    forces: list[str] = strawberry.field(description="Forces the group's evidence episodes were reported to or found by.")
+    local_authorities: list[str] = strawberry.field(
+        description="Members' responsible LAs and the LAs of the places in the evidence.")
+    episode_count: int
+    links: list[GroupLink]
+
+    @classmethod
+    def from_group(cls, g: Group, as_of: datetime, named: bool) -> CoMissingGroup:
+        pseud = {m["id"]: m["pseudonym"] for m in g.members}
+
+        def ev(e: Evidence) -> LinkEvidence:
+            out = LinkEvidence.from_evidence(e)
+            if not named:
+                for x in out.episodes:
+                    x.id, x.child_id = None, None
+            return out
+
+        return cls(
+            id="grp:" + g.members[0]["pseudonym"], size=len(g.members),
+            members=[GroupMember(pseudonym=m["pseudonym"], age_band=age_band(m.get("dateOfBirth"), as_of),
+                                 responsible_authority=m.get("responsibleAuthority"),
+                                 child=LinkedChildRef.from_row(m, as_of) if named else None) for m in g.members],
+            forces=g.forces, local_authorities=g.local_authorities, episode_count=len(g.episode_ids),
+            links=[GroupLink(from_pseudonym=pseud[lk.from_child["id"]], to_pseudonym=pseud[lk.to_child["id"]],
+                             strength=lk.strength, explicit=lk.explicit, evidence=[ev(e) for e in lk.evidence])
+                   for lk in g.links],
+        )
+
+
+@strawberry.type
+class CoMissingGroupPage:
+    as_of: datetime
+    since: datetime
+    total_count: int
+    nodes: list[CoMissingGroup]
+    page_info: PageInfo
+
+
+# --- sharedAssociates -----------------------------------------------------------------------------
+
+
+@strawberry.type(description="One record linking an adult to a child.")
+class AssociateLink:
+    kind: str = strawberry.field(description="WITH_PERSON (named in the episode) or ASSOCIATES_WITH (recorded association).")
+    source: str | None
+    episode_id: strawberry.ID | None
+    at: datetime | None
+    ended_at: datetime | None
+    force: str | None
+
+
+@strawberry.type
+class AssociateChild:
+    child: LinkedChildRef
+    forces: list[str]
+    links: list[AssociateLink]
+
+
+@strawberry.type(description="An adult linked to several children across several forces.")
+class SharedAssociate:
+    person: LinkPerson
+    child_count: int
+    force_count: int
+    forces: list[str]
+    children: list[AssociateChild]
+
+
+@strawberry.type
+class SharedAssociatePage:
+    as_of: datetime
+    since: datetime
+    total_count: int
+    nodes: list[SharedAssociate]
+    page_info: PageInfo
+
+
+# --- linkedChildren -------------------------------------------------------------------------------
+
+
+@strawberry.type
+class LinkedPlacement:
+    id: strawberry.ID
+    start_date: date | None
+    end_date: date | None
+    placement_type: str | None
+    placed_by: str | None
+    hosted_by: str | None
+    force_area: str | None
+    out_of_area: bool | None
+    cross_force: bool | None
+    distance_km: float | None
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> LinkedPlacement:
+        return cls(id=strawberry.ID(r["id"]), start_date=r.get("startDate"), end_date=r.get("endDate"),
+                   placement_type=r.get("placementType"), placed_by=r.get("placedBy"), hosted_by=r.get("hostedBy"),
+                   force_area=r.get("forceArea"), out_of_area=r.get("outOfArea"), cross_force=r.get("crossForce"),
+                   distance_km=r.get("distanceKm"))
+
+
+@strawberry.type(description="How a linked child is linked to one of the local authority's children.")
+class LinkToAnchor:
+    anchor: LinkedChildRef
+    strength: float
+    explicit: bool
+    evidence: list[LinkEvidence]
+
+
+@strawberry.type(description="A child in a local authority's view. `child` is null (summary only) for a linked "
+                             "child of another LA you may not see in full; `summary` is always there.")
+class LinkedChildEntry:
+    relation: LinkedRelation
+    summary: ChildSummary
+    child: LinkedChildRef | None
+    strength: float | None = strawberry.field(description="LINKED: the strongest link to any anchor.")
+    placements: list[LinkedPlacement]
+    links: list[LinkToAnchor]
+
+
+@strawberry.type
+class LinkedChildrenPage:
+    local_authority: str
+    as_of: datetime
+    since: datetime
+    total_count: int
+    nodes: list[LinkedChildEntry]
+    page_info: PageInfo
+
+
+# --- riskProfile ----------------------------------------------------------------------------------
+
+
+@strawberry.type
+class AgencyRef:
+    id: str
+    name: str | None
+    kind: str | None
+
+
+def _agency(r: dict[str, Any] | None) -> AgencyRef | None:
+    return AgencyRef(id=r["id"], name=r.get("name"), kind=r.get("kind")) if r else None
+
+
+@strawberry.type(description="Episode counts ending at asOf (episodes you may see).")
+class EpisodeCounts:
+    force_code: str | None = strawberry.field(description="Null on the totals row; per force on byForce rows.")
+    last_90_days: int
+    last_12_months: int
+    ever: int
+    last_reported_at: datetime | None
+    episode_ids: list[strawberry.ID] = strawberry.field(description="The episodes counted, newest first.")
+
+
+@strawberry.type
+class PriorEpisodes:
+    total: EpisodeCounts
+    by_force: list[EpisodeCounts]
+
+
+@strawberry.type(description="A risk flag, active or past, with the agency that raised it.")
+class RiskFlag:
+    id: strawberry.ID
+    type: str
+    status: str | None
+    active: bool
+    raised_at: datetime | None
+    review_due: date | None
+    reviewed_at: datetime | None
+    expired_at: datetime | None
+    note: str | None
+    raised_by: AgencyRef | None
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> RiskFlag:
+        review_due = r.get("reviewDue")
+        if isinstance(review_due, datetime):
+            review_due = review_due.date()
+        return cls(id=strawberry.ID(r["id"]), type=r["type"], status=r.get("status"), active=bool(r.get("active")),
+                   raised_at=r.get("raisedAt"), review_due=review_due, reviewed_at=r.get("reviewedAt"),
+                   expired_at=r.get("expiredAt"), note=r.get("note"), raised_by=_agency(r.get("raisedBy")))
+
+
+@strawberry.type
+class RiskPlacement:
+    placement: LinkedPlacement
+    current: bool
+    dcs_approved: bool | None
+    establishment_id: strawberry.ID | None
+    establishment_name: str | None
+    establishment_kind: str | None
+    location: LinkPlace | None
+
+
+@strawberry.type(description="An episode in which the child and a peer were recorded together.")
+class PeerEpisode:
+    episode_id: strawberry.ID
+    episode_of: strawberry.ID = strawberry.field(description="Whose episode recorded the other child.")
+    source: str | None
+    at: datetime | None
+    force: str | None
+
+
+@strawberry.type(description="A child this child went missing with or was found with (explicit records).")
+class RiskPeer:
+    child: LinkedChildRef
+    episode_count: int
+    last_together: datetime | None
+    active_flags: list[RiskFlag]
+    episodes: list[PeerEpisode]
+
+
+@strawberry.type
+class AdultLink:
+    kind: str = strawberry.field(description="WITH_PERSON (named in an episode) or ASSOCIATES_WITH.")
+    source: str | None
+    episode_id: strawberry.ID | None
+    at: datetime | None
+    force: str | None
+    recorded_by: str | None
+
+
+@strawberry.type(description="An associate the child went missing with, was found with, or is recorded as "
+                             "associating with.")
+class RiskAdult:
+    person: LinkPerson
+    other_children: int = strawberry.field(description="Other children you may see linked to this person.")
+    episode_count: int
+    last_at: datetime | None
+    links: list[AdultLink]
+
+
+@strawberry.type(description="A place the child was found at or went to: where to look.")
+class RiskPlace:
+    place: LinkPlace
+    times_found: int
+    times_went_to: int
+    last_found_at: datetime | None
+    last_at: datetime | None
+    episode_ids: list[strawberry.ID]
+
+
+@strawberry.type(description="A return interview: status and the shareable intelligence summary only; the "
+                             "child's confidential account is never part of a risk profile.")
+class RiskReturnInterview:
+    id: strawberry.ID
+    episode_id: strawberry.ID
+    status: str | None
+    offered_at: datetime | None
+    completed_at: datetime | None
+    due_at: datetime | None
+    by: AgencyRef | None
+    summary_places: list[str] | None
+    summary_people: list[str] | None
+    summary_with: list[str] | None
+    summary_risk_types: list[str] | None
+
+
+@strawberry.type(description="A rule the child currently meets, with the episodes that make it fire.")
+class TriggeredRule:
+    rule: str
+    description: str
+    condition: str
+    area: str = strawberry.field(description="Rule area: the LA whose rules apply, or 'national'.")
+    count: int
+    episode_ids: list[strawberry.ID]
+
+
+@strawberry.type(description="A child's cross-force picture at asOf, from the records you may see.")
+class RiskProfile:
+    child: Child
+    as_of: datetime
+    prior_episodes: PriorEpisodes
+    flags: list[RiskFlag]
+    placements: list[RiskPlacement]
+    peers: list[RiskPeer]
+    adults: list[RiskAdult]
+    where_to_look: list[RiskPlace]
+    return_interviews: list[RiskReturnInterview]
+    triggers: list[TriggeredRule]
+
+
+def _as_list(v: Any) -> list[str] | None:
+    if v is None:
+        return None
+    return [str(x) for x in v] if isinstance(v, list) else [str(v)]
+
+
+def _counts(r: dict[str, Any], force: str | None) -> EpisodeCounts:
+    return EpisodeCounts(force_code=force, last_90_days=r["last90Days"], last_12_months=r["last12Months"],
+                         ever=r["ever"], last_reported_at=r["lastReportedAt"],
+                         episode_ids=[strawberry.ID(i) for i in r["episodeIds"]])
+
+
+def risk_profile_from(p: dict[str, Any]) -> RiskProfile:
+    as_of: datetime = p["asOf"]
+    prior = p["priorEpisodes"]
+    return RiskProfile(
+        child=Child.from_row(p["child"]),
+        as_of=as_of,
+        prior_episodes=PriorEpisodes(total=_counts(prior, None),
+                                     by_force=[_counts(r, r["forceCode"]) for r in prior["byForce"]]),
+        flags=[RiskFlag.from_row(f) for f in p["flags"]],
+        placements=[RiskPlacement(
+            placement=LinkedPlacement.from_row(pl), current=pl["current"], dcs_approved=pl.get("dcsApproved"),
+            establishment_id=(pl.get("establishment") or {}).get("id"),
+            establishment_name=(pl.get("establishment") or {}).get("name"),
+            establishment_kind=(pl.get("establishment") or {}).get("kind"),
+            location=LinkPlace.from_row(pl["location"]) if pl.get("location") else None,
+        ) for pl in p["placements"]],
+        peers=[RiskPeer(
+            child=LinkedChildRef.from_row(peer["child"], as_of), episode_count=peer["episodeCount"],
+            last_together=peer["lastTogether"],
+            active_flags=[RiskFlag.from_row({**f, "active": True}) for f in peer["child"].get("flags") or []],
+            episodes=[PeerEpisode(episode_id=strawberry.ID(li["episodeId"]), episode_of=strawberry.ID(li["episodeOf"]),
+                                  source=li.get("source"), at=li.get("at"), force=li.get("force"))
+                      for li in peer["episodes"]],
+        ) for peer in p["peers"]],
+        adults=[RiskAdult(
+            person=LinkPerson.from_row(a["person"]), other_children=a["otherChildren"],
+            episode_count=a["episodeCount"], last_at=a["lastAt"],
+            links=[AdultLink(kind=li["kind"], source=li.get("source"),
+                             episode_id=strawberry.ID(li["episodeId"]) if li.get("episodeId") else None,
+                             at=li.get("at"), force=li.get("force"), recorded_by=li.get("recordedBy"))
+                   for li in a["links"]],
+        ) for a in p["adults"]],
+        where_to_look=[RiskPlace(place=LinkPlace.from_row(w["place"]), times_found=w["timesFound"],
+                                 times_went_to=w["timesWentTo"], last_found_at=w["lastFoundAt"], last_at=w["lastAt"],
+                                 episode_ids=[strawberry.ID(i) for i in w["episodeIds"]]) for w in p["whereToLook"]],
+        return_interviews=[RiskReturnInterview(
+            id=strawberry.ID(r["id"]), episode_id=strawberry.ID(r["episodeId"]), status=r.get("status"),
+            offered_at=r.get("offeredAt"), completed_at=r.get("completedAt"), due_at=r.get("dueAt"),
+            by=_agency(r.get("by")), summary_places=_as_list(r.get("summaryPlaces")),
+            summary_people=_as_list(r.get("summaryPeople")), summary_with=_as_list(r.get("summaryWith")),
+            summary_risk_types=_as_list(r.get("summaryRiskTypes")),
+        ) for r in p["returnInterviews"]],
+        triggers=[TriggeredRule(rule=t["rule"], description=t["description"], condition=t["condition"],
+                                area=t["area"], count=t["count"], episode_ids=[strawberry.ID(i) for i in t["episodeIds"]])
+                  for t in p["triggers"]],
+    )

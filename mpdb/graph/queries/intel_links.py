@@ -1,0 +1,451 @@
+"""Cypher for the link queries of graph intelligence: risk profile, co-missing links and groups,
+shared associates, an LA's linked children.
+
+Every query takes `$agencyId`/`$national` (AccessScope) and `$asOf` (a datetime: nothing reported
+after it exists for the query, so answers are reproducible). Visibility uses the canonical
+predicates from `access.py`, re-targeted at the variable names a query needs (a link query binds
+two children and two episodes at once, so the fixed `c`/`e` names cannot all apply).
+
+Co-missing evidence rows all share one shape, so one aggregator (mpdb/intel/co_missing.py) turns
+them into links: `fromId`, `other` (the linked child, names only when visible), `kind`, `source`,
+`e1` (an episode of the `from` child), `e2` (an episode of the other child), `places`, `person`,
+`at` (the evidence date when no episode carries it).
+"""
+
+from typing import Final, LiteralString
+
+from mpdb.graph.queries.access import CHILD_VISIBLE, EPISODE_VISIBLE
+
+
+def child_visible(child: LiteralString) -> LiteralString:
+    """CHILD_VISIBLE for a child bound to `child` instead of `c`."""
+    out = CHILD_VISIBLE.replace("c.", child + ".")
+    if "IN " + child + "." not in out:  # access.py changed shape: fail at import, not silently open
+        raise RuntimeError("CHILD_VISIBLE no longer names `c.`; update intel_links.child_visible")
+    return out
+
+
+def episode_visible(child: LiteralString, episode: LiteralString) -> LiteralString:
+    """EPISODE_VISIBLE for child `child` and its episode `episode` instead of `c` and `e`."""
+    out = EPISODE_VISIBLE.replace("IN c.", "IN " + child + ".").replace("IN e.", "IN " + episode + ".")
+    if ("IN " + child + "." not in out) or ("IN " + episode + "." not in out):
+        raise RuntimeError("EPISODE_VISIBLE no longer names `c.`/`e.`; update intel_links.episode_visible")
+    return out
+
+
+# The `other` child of a link: names and date of birth only when the caller may see the child
+# (the summary form needs the date of birth only for an age band, computed in Python and dropped).
+_OTHER: Final[LiteralString] = (
+    """
+other {
+  .id, .pseudonym, .dateOfBirth, .lookedAfter,
+  visible: otherVisible,
+  givenName: CASE WHEN otherVisible THEN other.givenName END,
+  familyName: CASE WHEN otherVisible THEN other.familyName END,
+  sex: CASE WHEN otherVisible THEN other.sex END,
+  responsibleAuthority: [(other)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]
+}"""
+)
+
+
+def _episode(var: LiteralString, owner: LiteralString, visible: LiteralString) -> LiteralString:
+    return (
+        "CASE WHEN " + var + " IS NULL THEN null ELSE " + var + " {"
+        " .id, .reportedAt, .foundAt, .returnedAt, .status, childId: " + owner + ".id,"
+        " endAt: coalesce(" + var + ".foundAt, " + var + ".returnedAt),"
+        " reportedTo: [(" + var + ")-[:REPORTED_TO]->(f:Force) | f.code][0],"
+        " foundBy: [(" + var + ")-[:FOUND_BY]->(f:Force) | f.code][0],"
+        " placeLas: [(" + var + ")-[:MISSING_FROM_LOCATION|FOUND_AT|WENT_TO]->(l:Location) | l.laCode],"
+        " visible: " + visible + "} END"
+    )
+
+
+_PLACE: Final[LiteralString] = (
+    "{id: l.id, name: l.name, kind: l.kind, laCode: l.laCode, forceCode: l.forceCode, cell: l.cell,"
+    " latitude: l.point.latitude, longitude: l.point.longitude}"
+)
+
+# Window overlap: [reportedAt, coalesce(foundAt, returnedAt, $asOf)] of e1 and e2 intersect.
+_OVERLAP: Final[LiteralString] = (
+    "e2.reportedAt <= coalesce(e1.foundAt, e1.returnedAt, $asOf)"
+    " AND e1.reportedAt <= coalesce(e2.foundAt, e2.returnedAt, $asOf)"
+    " AND e2.reportedAt <= $asOf"
+)
+
+# One hop of co-missing links from each child in $childIds (visible roots only). With
+# `$summaryAllowed` false, only children and episodes the caller may see are returned at all; with
+# it true (an LA's linked-children view), invisible children come back flagged `visible: false` and
+# invisible episodes with `visible: false`, for the caller to reduce to the summary form.
+CO_MISSING_LINKS: Final[LiteralString] = (
+    """
+UNWIND $childIds AS rootId
+MATCH (root:Child {id: rootId})
+WHERE """
+    + child_visible("root")
+    + """
+CALL (root) {
+  MATCH (root)-[:HAD]->(e1:Episode)-[w:WITH_CHILD]->(other:Child)
+  WHERE e1.reportedAt >= $since AND e1.reportedAt <= $asOf AND other <> root
+  RETURN other, 'EXPLICIT' AS kind, w.source AS source, e1, null AS e2, [] AS places,
+         null AS person, null AS at
+  UNION ALL
+  MATCH (root)<-[w:WITH_CHILD]-(e2:Episode)<-[:HAD]-(other:Child)
+  WHERE e2.reportedAt >= $since AND e2.reportedAt <= $asOf AND other <> root
+  RETURN other, 'EXPLICIT' AS kind, w.source AS source, null AS e1, e2, [] AS places,
+         null AS person, null AS at
+  UNION ALL
+  MATCH (root)-[:HAD]->(e1:Episode)-[r1:FOUND_AT|WENT_TO]->(l1:Location)
+  WHERE e1.reportedAt >= $since AND e1.reportedAt <= $asOf
+  CALL (l1) {
+    MATCH (l2:Location) WHERE l1.cell IS NOT NULL AND l2.cell = l1.cell RETURN l2
+    UNION
+    RETURN l1 AS l2
+  }
+  MATCH (l2)<-[r2:FOUND_AT|WENT_TO]-(e2:Episode)<-[:HAD]-(other:Child)
+  WHERE other <> root AND """
+    + _OVERLAP
+    + """
+  RETURN other, CASE WHEN l1 = l2 THEN 'SAME_PLACE' ELSE 'SAME_CELL' END AS kind,
+         type(r1) + '/' + type(r2) AS source, e1, e2,
+         [l IN CASE WHEN l1 = l2 THEN [l1] ELSE [l1, l2] END | """
+    + _PLACE
+    + """] AS places, null AS person, null AS at
+  UNION ALL
+  MATCH (root)-[:HAD]->(e1:Episode)-[:WITH_PERSON]->(p:Person)<-[:WITH_PERSON]-(e2:Episode)<-[:HAD]-(other:Child)
+  WHERE e1.reportedAt >= $since AND e1.reportedAt <= $asOf AND other <> root AND """
+    + _OVERLAP
+    + """
+  RETURN other, 'SAME_ADULT' AS kind, null AS source, e1, e2, [] AS places,
+         p {.id, .name, .role} AS person, null AS at
+  UNION ALL
+  MATCH (root)-[a1:ASSOCIATES_WITH]->(p:Person {role: 'adult_of_concern'})<-[a2:ASSOCIATES_WITH]-(other:Child)
+  WHERE other <> root
+  RETURN other, 'SHARED_ASSOCIATE' AS kind, coalesce(a1.kind, '') + '/' + coalesce(a2.kind, '') AS source,
+         null AS e1, null AS e2, [] AS places, p {.id, .name, .role} AS person,
+         CASE WHEN a1.recordedAt > a2.recordedAt THEN a1.recordedAt ELSE coalesce(a2.recordedAt, a1.recordedAt) END AS at
+}
+WITH root, other, kind, source, e1, e2, places, person, at,
+     """
+    + child_visible("other")
+    + """ AS otherVisible,
+     e1 IS NULL OR """
+    + episode_visible("root", "e1")
+    + """ AS e1Visible,
+     e2 IS NULL OR """
+    + episode_visible("other", "e2")
+    + """ AS e2Visible
+WHERE e1Visible AND ($summaryAllowed OR (otherVisible AND e2Visible))
+RETURN root.id AS fromId, """
+    + _OTHER
+    + """ AS other, kind, source, places, person, at,
+       """
+    + _episode("e1", "root", "e1Visible")
+    + """ AS e1,
+       """
+    + _episode("e2", "other", "e2Visible")
+    + """ AS e2
+"""
+)
+
+# The national (or caller-wide) co-missing edge list for groups, in ONE query: explicit links and
+# same-adult-while-missing pairs come back as link rows; same-place candidates come back as
+# (location, cell, episode) rows that the caller sweeps for overlapping windows in Python, because a
+# pairwise join in Cypher is quadratic in the episodes at a busy place.
+GROUP_EDGE_ROWS: Final[LiteralString] = (
+    """
+CALL () {
+  MATCH (e1:Episode)
+  WHERE e1.reportedAt >= $since AND e1.reportedAt <= $asOf
+  MATCH (root:Child)-[:HAD]->(e1)-[w:WITH_CHILD]->(other:Child)
+  WHERE other <> root
+  RETURN 'link' AS row, root, other, 'EXPLICIT' AS kind, w.source AS source, e1, null AS e2,
+         null AS person, null AS loc
+  UNION ALL
+  MATCH (e1:Episode)
+  WHERE e1.reportedAt >= $since AND e1.reportedAt <= $asOf
+  MATCH (root:Child)-[:HAD]->(e1)-[:WITH_PERSON]->(p:Person)<-[:WITH_PERSON]-(e2:Episode)<-[:HAD]-(other:Child)
+  WHERE other <> root AND e2.reportedAt >= $since AND root.id < other.id AND """
+    + _OVERLAP
+    + """
+  RETURN 'link' AS row, root, other, 'SAME_ADULT' AS kind, null AS source, e1, e2,
+         p {.id, .name, .role} AS person, null AS loc
+  UNION ALL
+  MATCH (e1:Episode)
+  WHERE e1.reportedAt >= $since AND e1.reportedAt <= $asOf
+  MATCH (root:Child)-[:HAD]->(e1)-[r:FOUND_AT|WENT_TO]->(l:Location)
+  RETURN 'place' AS row, root, null AS other, type(r) AS kind, null AS source, e1, null AS e2,
+         null AS person, """
+    + _PLACE
+    + """ AS loc
+}
+WITH row, root, other, kind, source, e1, e2, person, loc
+WHERE """
+    + child_visible("root")
+    + " AND "
+    + episode_visible("root", "e1")
+    + """
+  AND (other IS NULL OR """
+    + child_visible("other")
+    + """)
+  AND (e2 IS NULL OR """
+    + episode_visible("other", "e2")
+    + """)
+RETURN row, kind, source, person, loc,
+       root {.id, .pseudonym, .dateOfBirth, .givenName, .familyName, .sex, .lookedAfter,
+             responsibleAuthority: [(root)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]} AS child,
+       CASE WHEN other IS NULL THEN null ELSE
+         other {.id, .pseudonym, .dateOfBirth, .givenName, .familyName, .sex, .lookedAfter,
+                responsibleAuthority: [(other)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]} END AS other,
+       """
+    + _episode("e1", "root", "true")
+    + """ AS e1,
+       """
+    + _episode("e2", "other", "true")
+    + """ AS e2
+"""
+)
+
+# Adults linked to several children: a degree pre-filter on the relationship store keeps the
+# expansion to candidate persons only, then the links behind each (visible children and episodes).
+SHARED_ASSOCIATES: Final[LiteralString] = (
+    """
+MATCH (p:Person)
+WHERE COUNT { (p)<-[:WITH_PERSON|ASSOCIATES_WITH]-() } >= $minChildren
+CALL (p) {
+  MATCH (p)<-[w:WITH_PERSON]-(e:Episode)<-[:HAD]-(c:Child)
+  WHERE e.reportedAt >= $since AND e.reportedAt <= $asOf
+    AND """
+    + child_visible("c")
+    + " AND "
+    + episode_visible("c", "e")
+    + """
+  RETURN c, {kind: 'WITH_PERSON', source: w.source, episodeId: e.id, at: e.reportedAt,
+             endAt: coalesce(e.foundAt, e.returnedAt),
+             force: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0]} AS link
+  UNION ALL
+  MATCH (p)<-[a:ASSOCIATES_WITH]-(c:Child)
+  WHERE a.recordedAt >= $since AND a.recordedAt <= $asOf AND """
+    + child_visible("c")
+    + """
+  RETURN c, {kind: 'ASSOCIATES_WITH', source: a.kind, episodeId: null, at: a.recordedAt, endAt: null,
+             force: COLLECT { MATCH (f:Force {code: a.recordedBy}) RETURN f.code }[0]} AS link
+}
+WITH p, c, collect(link) AS links
+WITH p, collect({child: c {.id, .pseudonym, .dateOfBirth, .givenName, .familyName, .sex, .lookedAfter,
+                           responsibleAuthority: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]},
+                 links: links}) AS children
+WHERE size(children) >= $minChildren
+RETURN p {.id, .name, .role, .dateOfBirth} AS person, children
+"""
+)
+
+# Everything riskProfile needs about one visible child, in one round trip.
+RISK_PROFILE: Final[LiteralString] = (
+    """
+MATCH (c:Child {id: $childId})
+WHERE """
+    + child_visible("c")
+    + """
+RETURN c {
+  .id, .pseudonym, .givenName, .familyName, .dateOfBirth, .sex, .ethnicity, .lookedAfter,
+  .unaccompanied, .recordedBy, .recordedAt, .sourceSystem,
+  responsibleAuthority: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]
+} AS child,
+COLLECT {
+  MATCH (c)-[:HAD]->(e:Episode)
+  WHERE e.reportedAt <= $asOf AND """
+    + episode_visible("c", "e")
+    + """
+  RETURN e {.id, .status, .reportedAt, .foundAt, .returnedAt, .riskGrade, .gradeScheme, .category,
+            reportedTo: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0],
+            foundBy: [(e)-[:FOUND_BY]->(f:Force) | f.code][0],
+            missingFromPlacement: [(e)-[:MISSING_FROM]->(pl:Placement) | pl.id][0],
+            missingFromLa: [(e)-[:MISSING_FROM_LOCATION]->(l:Location) | l.laCode][0]}
+} AS episodes,
+COLLECT {
+  MATCH (c)-[:HAS_FLAG]->(fl:Flag)
+  WHERE fl.raisedAt IS NULL OR fl.raisedAt <= $asOf
+  RETURN fl {.id, .type, .status, .raisedAt, .reviewDue, .reviewedAt, .expiredAt, .note, .recordedBy,
+             raisedBy: [(fl)-[:RAISED_BY]->(a:Agency) | a {.id, .name, .kind}][0]}
+} AS flags,
+COLLECT {
+  MATCH (c)-[:PLACED_IN]->(p:Placement)
+  RETURN p {.id, .startDate, .endDate, .placementType, .distanceKm, .outOfArea, .crossForce,
+            .dcsApproved, .recordedBy,
+            placedBy: [(p)-[:PLACED_BY]->(la:LocalAuthority) | la.code][0],
+            hostedBy: [(p)-[:HOSTED_BY]->(la:LocalAuthority) | la.code][0],
+            forceArea: [(p)-[:IN_FORCE_AREA]->(f:Force) | f.code][0],
+            establishment: [(p)-[:AT]->(x:Establishment) | x {.id, .name, .kind, .urn}][0],
+            location: [(p)-[:AT_LOCATION]->(l:Location) | """
+    + _PLACE
+    + """][0]}
+} AS placements,
+COLLECT {
+  MATCH (c)-[:HAD]->(e:Episode)-[r:FOUND_AT|WENT_TO]->(l:Location)
+  WHERE e.reportedAt <= $asOf AND """
+    + episode_visible("c", "e")
+    + """
+  RETURN {role: type(r), episodeId: e.id, at: coalesce(r.at, CASE type(r) WHEN 'FOUND_AT' THEN e.foundAt END, e.reportedAt),
+          place: """
+    + _PLACE
+    + """}
+} AS placeVisits,
+COLLECT {
+  MATCH (c)-[:HAD]->(e:Episode)-[w:WITH_CHILD]->(o:Child)
+  WHERE e.reportedAt <= $asOf AND o <> c AND """
+    + episode_visible("c", "e")
+    + " AND "
+    + child_visible("o")
+    + """
+  RETURN {childId: o.id, episodeId: e.id, episodeOf: c.id, source: w.source, at: e.reportedAt,
+          force: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0]} AS x
+  UNION ALL
+  MATCH (c)<-[w:WITH_CHILD]-(e:Episode)<-[:HAD]-(o:Child)
+  WHERE e.reportedAt <= $asOf AND o <> c AND """
+    + episode_visible("o", "e")
+    + " AND "
+    + child_visible("o")
+    + """
+  RETURN {childId: o.id, episodeId: e.id, episodeOf: o.id, source: w.source, at: e.reportedAt,
+          force: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0]} AS x
+} AS peerLinks,
+COLLECT {
+  MATCH (c)-[:HAD]->(:Episode)-[:WITH_CHILD]-(o:Child)
+  WHERE o <> c AND """
+    + child_visible("o")
+    + """
+  RETURN DISTINCT o {.id, .pseudonym, .givenName, .familyName, .dateOfBirth, .sex, .lookedAfter,
+           responsibleAuthority: [(o)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0],
+           flags: [(o)-[:HAS_FLAG]->(fl:Flag) WHERE fl.status = 'active' |
+                   fl {.id, .type, .status, .raisedAt, raisedBy: [(fl)-[:RAISED_BY]->(a:Agency) | a {.id, .name, .kind}][0]}]}
+  UNION
+  MATCH (c)<-[:WITH_CHILD]-(:Episode)<-[:HAD]-(o:Child)
+  WHERE o <> c AND """
+    + child_visible("o")
+    + """
+  RETURN DISTINCT o {.id, .pseudonym, .givenName, .familyName, .dateOfBirth, .sex, .lookedAfter,
+           responsibleAuthority: [(o)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0],
+           flags: [(o)-[:HAS_FLAG]->(fl:Flag) WHERE fl.status = 'active' |
+                   fl {.id, .type, .status, .raisedAt, raisedBy: [(fl)-[:RAISED_BY]->(a:Agency) | a {.id, .name, .kind}][0]}]}
+} AS peers,
+COLLECT {
+  MATCH (c)-[:HAD]->(e:Episode)-[w:WITH_PERSON]->(p:Person)
+  WHERE e.reportedAt <= $asOf AND """
+    + episode_visible("c", "e")
+    + """
+  RETURN {personId: p.id, kind: 'WITH_PERSON', source: w.source, episodeId: e.id, at: e.reportedAt,
+          force: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0], recordedBy: null} AS x
+  UNION ALL
+  MATCH (c)-[a:ASSOCIATES_WITH]->(p:Person)
+  RETURN {personId: p.id, kind: 'ASSOCIATES_WITH', source: a.kind, episodeId: null,
+          at: a.recordedAt, force: null, recordedBy: a.recordedBy} AS x
+} AS adultLinks,
+COLLECT {
+  MATCH (c)-[:HAD]->(e:Episode)-[:FOLLOWED_BY]->(ri:ReturnInterview)
+  WHERE e.reportedAt <= $asOf AND """
+    + episode_visible("c", "e")
+    + """
+  RETURN ri {.id, .status, .offeredAt, .completedAt, .dueAt, .summaryPlaces, .summaryPeople,
+             .summaryWith, .summaryRiskTypes, episodeId: e.id,
+             by: [(ri)-[:BY]->(a:Agency) | a {.id, .name, .kind}][0]}
+} AS returnInterviews
+"""
+)
+
+# Persons' reach, for the risk profile's adults: how many OTHER visible children each is linked to.
+PERSON_REACH: Final[LiteralString] = (
+    """
+UNWIND $personIds AS pid
+MATCH (p:Person {id: pid})
+RETURN p {.id, .name, .role, .dateOfBirth} AS person,
+       COUNT {
+         MATCH (p)<-[:ASSOCIATES_WITH]-(x:Child) WHERE x.id <> $childId AND """
+    + child_visible("x")
+    + """ RETURN x
+         UNION
+         MATCH (p)<-[:WITH_PERSON]-(:Episode)<-[:HAD]-(x:Child) WHERE x.id <> $childId AND """
+    + child_visible("x")
+    + """ RETURN x
+       } AS otherChildren
+"""
+)
+
+# An LA's anchors: its looked-after children (wherever placed) and children other LAs placed in
+# its area, each with the placement current at $asOf (or the latest one).
+LA_ANCHORS: Final[LiteralString] = (
+    """
+CALL () {
+  MATCH (c:Child)-[:LOOKED_AFTER_BY]->(:LocalAuthority {code: $la})
+  RETURN c, 'LOOKED_AFTER' AS relation
+  UNION
+  MATCH (la:LocalAuthority {code: $la})<-[:HOSTED_BY]-(p:Placement)<-[:PLACED_IN]-(c:Child)
+  WHERE (p.startDate IS NULL OR p.startDate <= date($asOf)) AND (p.endDate IS NULL OR p.endDate >= date($asOf))
+    AND NOT EXISTS { (c)-[:LOOKED_AFTER_BY]->(la) }
+  RETURN c, 'PLACED_IN' AS relation
+}
+WITH c, relation
+WHERE """
+    + child_visible("c")
+    + """
+RETURN relation,
+       c {.id, .pseudonym, .givenName, .familyName, .dateOfBirth, .sex, .lookedAfter,
+          responsibleAuthority: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]} AS child,
+       [(c)-[:PLACED_IN]->(p:Placement)
+          WHERE (p.startDate IS NULL OR p.startDate <= date($asOf)) AND (p.endDate IS NULL OR p.endDate >= date($asOf)) |
+        p {.id, .startDate, .endDate, .placementType, .outOfArea, .crossForce, .distanceKm,
+           placedBy: [(p)-[:PLACED_BY]->(x:LocalAuthority) | x.code][0],
+           hostedBy: [(p)-[:HOSTED_BY]->(x:LocalAuthority) | x.code][0],
+           forceArea: [(p)-[:IN_FORCE_AREA]->(f:Force) | f.code][0]}] AS placements
+"""
+)
+
+# Children found in the same ~500 m cell as any anchor child (not necessarily at the same time):
+# the "shared hot spot" link. Evidence rows in the co-missing shape (kind SHARED_HOTSPOT).
+SHARED_HOTSPOT_LINKS: Final[LiteralString] = (
+    """
+UNWIND $childIds AS rootId
+MATCH (root:Child {id: rootId})
+WHERE """
+    + child_visible("root")
+    + """
+MATCH (root)-[:HAD]->(e1:Episode)-[:FOUND_AT]->(l1:Location)
+WHERE e1.reportedAt >= $since AND e1.reportedAt <= $asOf AND l1.cell IS NOT NULL
+  AND """
+    + episode_visible("root", "e1")
+    + """
+MATCH (l2:Location {cell: l1.cell})<-[:FOUND_AT]-(e2:Episode)<-[:HAD]-(other:Child)
+WHERE other <> root AND e2.reportedAt >= $since AND e2.reportedAt <= $asOf
+  AND NOT other.id IN $childIds
+WITH root, other, e1, e2, l1, l2,
+     """
+    + child_visible("other")
+    + """ AS otherVisible,
+     true AS e1Visible,
+     """
+    + episode_visible("other", "e2")
+    + """ AS e2Visible
+RETURN root.id AS fromId, """
+    + _OTHER
+    + """ AS other, 'SHARED_HOTSPOT' AS kind, 'FOUND_AT/FOUND_AT' AS source,
+       [l IN CASE WHEN l1 = l2 THEN [l1] ELSE [l1, l2] END | """
+    + _PLACE
+    + """] AS places, null AS person, null AS at,
+       """
+    + _episode("e1", "root", "e1Visible")
+    + """ AS e1,
+       """
+    + _episode("e2", "other", "e2Visible")
+    + """ AS e2
+"""
+)
+
+# Reference look-ups (public data) to validate area arguments.
+LA_EXISTS: Final[LiteralString] = """
+RETURN EXISTS { MATCH (:LocalAuthority {code: $la}) } AS found
+"""
+
+AREA_KIND: Final[LiteralString] = """
+OPTIONAL MATCH (f:Force {code: $code})
+OPTIONAL MATCH (la:LocalAuthority {code: $code})
+RETURN CASE WHEN f IS NOT NULL THEN 'force' WHEN la IS NOT NULL THEN 'local_authority' END AS kind
+"""

@@ -1,0 +1,66 @@
+"""Scoped reads behind the link queries (risk profile, co-missing, shared associates, linked
+children). Each method is one Cypher round trip; aggregation and scoring happen in mpdb/intel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from mpdb.auth.access import AccessScope
+from mpdb.graph.db import Graph
+from mpdb.graph.queries import intel_links as q
+
+
+class IntelLinkRepository:
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+
+    async def risk_profile(self, scope: AccessScope, child_id: str, as_of: datetime) -> dict[str, Any] | None:
+        return await self.graph.read_one(q.RISK_PROFILE, {"childId": child_id, "asOf": as_of, **scope.cypher_params()})
+
+    async def person_reach(self, scope: AccessScope, child_id: str, person_ids: list[str]) -> list[dict[str, Any]]:
+        if not person_ids:
+            return []
+        return await self.graph.read(
+            q.PERSON_REACH, {"childId": child_id, "personIds": person_ids, **scope.cypher_params()}
+        )
+
+    async def co_missing_rows(
+        self, scope: AccessScope, child_ids: list[str], since: datetime, as_of: datetime, *, summary_allowed: bool
+    ) -> list[dict[str, Any]]:
+        if not child_ids:
+            return []
+        return await self.graph.read(q.CO_MISSING_LINKS, {
+            "childIds": child_ids, "since": since, "asOf": as_of, "summaryAllowed": summary_allowed,
+            **scope.cypher_params(),
+        })
+
+    async def shared_hotspot_rows(
+        self, scope: AccessScope, child_ids: list[str], since: datetime, as_of: datetime
+    ) -> list[dict[str, Any]]:
+        if not child_ids:
+            return []
+        return await self.graph.read(q.SHARED_HOTSPOT_LINKS, {
+            "childIds": child_ids, "since": since, "asOf": as_of, **scope.cypher_params(),
+        })
+
+    async def group_edge_rows(self, scope: AccessScope, since: datetime, as_of: datetime) -> list[dict[str, Any]]:
+        return await self.graph.read(q.GROUP_EDGE_ROWS, {"since": since, "asOf": as_of, **scope.cypher_params()})
+
+    async def shared_associates(
+        self, scope: AccessScope, min_children: int, since: datetime, as_of: datetime
+    ) -> list[dict[str, Any]]:
+        return await self.graph.read(q.SHARED_ASSOCIATES, {
+            "minChildren": min_children, "since": since, "asOf": as_of, **scope.cypher_params(),
+        })
+
+    async def la_anchors(self, scope: AccessScope, la_code: str, as_of: datetime) -> list[dict[str, Any]]:
+        return await self.graph.read(q.LA_ANCHORS, {"la": la_code, "asOf": as_of, **scope.cypher_params()})
+
+    async def local_authority_exists(self, la_code: str) -> bool:
+        row = await self.graph.read_one(q.LA_EXISTS, {"la": la_code})
+        return bool(row and row["found"])
+
+    async def area_kind(self, code: str) -> str | None:
+        row = await self.graph.read_one(q.AREA_KIND, {"code": code})
+        return row["kind"] if row else None

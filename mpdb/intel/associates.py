@@ -1,0 +1,77 @@
+"""sharedAssociates: adults linked to several children across several forces.
+
+A child is linked to a person by an episode of the child naming the person (WITH_PERSON, the
+episode reported since `since`) or by a recorded association (ASSOCIATES_WITH, recorded since
+`since`). The forces of a link are the forces the linking episodes were reported to, and the
+force that recorded an association. Only children and episodes the caller may see count, so an
+adult's reach is never inferred from records the caller could not open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from mpdb.domain.errors import InvalidInput
+from mpdb.graph.repositories.intel_links import IntelLinkRepository
+from mpdb.intel.co_missing import keyset_page, require_named_child_access, resolve_window
+from mpdb.services.context import ServiceContext
+
+
+@dataclass
+class SharedAssociate:
+    person: dict[str, Any]
+    children: list[dict[str, Any]]  # {child, links, forces}
+    forces: list[str]
+
+    @property
+    def episode_ids(self) -> set[str]:
+        return {li["episodeId"] for c in self.children for li in c["links"] if li["episodeId"]}
+
+
+@dataclass
+class SharedAssociatesResult:
+    associates: list[SharedAssociate]
+    has_more: bool
+    total: int
+    as_of: datetime
+    since: datetime
+
+
+def associate_key(a: SharedAssociate) -> tuple[Any, ...]:
+    return (-len(a.children), -len(a.forces), a.person["id"])
+
+
+def build_associates(rows: list[dict[str, Any]], min_children: int, min_forces: int) -> list[SharedAssociate]:
+    out = []
+    for row in rows:
+        children = []
+        for c in row["children"]:
+            links = sorted(c["links"], key=lambda li: (li["at"], li["episodeId"] or ""), reverse=True)
+            children.append({"child": c["child"], "links": links,
+                             "forces": sorted({li["force"] for li in links if li["force"]})})
+        forces = sorted({f for c in children for f in c["forces"]})
+        if len(children) >= min_children and len(forces) >= min_forces:
+            children.sort(key=lambda c: c["child"]["pseudonym"])
+            out.append(SharedAssociate(person=row["person"], children=children, forces=forces))
+    return out
+
+
+async def shared_associates(ctx: ServiceContext, min_children: int, min_forces: int, since: datetime | None,
+                            as_of: datetime | None, limit: int, after: list[Any] | None) -> SharedAssociatesResult:
+    require_named_child_access(ctx.scope)
+    if not 2 <= min_children <= 500:
+        raise InvalidInput("`minChildren` must be between 2 and 500", field="minChildren")
+    if not 1 <= min_forces <= 50:
+        raise InvalidInput("`minForces` must be between 1 and 50", field="minForces")
+    as_of, since = resolve_window(as_of, since, default_days=365)
+    ctx.require_purpose()
+    rows = await IntelLinkRepository(ctx.graph).shared_associates(ctx.scope, min_children, since, as_of)
+    associates = build_associates(rows, min_children, min_forces)
+    page, more = keyset_page(associates, associate_key, limit, after)
+    ids: set[str] = set()
+    for a in page:
+        ids |= {a.person["id"]} | {c["child"]["id"] for c in a.children} | a.episode_ids
+    await ctx.consulted("sharedAssociates", sorted(ids))
+    return SharedAssociatesResult(associates=page, has_more=more, total=len(associates), as_of=as_of, since=since)

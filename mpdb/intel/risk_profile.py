@@ -1,0 +1,160 @@
+"""riskProfile: a child's cross-force picture at the moment of a report, every figure with the
+records behind it.
+
+What the caller sees is what the access model lets them see: a force without a current open
+episode for the child sees the episodes in its own area only, so its counts are "episodes you
+may see"; an LA or a force holding an open episode sees the full history.
+
+Repeat-missing triggers come from the area rules (seed/rules/area_rules.toml via
+mpdb/domain/rules.py): the rule area is the child's responsible LA, else the LA the latest episode
+went missing from; each trigger is evaluated on the visible episodes at `asOf`, and an open
+episode older than the area's strategy-meeting days is reported too.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from mpdb.domain.rules import AreaRuleBook, evaluate_triggers, load_area_rules, rule_area
+from mpdb.graph.repositories.intel_links import IntelLinkRepository
+from mpdb.intel.co_missing import require_named_child_access, resolve_window
+from mpdb.services.context import ServiceContext
+
+
+def triggered_rules(episodes: list[dict[str, Any]], responsible_la: str | None, as_of: datetime,
+                    book: AreaRuleBook | None = None) -> list[dict[str, Any]]:
+    """The rules this child meets at `asOf`, each with the episodes that make it fire."""
+    book = book or load_area_rules()
+    latest_from = next((e.get("missingFromLa") for e in episodes if e.get("missingFromLa")), None)
+    rules = book.for_area(rule_area(responsible_la, latest_from))
+    out = []
+    for result in evaluate_triggers([e["reportedAt"] for e in episodes], as_of, rules.triggers, rules.area):
+        if not result.fired:
+            continue
+        t = result.trigger
+        start = as_of - timedelta(days=t.window_days) if t.window_days else None
+        hits = [e["id"] for e in episodes if e["reportedAt"] <= as_of and (start is None or e["reportedAt"] > start)]
+        out.append({"rule": t.id, "description": t.description, "condition": t.describe(), "area": result.area,
+                    "count": result.count, "episodeIds": hits})
+    cutoff = as_of - timedelta(days=rules.strategy_meeting_days)
+    still_missing = [e["id"] for e in episodes if e["status"] == "open" and e["reportedAt"] <= cutoff]
+    if still_missing:
+        out.append({"rule": "strategy_meeting", "area": rules.area,
+                    "description": f"still missing {rules.strategy_meeting_days} days after the report: strategy meeting",
+                    "condition": f"open episode reported >= {rules.strategy_meeting_days} days before asOf",
+                    "count": len(still_missing), "episodeIds": still_missing})
+    return out
+
+
+def episode_counts(episodes: list[dict[str, Any]], as_of: datetime) -> dict[str, Any]:
+    d90, d365 = as_of - timedelta(days=90), as_of - timedelta(days=365)
+    by_force: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
+    for e in episodes:
+        by_force[e.get("reportedTo")].append(e)
+
+    def counts(eps: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"last90Days": sum(e["reportedAt"] > d90 for e in eps),
+                "last12Months": sum(e["reportedAt"] > d365 for e in eps),
+                "ever": len(eps),
+                "lastReportedAt": max((e["reportedAt"] for e in eps), default=None),
+                "episodeIds": [e["id"] for e in sorted(eps, key=lambda e: (e["reportedAt"], e["id"]), reverse=True)]}
+
+    return {**counts(episodes),
+            "byForce": sorted(({"forceCode": f, **counts(eps)} for f, eps in by_force.items()),
+                              key=lambda r: (-r["ever"], r["forceCode"] or ""))}
+
+
+def where_to_look(visits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Places the child was found at (or went to), ranked by times found there, then by last visit."""
+    places: dict[str, dict[str, Any]] = {}
+    for v in visits:
+        p = places.setdefault(v["place"]["id"], {"place": v["place"], "found": set(), "wentTo": set(),
+                                                 "lastAt": None, "lastFoundAt": None})
+        (p["found"] if v["role"] == "FOUND_AT" else p["wentTo"]).add(v["episodeId"])
+        if v["at"] is not None:
+            p["lastAt"] = max(p["lastAt"] or v["at"], v["at"])
+            if v["role"] == "FOUND_AT":
+                p["lastFoundAt"] = max(p["lastFoundAt"] or v["at"], v["at"])
+    out = [{"place": p["place"], "timesFound": len(p["found"]), "timesWentTo": len(p["wentTo"]),
+            "lastAt": p["lastAt"], "lastFoundAt": p["lastFoundAt"],
+            "episodeIds": sorted(p["found"] | p["wentTo"])} for p in places.values()]
+    out.sort(key=lambda r: (-r["timesFound"], -r["timesWentTo"],
+                            -(r["lastAt"].timestamp() if r["lastAt"] else 0), r["place"]["id"]))
+    return out
+
+
+def _peers(peer_links: list[dict[str, Any]], peers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    details = {p["id"]: p for p in peers}
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for link in peer_links:
+        grouped[link["childId"]].append(link)
+    out = []
+    for child_id, links in grouped.items():
+        links = sorted({li["episodeId"] + "|" + (li["source"] or ""): li for li in links}.values(),
+                       key=lambda li: (li["at"], li["episodeId"]), reverse=True)
+        out.append({"child": details[child_id], "episodes": links,
+                    "episodeCount": len({li["episodeId"] for li in links}),
+                    "lastTogether": links[0]["at"] if links else None})
+    out.sort(key=lambda p: (-p["episodeCount"], -(p["lastTogether"].timestamp() if p["lastTogether"] else 0),
+                            p["child"]["pseudonym"]))
+    return out
+
+
+def _adults(adult_links: list[dict[str, Any]], reach: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    people = {r["person"]["id"]: r for r in reach}
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for link in adult_links:
+        grouped[link["personId"]].append(link)
+    out = []
+    for pid, links in grouped.items():
+        links.sort(key=lambda li: (li["at"] is not None, li["at"] or datetime.min), reverse=True)
+        out.append({"person": people[pid]["person"], "otherChildren": people[pid]["otherChildren"],
+                    "links": links, "episodeCount": len({li["episodeId"] for li in links if li["episodeId"]}),
+                    "lastAt": max((li["at"] for li in links if li["at"]), default=None)})
+    out.sort(key=lambda a: (a["person"].get("role") != "adult_of_concern", -a["episodeCount"], a["person"]["id"]))
+    return out
+
+
+async def risk_profile(ctx: ServiceContext, child_id: str, as_of: datetime | None) -> dict[str, Any] | None:
+    require_named_child_access(ctx.scope)
+    as_of, _ = resolve_window(as_of, None, default_days=0)
+    ctx.require_purpose()
+    repo = IntelLinkRepository(ctx.graph)
+    row = await repo.risk_profile(ctx.scope, child_id, as_of)
+    if row is None:
+        return None
+    episodes = sorted(row["episodes"], key=lambda e: (e["reportedAt"], e["id"]), reverse=True)
+    adult_links = row["adultLinks"]
+    reach = await repo.person_reach(ctx.scope, child_id, sorted({li["personId"] for li in adult_links}))
+    today = as_of.date()
+    placements = sorted(row["placements"], key=lambda p: (p.get("startDate") is not None, p.get("startDate")),
+                        reverse=True)
+    for p in placements:
+        p["current"] = (p.get("startDate") is None or p["startDate"] <= today) and (
+            p.get("endDate") is None or p["endDate"] >= today)
+    flags = row["flags"]
+    for f in flags:
+        f["active"] = f.get("status") == "active" and (f.get("expiredAt") is None or f["expiredAt"] > as_of)
+    flags.sort(key=lambda f: (not f["active"], -(f["raisedAt"].timestamp() if f.get("raisedAt") else 0), f["id"]))
+    profile = {
+        "child": row["child"],
+        "asOf": as_of,
+        "priorEpisodes": episode_counts(episodes, as_of),
+        "episodes": episodes,
+        "flags": flags,
+        "placements": placements,
+        "peers": _peers(row["peerLinks"], row["peers"]),
+        "adults": _adults(adult_links, reach),
+        "whereToLook": where_to_look(row["placeVisits"]),
+        "returnInterviews": sorted(row["returnInterviews"],
+                                   key=lambda r: (r.get("offeredAt") is not None, r.get("offeredAt"), r["id"]),
+                                   reverse=True),
+        "triggers": triggered_rules(episodes, row["child"].get("responsibleAuthority"), as_of),
+    }
+    ids = {child_id} | {e["id"] for e in episodes} | {p["child"]["id"] for p in profile["peers"]}
+    ids |= {li["episodeId"] for p in profile["peers"] for li in p["episodes"]}
+    ids |= {a["person"]["id"] for a in profile["adults"]}
+    await ctx.consulted("riskProfile", sorted(ids))
+    return profile
