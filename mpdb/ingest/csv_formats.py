@@ -378,6 +378,7 @@ class ReturnInterviewRow(_Row):
 class CsvFormat:
     kind: ImportKind
     model: type[_Row]
+    one_of: tuple[tuple[str, ...], ...] = ()  # column groups of which the header needs at least one
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -388,12 +389,15 @@ class CsvFormat:
         return tuple(n for n, f in self.model.model_fields.items() if f.is_required())
 
 
+_CHILD_COLUMNS = ("child_ref", "mpdb_child_id")
+
 FORMATS: Mapping[ImportKind, CsvFormat] = {
     ImportKind.CHILDREN: CsvFormat(ImportKind.CHILDREN, ChildRow),
-    ImportKind.EPISODES: CsvFormat(ImportKind.EPISODES, EpisodeRow),
-    ImportKind.PLACEMENTS: CsvFormat(ImportKind.PLACEMENTS, PlacementRow),
-    ImportKind.FLAGS: CsvFormat(ImportKind.FLAGS, FlagRow),
-    ImportKind.RETURN_INTERVIEWS: CsvFormat(ImportKind.RETURN_INTERVIEWS, ReturnInterviewRow),
+    ImportKind.EPISODES: CsvFormat(ImportKind.EPISODES, EpisodeRow, (_CHILD_COLUMNS,)),
+    ImportKind.PLACEMENTS: CsvFormat(ImportKind.PLACEMENTS, PlacementRow, (_CHILD_COLUMNS,)),
+    ImportKind.FLAGS: CsvFormat(ImportKind.FLAGS, FlagRow, (_CHILD_COLUMNS,)),
+    ImportKind.RETURN_INTERVIEWS: CsvFormat(ImportKind.RETURN_INTERVIEWS, ReturnInterviewRow,
+                                            (("episode_ref", "mpdb_episode_id"),)),
 }
 
 
@@ -416,6 +420,10 @@ def check_header(kind: ImportKind, header: Sequence[str], file: str) -> list[Row
     for c in fmt.required:
         if c not in seen:
             errors.append(RowError(file, 1, c, f"required column {c!r} is missing", "header"))
+    for group in fmt.one_of:
+        if not seen.intersection(group):
+            errors.append(RowError(file, 1, group[0], f"one of the columns {', '.join(group)} is required",
+                                   "header"))
     return errors
 
 
