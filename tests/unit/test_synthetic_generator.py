@@ -175,3 +175,18 @@ def test_geo_helpers() -> None:
     assert cell_id(*east) != cell_id(c_lat, c_lon)
     assert haversine_km(c_lat, c_lon, *cell_centre(cell_id(*east))) == pytest.approx(0.5, abs=0.02)
     assert isinstance(PROFILES["tiny"].as_of, date)
+
+
+def test_rows_go_to_neo4j_with_temporals_as_strings() -> None:
+    from datetime import UTC
+
+    from mpdb.ingest.synthetic.loader import to_wire
+
+    row = {"childId": "CH-1", "at": datetime(2024, 1, 2, 3, 4, tzinfo=UTC),
+           "props": {"id": "x", "reportedAt": datetime(2024, 1, 1, tzinfo=UTC), "dateOfBirth": date(2010, 5, 6),
+                     "foundAt": None, "n": 3}}
+    wire = to_wire(row)
+    assert wire["props"] == {"id": "x", "n": 3}
+    assert wire["dt"] == {"reportedAt": "2024-01-01T00:00:00+00:00"}
+    assert wire["d"] == {"dateOfBirth": "2010-05-06"}
+    assert wire["at"] == "2024-01-02T03:04:00+00:00" and wire["childId"] == "CH-1"

@@ -103,6 +103,12 @@ async def _write(tx: AsyncManagedTransaction, query: LiteralString, params: dict
     await result.consume()
 
 
+async def _write_in_session(driver: AsyncDriver, database: str, query: LiteralString,
+                            rows: list[dict[str, Any]]) -> None:
+    async with driver.session(database=database) as session:
+        await session.execute_write(_write, query, {"rows": rows})
+
+
 async def dataset_state(driver: AsyncDriver, database: str) -> tuple[dict[str, Any] | None, bool]:
     records, _, _ = await driver.execute_query(q.DATASET_STATE, database_=database, routing_="r")
     rec = records[0]
@@ -210,6 +216,7 @@ async def seed_dataset(
     reset: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
     access_batch_size: int = ACCESS_BATCH_SIZE,
+    concurrency: int = 1,
     ref: ReferenceData | None = None,
     console: Console | None = None,
     show_progress: bool = True,
@@ -252,13 +259,23 @@ async def seed_dataset(
                         total = gen.expected.get(chunk.stage)
                         tasks[chunk.stage] = progress.add_task(chunk.stage, total=total, rate="")
                     query = STAGE_QUERIES[chunk.stage]
-                    for batch in _batches(chunk.rows, batch_size):
-                        t = time.perf_counter()
-                        await session.execute_write(_write, query, {"rows": batch})
+                    # Batches of one stage are independent (they only point at nodes of earlier
+                    # stages), so up to `concurrency` of them are written at once.
+                    batches = list(_batches(chunk.rows, batch_size))
+                    t = time.perf_counter()
+                    for i in range(0, len(batches), concurrency):
+                        group = batches[i : i + concurrency]
+                        if len(group) == 1:
+                            await session.execute_write(_write, query, {"rows": group[0]})
+                        else:
+                            await asyncio.gather(*(
+                                _write_in_session(driver, database, query, b) for b in group))
+                        n = sum(len(b) for b in group)
+                        st.rows += n
+                        st.batches += len(group)
                         st.seconds += time.perf_counter() - t
-                        st.rows += len(batch)
-                        st.batches += 1
-                        progress.update(tasks[chunk.stage], advance=len(batch), rate=f"{st.rows_per_s:,.0f} rows/s")
+                        t = time.perf_counter()
+                        progress.update(tasks[chunk.stage], advance=n, rate=f"{st.rows_per_s:,.0f} rows/s")
                 for stage, task_id in tasks.items():  # planned totals are upper bounds
                     progress.update(task_id, total=stages[stage].rows, completed=stages[stage].rows)
                 # the derived access lists, over every child
