@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 import threading
 import time
@@ -24,7 +25,9 @@ import uvicorn
 
 from mpdb.settings import PROJECT_ROOT, Settings
 
-TEST_STATE_DIR = Path(os.environ.get("MPDB_TEST_STATE_DIR", PROJECT_ROOT / ".mpdb" / "test"))
+# One state dir per test session (its own Neo4j store, port, password and dev-IdP key), so two
+# sessions on one machine never stop each other's database. MPDB_TEST_STATE_DIR pins one.
+TEST_STATE_DIR = Path(os.environ.get("MPDB_TEST_STATE_DIR", PROJECT_ROOT / ".mpdb" / f"test-{os.getpid()}"))
 
 
 def free_port() -> int:
@@ -51,13 +54,15 @@ def neo4j_settings() -> Iterator[Settings]:
     settings = Settings(env="test", state_dir=TEST_STATE_DIR, local_bolt_port=free_port(),
                         local_heap="1g", local_pagecache="512m")
     server = LocalNeo4j(settings)
-    server.stop()  # a previous session killed mid-run leaves nothing behind
+    server.stop()  # with a pinned MPDB_TEST_STATE_DIR, a session killed mid-run leaves nothing behind
     server.wipe_data()
     server.start()
     try:
         yield settings
     finally:
         server.stop()
+        if "MPDB_TEST_STATE_DIR" not in os.environ:
+            shutil.rmtree(TEST_STATE_DIR, ignore_errors=True)
 
 
 @pytest_asyncio.fixture(scope="session")
