@@ -1,4 +1,4 @@
-"""The per-request GraphQL context: the verified principal wrapped in a ServiceContext."""
+"""The per-request GraphQL context: the verified (and rate-limited) principal wrapped in a ServiceContext."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from strawberry.fastapi import BaseContext
 
-from mpdb.auth.dependencies import authenticate
+from mpdb.api.rate_limit import rate_limited_principal
 from mpdb.auth.principal import Principal
 from mpdb.services.context import ServiceContext
 
@@ -21,7 +21,7 @@ class Context(BaseContext):
 
 
 async def get_context(
-    request: Request, principal: Annotated[Principal, Depends(authenticate)]
+    request: Request, principal: Annotated[Principal, Depends(rate_limited_principal)]
 ) -> Context:
     state = request.app.state
     purpose = request.headers.get(PURPOSE_HEADER)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mpdb.auth.principal import AgencyKind, Principal, Scope
+from mpdb.domain.errors import Forbidden
 
 _FACTORY_TOKEN = object()
 
@@ -45,6 +46,16 @@ class AccessScope:
     def cypher_params(self) -> dict[str, Any]:
         """Parameters every scoped query receives: `$agencyId` and `$national`."""
         return {"agencyId": self.principal.agency_id, "national": self.national}
+
+    def named_record_params(self) -> dict[str, Any]:
+        """`cypher_params()` for reads that return an individual child's record (names, episodes).
+
+        Aggregates-only callers (analysts, inspectorates) never get one, whatever scopes a token
+        claims: the refusal sits here, in the data layer, so a resolver that forgot its scope check
+        still cannot hand an analyst a named child."""
+        if self.aggregates_only:
+            raise Forbidden("Forbidden: this token is for aggregates only, not individual children's records")
+        return self.cypher_params()
 
 
 def access_scope_for(principal: Principal) -> AccessScope:

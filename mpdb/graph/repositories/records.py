@@ -15,7 +15,7 @@ class RecordRepository:
         self.graph = graph
 
     async def child(self, scope: AccessScope, child_id: str) -> dict[str, Any] | None:
-        row = await self.graph.read_one(q.CHILD_BY_ID, {"childId": child_id, **scope.cypher_params()})
+        row = await self.graph.read_one(q.CHILD_BY_ID, {"childId": child_id, **scope.named_record_params()})
         return row["child"] if row else None
 
     async def episodes_of_child(
@@ -32,13 +32,13 @@ class RecordRepository:
                 "limit": limit,
                 "afterReportedAt": after[0].isoformat() if after else None,
                 "afterId": after[1] if after else None,
-                **scope.cypher_params(),
+                **scope.named_record_params(),
             },
         )
         return [r["episode"] for r in rows]
 
     async def episode(self, scope: AccessScope, episode_id: str) -> dict[str, Any] | None:
-        row = await self.graph.read_one(q.EPISODE_BY_ID, {"episodeId": episode_id, **scope.cypher_params()})
+        row = await self.graph.read_one(q.EPISODE_BY_ID, {"episodeId": episode_id, **scope.named_record_params()})
         return row["episode"] if row else None
 
 
