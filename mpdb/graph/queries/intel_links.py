@@ -119,7 +119,8 @@ CALL (root) {
          p {.id, .name, .role} AS person, null AS at
   UNION ALL
   MATCH (root)-[a1:ASSOCIATES_WITH]->(p:Person {role: 'adult_of_concern'})<-[a2:ASSOCIATES_WITH]-(other:Child)
-  WHERE other <> root
+  WHERE other <> root AND (a1.recordedAt >= $since OR a2.recordedAt >= $since)
+    AND a1.recordedAt <= $asOf AND a2.recordedAt <= $asOf
   RETURN other, 'SHARED_ASSOCIATE' AS kind, coalesce(a1.kind, '') + '/' + coalesce(a2.kind, '') AS source,
          null AS e1, null AS e2, [] AS places, p {.id, .name, .role} AS person,
          CASE WHEN a1.recordedAt > a2.recordedAt THEN a1.recordedAt ELSE coalesce(a2.recordedAt, a1.recordedAt) END AS at
@@ -239,29 +240,55 @@ RETURN p {.id, .name, .role, .dateOfBirth} AS person, children
 """
 )
 
-# Everything riskProfile needs about one visible child, in one round trip.
+# Everything riskProfile needs about one visible child, in one round trip. The child's visible
+# episodes are expanded ONCE (`eps`); every section starts from that list, so a frequent runner's
+# hundred episodes cost one expansion, not one per section.
+_PEER: Final[LiteralString] = """o {.id, .pseudonym, .givenName, .familyName, .dateOfBirth, .sex, .lookedAfter,
+           responsibleAuthority: [(o)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0],
+           flags: [(o)-[:HAS_FLAG]->(fl:Flag) WHERE fl.status = 'active' |
+                   fl {.id, .type, .status, .raisedAt, raisedBy: [(fl)-[:RAISED_BY]->(a:Agency) | a {.id, .name, .kind}][0]}]}"""
+
 RISK_PROFILE: Final[LiteralString] = (
     """
 MATCH (c:Child {id: $childId})
 WHERE """
     + child_visible("c")
     + """
+CALL (c) {
+  MATCH (c)-[:HAD]->(e:Episode)
+  WHERE e.reportedAt <= $asOf AND """
+    + episode_visible("c", "e")
+    + """
+  RETURN collect(e) AS eps
+}
+WITH c, eps, COLLECT {
+  UNWIND eps AS e
+  MATCH (e)-[w:WITH_CHILD]->(o:Child)
+  WHERE o <> c AND """
+    + child_visible("o")
+    + """
+  RETURN {childId: o.id, episodeId: e.id, episodeOf: c.id, source: w.source, at: e.reportedAt,
+          force: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0]} AS x
+  UNION ALL
+  MATCH (c)<-[w:WITH_CHILD]-(e:Episode)<-[:HAD]-(o:Child)
+  WHERE e.reportedAt <= $asOf AND o <> c AND """
+    + episode_visible("o", "e")
+    + " AND "
+    + child_visible("o")
+    + """
+  RETURN {childId: o.id, episodeId: e.id, episodeOf: o.id, source: w.source, at: e.reportedAt,
+          force: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0]} AS x
+} AS peerLinks
 RETURN c {
   .id, .pseudonym, .givenName, .familyName, .dateOfBirth, .sex, .ethnicity, .lookedAfter,
   .unaccompanied, .recordedBy, .recordedAt, .sourceSystem,
   responsibleAuthority: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]
 } AS child,
-COLLECT {
-  MATCH (c)-[:HAD]->(e:Episode)
-  WHERE e.reportedAt <= $asOf AND """
-    + episode_visible("c", "e")
-    + """
-  RETURN e {.id, .status, .reportedAt, .foundAt, .returnedAt, .riskGrade, .gradeScheme, .category,
+[e IN eps | e {.id, .status, .reportedAt, .foundAt, .returnedAt, .riskGrade, .gradeScheme, .category,
             reportedTo: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0],
             foundBy: [(e)-[:FOUND_BY]->(f:Force) | f.code][0],
             missingFromPlacement: [(e)-[:MISSING_FROM]->(pl:Placement) | pl.id][0],
-            missingFromLa: [(e)-[:MISSING_FROM_LOCATION]->(l:Location) | l.laCode][0]}
-} AS episodes,
+            missingFromLa: [(e)-[:MISSING_FROM_LOCATION]->(l:Location) | l.laCode][0]}] AS episodes,
 COLLECT {
   MATCH (c)-[:HAS_FLAG]->(fl:Flag)
   WHERE fl.raisedAt IS NULL OR fl.raisedAt <= $asOf
@@ -281,58 +308,25 @@ COLLECT {
     + """][0]}
 } AS placements,
 COLLECT {
-  MATCH (c)-[:HAD]->(e:Episode)-[r:FOUND_AT|WENT_TO]->(l:Location)
-  WHERE e.reportedAt <= $asOf AND """
-    + episode_visible("c", "e")
-    + """
+  UNWIND eps AS e
+  MATCH (e)-[r:FOUND_AT|WENT_TO]->(l:Location)
   RETURN {role: type(r), episodeId: e.id, at: coalesce(r.at, CASE type(r) WHEN 'FOUND_AT' THEN e.foundAt END, e.reportedAt),
           place: """
     + _PLACE
     + """}
 } AS placeVisits,
+peerLinks,
 COLLECT {
-  MATCH (c)-[:HAD]->(e:Episode)-[w:WITH_CHILD]->(o:Child)
-  WHERE e.reportedAt <= $asOf AND o <> c AND """
-    + episode_visible("c", "e")
-    + " AND "
-    + child_visible("o")
+  UNWIND peerLinks AS x
+  WITH DISTINCT x.childId AS oid
+  MATCH (o:Child {id: oid})
+  RETURN """
+    + _PEER
     + """
-  RETURN {childId: o.id, episodeId: e.id, episodeOf: c.id, source: w.source, at: e.reportedAt,
-          force: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0]} AS x
-  UNION ALL
-  MATCH (c)<-[w:WITH_CHILD]-(e:Episode)<-[:HAD]-(o:Child)
-  WHERE e.reportedAt <= $asOf AND o <> c AND """
-    + episode_visible("o", "e")
-    + " AND "
-    + child_visible("o")
-    + """
-  RETURN {childId: o.id, episodeId: e.id, episodeOf: o.id, source: w.source, at: e.reportedAt,
-          force: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0]} AS x
-} AS peerLinks,
-COLLECT {
-  MATCH (c)-[:HAD]->(:Episode)-[:WITH_CHILD]-(o:Child)
-  WHERE o <> c AND """
-    + child_visible("o")
-    + """
-  RETURN DISTINCT o {.id, .pseudonym, .givenName, .familyName, .dateOfBirth, .sex, .lookedAfter,
-           responsibleAuthority: [(o)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0],
-           flags: [(o)-[:HAS_FLAG]->(fl:Flag) WHERE fl.status = 'active' |
-                   fl {.id, .type, .status, .raisedAt, raisedBy: [(fl)-[:RAISED_BY]->(a:Agency) | a {.id, .name, .kind}][0]}]}
-  UNION
-  MATCH (c)<-[:WITH_CHILD]-(:Episode)<-[:HAD]-(o:Child)
-  WHERE o <> c AND """
-    + child_visible("o")
-    + """
-  RETURN DISTINCT o {.id, .pseudonym, .givenName, .familyName, .dateOfBirth, .sex, .lookedAfter,
-           responsibleAuthority: [(o)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0],
-           flags: [(o)-[:HAS_FLAG]->(fl:Flag) WHERE fl.status = 'active' |
-                   fl {.id, .type, .status, .raisedAt, raisedBy: [(fl)-[:RAISED_BY]->(a:Agency) | a {.id, .name, .kind}][0]}]}
 } AS peers,
 COLLECT {
-  MATCH (c)-[:HAD]->(e:Episode)-[w:WITH_PERSON]->(p:Person)
-  WHERE e.reportedAt <= $asOf AND """
-    + episode_visible("c", "e")
-    + """
+  UNWIND eps AS e
+  MATCH (e)-[w:WITH_PERSON]->(p:Person)
   RETURN {personId: p.id, kind: 'WITH_PERSON', source: w.source, episodeId: e.id, at: e.reportedAt,
           force: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0], recordedBy: null} AS x
   UNION ALL
@@ -341,10 +335,8 @@ COLLECT {
           at: a.recordedAt, force: null, recordedBy: a.recordedBy} AS x
 } AS adultLinks,
 COLLECT {
-  MATCH (c)-[:HAD]->(e:Episode)-[:FOLLOWED_BY]->(ri:ReturnInterview)
-  WHERE e.reportedAt <= $asOf AND """
-    + episode_visible("c", "e")
-    + """
+  UNWIND eps AS e
+  MATCH (e)-[:FOLLOWED_BY]->(ri:ReturnInterview)
   RETURN ri {.id, .status, .offeredAt, .completedAt, .dueAt, .summaryPlaces, .summaryPeople,
              .summaryWith, .summaryRiskTypes, episodeId: e.id,
              by: [(ri)-[:BY]->(a:Agency) | a {.id, .name, .kind}][0]}
