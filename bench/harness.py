@@ -135,7 +135,7 @@ async def time_driver(graph: Graph, q: BenchQuery, params: dict[str, Any], warmu
 
 
 def _fmt(v: float) -> str:
-    return "-" if v != v else f"{v:8.1f}"
+    return f"{'-':>8}" if v != v else f"{v:8.1f}"
 
 
 def print_table(rows: list[tuple[BenchQuery, Timing, Timing, str | None]]) -> None:
@@ -178,11 +178,14 @@ async def main(argv: list[str] | None = None) -> int:
             port = _free_port()
             proc = start_server(port)
             url = f"http://127.0.0.1:{port}"
+        # Dev tokens name the issuer by host and port: mint them for the server actually used.
+        parsed = httpx.URL(url)
+        token_settings = settings.model_copy(update={"host": parsed.host, "port": parsed.port or 80})
         queries = [q for q in QUERIES if not args.only or args.only.lower() in q.name.lower()]
         rows = []
         with httpx.Client(timeout=120) as client:
             for q in queries:
-                token = mint_dev_token(settings, q.agency, q.role)
+                token = mint_dev_token(token_settings, q.agency, q.role)
                 api, api_err = time_api(client, f"{url.rstrip('/')}/graphql", q, params, token, args.warmup,
                                         args.iterations)
                 drv, drv_err = await time_driver(graph, q, params, args.warmup, args.iterations)
