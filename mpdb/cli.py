@@ -26,10 +26,12 @@ app.add_typer(audit_app, name="audit")
 
 def _register_subcommands() -> None:
     from mpdb.cli_db import db_app
+    from mpdb.cli_seed import seed
     from mpdb.cli_token import token
 
     app.add_typer(db_app, name="db", help="The project-managed local Neo4j (ignored when NEO4J_URI is set).")
     app.command("token")(token)
+    app.command("seed")(seed)
 
     from mpdb.cli_import import import_app
 
