@@ -1,0 +1,378 @@
+"""Record-level access: agency × role × scope × record class × operation, over real HTTP.
+
+Every cell states its exact outcome:
+- visible: the exact record ids (and sensitive fields exactly as the scope allows), and exactly one
+  consultation event per resolver that returned personal data, carrying exactly those ids;
+- invisible: the response body is byte-for-byte the one for an id that does not exist, and no
+  audit event is written;
+- forbidden: the FORBIDDEN code, no data, no audit event.
+
+The expectations are written out by hand from the access rules (DOMAIN.md "Who may see what"),
+not computed from the code under test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from mpdb.graph.queries.access import REFRESH_ACCESS
+
+pytestmark = pytest.mark.integration
+
+KP, SP, MET = "E23000032", "E23000015", "E23000001"  # Kent, Staffordshire, Metropolitan police
+KCC, STOKE, HARINGEY = "E10000016", "E06000021", "E09000014"
+RHI, NCA, OFSTED = "RHI-KENT-01", "NCA-MPU", "OFSTED"
+
+# Record classes (children):
+#   AM-OWN  own-area child: looked after by Kent CC, one closed episode reported to Kent Police.
+#   AM-OOA  out-of-area looked-after child: Kent CC's child placed in Stoke-on-Trent (Staffordshire
+#           force area); an earlier episode in Kent, a later one from the Stoke placement.
+#   AM-XF   child with an open episode held by another force: a closed Kent episode, then an open
+#           Staffordshire one (Staffordshire reads the whole history, Kent only its own episode).
+#   AM-UN   unrelated child: Haringey's, one Met episode. No agency in the matrix but NCA sees it.
+#   AM-RHI  Kent CC's child whose first episode's return interview is commissioned from RHI-KENT-01;
+#           the provider sees the child and that episode only.
+#   AM-AUD  read only by the audit-events fixture (events for auditors).
+SCENARIO = """
+MATCH (kp:Force {code: $kp}), (sp:Force {code: $sp}), (met:Force {code: $met}),
+      (kcc:LocalAuthority {code: $kcc}), (stoke:LocalAuthority {code: $stoke}),
+      (har:LocalAuthority {code: $haringey})
+MERGE (rhi:Agency {id: $rhi})
+  ON CREATE SET rhi.kind = 'rhi_provider', rhi.name = 'Kent Return Home Interview Service (sample provider)'
+WITH kp, sp, met, kcc, stoke, har, rhi
+CREATE (own:Child {id: 'AM-OWN', pseudonym: 'P-AM-OWN', givenName: 'Owna', familyName: 'Matrix',
+        dateOfBirth: date('2011-01-02'), ethnicity: 'WBRI', sex: 'F', lookedAfter: true})
+CREATE (own)-[:LOOKED_AFTER_BY]->(kcc)
+CREATE (own)-[:HAD]->(:Episode {id: 'AM-OWN-E1', status: 'closed', reportedAt: datetime('2026-01-10T20:00:00Z')})-[:REPORTED_TO]->(kp)
+
+CREATE (ooa:Child {id: 'AM-OOA', pseudonym: 'P-AM-OOA', givenName: 'Ooa', familyName: 'Matrix',
+        dateOfBirth: date('2010-02-03'), ethnicity: 'MWBC', sex: 'M', lookedAfter: true})
+CREATE (ooa)-[:LOOKED_AFTER_BY]->(kcc)
+CREATE (ooa)-[:PLACED_IN]->(pl:Placement {id: 'AM-OOA-P', startDate: date('2026-01-01'), outOfArea: true, crossForce: true})
+CREATE (pl)-[:PLACED_BY]->(kcc), (pl)-[:HOSTED_BY]->(stoke), (pl)-[:IN_FORCE_AREA]->(sp)
+CREATE (ooa)-[:HAD]->(:Episode {id: 'AM-OOA-E0', status: 'closed', reportedAt: datetime('2025-11-01T20:00:00Z')})-[:REPORTED_TO]->(kp)
+CREATE (ooa)-[:HAD]->(ooa1:Episode {id: 'AM-OOA-E1', status: 'closed', reportedAt: datetime('2026-02-01T20:00:00Z')})-[:REPORTED_TO]->(sp)
+CREATE (ooa1)-[:MISSING_FROM]->(pl)
+
+CREATE (xf:Child {id: 'AM-XF', pseudonym: 'P-AM-XF', givenName: 'Xef', familyName: 'Matrix',
+        dateOfBirth: date('2009-03-04'), sex: 'F', lookedAfter: false})
+CREATE (xf)-[:HAD]->(:Episode {id: 'AM-XF-E1', status: 'closed', reportedAt: datetime('2026-01-05T20:00:00Z')})-[:REPORTED_TO]->(kp)
+CREATE (xf)-[:HAD]->(:Episode {id: 'AM-XF-E2', status: 'open', reportedAt: datetime('2026-03-05T20:00:00Z')})-[:REPORTED_TO]->(sp)
+
+CREATE (un:Child {id: 'AM-UN', pseudonym: 'P-AM-UN', givenName: 'Unra', familyName: 'Matrix',
+        dateOfBirth: date('2012-04-05'), sex: 'M', lookedAfter: true})
+CREATE (un)-[:LOOKED_AFTER_BY]->(har)
+CREATE (un)-[:HAD]->(:Episode {id: 'AM-UN-E1', status: 'closed', reportedAt: datetime('2026-02-10T20:00:00Z')})-[:REPORTED_TO]->(met)
+
+CREATE (rc:Child {id: 'AM-RHI', pseudonym: 'P-AM-RHI', givenName: 'Rhia', familyName: 'Matrix',
+        dateOfBirth: date('2010-06-07'), sex: 'F', lookedAfter: true})
+CREATE (rc)-[:LOOKED_AFTER_BY]->(kcc)
+CREATE (rc)-[:HAD]->(r1:Episode {id: 'AM-RHI-E1', status: 'closed', reportedAt: datetime('2026-01-20T20:00:00Z')})-[:REPORTED_TO]->(kp)
+CREATE (r1)-[:FOLLOWED_BY]->(:ReturnInterview {id: 'AM-RHI-RI1', status: 'completed',
+        confidentialAccount: 'AM confidential account', summaryPlaces: ['Margate']})-[:BY]->(rhi)
+CREATE (rc)-[:HAD]->(:Episode {id: 'AM-RHI-E2', status: 'closed', reportedAt: datetime('2026-02-20T20:00:00Z')})-[:REPORTED_TO]->(kp)
+
+CREATE (aud:Child {id: 'AM-AUD', pseudonym: 'P-AM-AUD', givenName: 'Auda', familyName: 'Matrix', sex: 'F'})
+CREATE (aud)-[:LOOKED_AFTER_BY]->(kcc)
+CREATE (aud)-[:HAD]->(:Episode {id: 'AM-AUD-E1', status: 'closed', reportedAt: datetime('2026-01-02T20:00:00Z')})-[:REPORTED_TO]->(kp)
+"""
+CHILD_IDS = ["AM-OWN", "AM-OOA", "AM-XF", "AM-UN", "AM-RHI", "AM-AUD"]
+MISSING_CHILD, MISSING_EPISODE = "AM-NO-SUCH-CHILD", "AM-NO-SUCH-EPISODE"
+
+SENSITIVE = {  # (dateOfBirth, ethnicity) as stored
+    "AM-OWN": ("2011-01-02", "WBRI"), "AM-OOA": ("2010-02-03", "MWBC"), "AM-XF": ("2009-03-04", None),
+    "AM-UN": ("2012-04-05", None), "AM-RHI": ("2010-06-07", None),
+}
+EPISODES = {  # newest first, as child.episodes orders them
+    "AM-OWN": ["AM-OWN-E1"],
+    "AM-OOA": ["AM-OOA-E1", "AM-OOA-E0"],
+    "AM-XF": ["AM-XF-E2", "AM-XF-E1"],
+    "AM-UN": ["AM-UN-E1"],
+    "AM-RHI": ["AM-RHI-E2", "AM-RHI-E1"],
+}
+CHILD_OF = {e: c for c, eps in EPISODES.items() for e in eps}
+
+# Which episodes each agency may read (by hand, from the rules):
+EPISODES_VISIBLE_TO: dict[str, set[str]] = {
+    # Kent Police: episodes in its area; no open episode, so no one else's history.
+    KP: {"AM-OWN-E1", "AM-OOA-E0", "AM-XF-E1", "AM-RHI-E1", "AM-RHI-E2"},
+    # Staffordshire: the Stoke-placement episode; the whole history of AM-XF (it holds the open one).
+    SP: {"AM-OOA-E1", "AM-XF-E1", "AM-XF-E2"},
+    # Kent CC: its looked-after children's episodes wherever they happened.
+    KCC: {"AM-OWN-E1", "AM-OOA-E0", "AM-OOA-E1", "AM-RHI-E1", "AM-RHI-E2"},
+    # Stoke: children placed in its area, with their history.
+    STOKE: {"AM-OOA-E0", "AM-OOA-E1"},
+    # The provider: only the episode it is commissioned for.
+    RHI: {"AM-RHI-E1"},
+    NCA: set(CHILD_OF),
+    OFSTED: set(),
+}
+# Children whose record each agency may read.
+CHILDREN_VISIBLE_TO: dict[str, set[str]] = {
+    KP: {"AM-OWN", "AM-OOA", "AM-XF", "AM-RHI"},
+    SP: {"AM-OOA", "AM-XF"},
+    KCC: {"AM-OWN", "AM-OOA", "AM-RHI"},
+    STOKE: {"AM-OOA"},
+    RHI: {"AM-RHI"},
+    NCA: set(EPISODES),
+    OFSTED: set(),
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    label: str
+    agency: str
+    role: str
+    scopes: tuple[str, ...] | None = None  # None: everything the policy grants the role
+
+    @property
+    def effective(self) -> set[str]:
+        if self.scopes is not None:
+            return set(self.scopes)
+        return {
+            "investigator": {"child:read", "child:read:sensitive"},
+            "call_handler": {"child:read"},
+            "missing_coordinator": {"child:read", "child:read:sensitive"},
+            "la_missing_lead": {"child:read", "child:read:sensitive"},
+            "social_worker": {"child:read", "child:read:sensitive"},
+            "rhi_practitioner": {"child:read"},
+            "analyst": {"analytics:read"},
+            "auditor": {"audit:read", "analytics:read"},
+        }[self.role]
+
+
+CALLERS = [
+    Caller("kent-police-investigator", KP, "investigator"),
+    Caller("kent-police-call-handler", KP, "call_handler"),
+    Caller("kent-police-investigator-read-only", KP, "investigator", ("child:read",)),
+    Caller("kent-police-investigator-no-read", KP, "investigator", ("episode:write", "intel:read")),
+    Caller("kent-police-analyst", KP, "analyst"),
+    Caller("kent-police-auditor", KP, "auditor"),
+    Caller("staffs-police-investigator", SP, "investigator"),
+    Caller("kent-cc-la-missing-lead", KCC, "la_missing_lead"),
+    Caller("kent-cc-social-worker", KCC, "social_worker"),
+    Caller("kent-cc-analyst", KCC, "analyst"),
+    Caller("stoke-la-missing-lead", STOKE, "la_missing_lead"),
+    Caller("stoke-social-worker-read-only", STOKE, "social_worker", ("child:read",)),
+    Caller("rhi-provider-practitioner", RHI, "rhi_practitioner"),
+    Caller("rhi-provider-auditor", RHI, "auditor"),
+    Caller("nca-investigator", NCA, "investigator"),
+    Caller("nca-analyst", NCA, "analyst"),
+    Caller("nca-auditor", NCA, "auditor"),
+    Caller("ofsted-analyst", OFSTED, "analyst"),
+    Caller("ofsted-auditor", OFSTED, "auditor"),
+]
+
+CHILD_Q = "query($id: ID!) { child(id: $id) { id pseudonym givenName familyName dateOfBirth ethnicity } }"
+CHILD_EPISODES_Q = "query($id: ID!) { child(id: $id) { id episodes(first: 50) { nodes { id childId } } } }"
+EPISODE_Q = "query($id: ID!) { episode(id: $id) { id childId status } }"
+EVENTS_Q = """query($rid: String) { auditEvents(recordId: $rid, first: 50) {
+  nodes { action operation subject agencyId recordIds } } }"""
+
+ALL_SCENARIO_IDS = [*CHILD_IDS, *CHILD_OF, "AM-AUD-E1", "AM-OOA-P", "AM-RHI-RI1"]
+
+
+@pytest.fixture(scope="module")
+async def matrix(reference_graph):  # type: ignore[no-untyped-def]
+    await reference_graph.write(
+        "MATCH (n) WHERE n.id STARTS WITH 'AM-' DETACH DELETE n", {})
+    await reference_graph.write(SCENARIO, {"kp": KP, "sp": SP, "met": MET, "kcc": KCC, "stoke": STOKE,
+                                           "haringey": HARINGEY, "rhi": RHI})
+    await reference_graph.write(REFRESH_ACCESS, {"childIds": CHILD_IDS})
+    return reference_graph
+
+
+async def _events_of(graph, subject: str) -> list[tuple[str, str, list[str]]]:  # type: ignore[no-untyped-def]
+    rows = await graph.read(
+        "MATCH (e:AuditEvent {subject: $s}) RETURN e.action AS action, e.operation AS op, e.recordIds AS ids "
+        "ORDER BY e.seq", {"s": subject})
+    return [(r["action"], r["op"], list(r["ids"])) for r in rows]
+
+
+def _forbidden(body: dict[str, Any], field: str, nullable: bool = True) -> None:
+    assert body["data"] == ({field: None} if nullable else None)
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+    assert body["errors"][0]["path"] == [field]
+
+
+def _subject(caller: Caller, op: str, record: str) -> str:
+    return f"am:{caller.label}:{op}:{record}"
+
+
+def _call(live_server, caller: Caller, op: str, record: str, query: str) -> tuple[dict[str, Any], str]:  # type: ignore[no-untyped-def]
+    subject = _subject(caller, op, record)
+    token = live_server.token(caller.agency, caller.role, list(caller.scopes) if caller.scopes is not None else None,
+                              subject=subject)
+    response = live_server.graphql(query, {"id": record}, token=token, purpose="access matrix test")
+    assert response.status_code == 200
+    return response.json(), subject
+
+
+_ABSENT: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+def _absent(live_server, caller: Caller, op: str, record: str, query: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """The caller's response for an id that does not exist (asked once per caller and operation)."""
+    if (caller.label, op) not in _ABSENT:
+        _ABSENT[caller.label, op] = _call(live_server, caller, op, record, query)[0]
+    return _ABSENT[caller.label, op]
+
+
+CHILD_CELLS = [pytest.param(c, r, id=f"{c.label}-{r}") for c in CALLERS for r in [*EPISODES, MISSING_CHILD]]
+EPISODE_CELLS = [pytest.param(c, r, id=f"{c.label}-{r}") for c in CALLERS for r in [*CHILD_OF, MISSING_EPISODE]]
+
+
+@pytest.mark.parametrize(("caller", "child_id"), CHILD_CELLS)
+async def test_child(live_server, matrix, caller: Caller, child_id: str) -> None:  # type: ignore[no-untyped-def]
+    body, subject = _call(live_server, caller, "child", child_id, CHILD_Q)
+    if "child:read" not in caller.effective:
+        _forbidden(body, "child")
+        assert await _events_of(matrix, subject) == []
+        return
+    if child_id not in CHILDREN_VISIBLE_TO[caller.agency]:
+        absent = _absent(live_server, caller, "child", MISSING_CHILD, CHILD_Q)
+        assert body == absent == {"data": {"child": None}}
+        assert await _events_of(matrix, subject) == []
+        return
+    dob, ethnicity = SENSITIVE[child_id] if "child:read:sensitive" in caller.effective else (None, None)
+    assert body == {"data": {"child": {
+        "id": child_id, "pseudonym": f"P-{child_id}", "givenName": body["data"]["child"]["givenName"],
+        "familyName": "Matrix", "dateOfBirth": dob, "ethnicity": ethnicity}}}
+    assert body["data"]["child"]["givenName"] is not None
+    assert await _events_of(matrix, subject) == [("consultation", "child", [child_id])]
+
+
+@pytest.mark.parametrize(("caller", "child_id"), CHILD_CELLS)
+async def test_child_episodes(live_server, matrix, caller: Caller, child_id: str) -> None:  # type: ignore[no-untyped-def]
+    body, subject = _call(live_server, caller, "child.episodes", child_id, CHILD_EPISODES_Q)
+    if "child:read" not in caller.effective:
+        _forbidden(body, "child")
+        assert await _events_of(matrix, subject) == []
+        return
+    if child_id not in CHILDREN_VISIBLE_TO[caller.agency]:
+        absent = _absent(live_server, caller, "child.episodes", MISSING_CHILD, CHILD_EPISODES_Q)
+        assert body == absent == {"data": {"child": None}}
+        assert await _events_of(matrix, subject) == []
+        return
+    expected = [e for e in EPISODES[child_id] if e in EPISODES_VISIBLE_TO[caller.agency]]
+    assert expected, "every visible child in this scenario has at least one visible episode"
+    assert body == {"data": {"child": {"id": child_id, "episodes": {
+        "nodes": [{"id": e, "childId": child_id} for e in expected]}}}}
+    assert await _events_of(matrix, subject) == [
+        ("consultation", "child", [child_id]), ("consultation", "child.episodes", sorted(expected))]
+
+
+@pytest.mark.parametrize(("caller", "episode_id"), EPISODE_CELLS)
+async def test_episode(live_server, matrix, caller: Caller, episode_id: str) -> None:  # type: ignore[no-untyped-def]
+    body, subject = _call(live_server, caller, "episode", episode_id, EPISODE_Q)
+    if "child:read" not in caller.effective:
+        _forbidden(body, "episode")
+        assert await _events_of(matrix, subject) == []
+        return
+    if episode_id not in EPISODES_VISIBLE_TO[caller.agency]:
+        absent = _absent(live_server, caller, "episode", MISSING_EPISODE, EPISODE_Q)
+        assert body == absent == {"data": {"episode": None}}
+        assert await _events_of(matrix, subject) == []
+        return
+    status = "open" if episode_id == "AM-XF-E2" else "closed"
+    assert body == {"data": {"episode": {"id": episode_id, "childId": CHILD_OF[episode_id], "status": status}}}
+    assert await _events_of(matrix, subject) == [("consultation", "episode", sorted([episode_id, CHILD_OF[episode_id]]))]
+
+
+# --- audit events as a record class -----------------------------------------------------------
+
+AUDIT_READERS = {KP: "kent-police-investigator", KCC: "kent-cc-la-missing-lead", NCA: "nca-investigator"}
+
+
+@pytest.fixture(scope="module")
+def audit_reads(live_server, matrix) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """AM-AUD read once each by Kent Police, Kent CC and NCA: subject per agency."""
+    subjects = {}
+    for agency, label in AUDIT_READERS.items():
+        caller = next(c for c in CALLERS if c.label == label)
+        body, subject = _call(live_server, caller, "child", "AM-AUD", CHILD_Q)
+        assert body["data"]["child"]["id"] == "AM-AUD"
+        subjects[agency] = subject
+    return subjects
+
+
+AUDIT_CELLS = [pytest.param(c, id=c.label) for c in CALLERS]
+
+
+@pytest.mark.parametrize("caller", AUDIT_CELLS)
+def test_audit_events(live_server, audit_reads, caller: Caller) -> None:  # type: ignore[no-untyped-def]
+    token = live_server.token(caller.agency, caller.role, list(caller.scopes) if caller.scopes is not None else None,
+                              subject=f"am-auditor:{caller.label}")
+    body = live_server.graphql(EVENTS_Q, {"rid": "AM-AUD"}, token=token).json()
+    if "audit:read" not in caller.effective:
+        _forbidden(body, "auditEvents", nullable=False)
+        return
+    # Own agency's events only; the national unit sees every agency's.
+    agencies = set(AUDIT_READERS) if caller.agency == NCA else {caller.agency} & set(AUDIT_READERS)
+    got = sorted((e["agencyId"], e["subject"], e["operation"], tuple(e["recordIds"]), e["action"])
+                 for e in body["data"]["auditEvents"]["nodes"])
+    assert got == sorted((a, audit_reads[a], "child", ("AM-AUD",), "consultation") for a in agencies)
+
+
+# --- mutations ---------------------------------------------------------------------------------
+
+RAISE_FLAG = """mutation($input: RaiseFlagInput!, $key: String!) {
+  raiseFlag(input: $input, idempotencyKey: $key) { flagId childId status } }"""
+FLAG_WRITERS = {"investigator", "missing_coordinator", "la_missing_lead"}  # roles granted flag:write
+
+
+def _mutation_cells() -> list[Any]:
+    callers = [c for c in CALLERS if c.role in FLAG_WRITERS or c.label in (
+        "kent-police-call-handler", "kent-police-analyst", "rhi-provider-practitioner", "ofsted-auditor")]
+    return [pytest.param(c, r, id=f"{c.label}-{r}") for c in callers for r in [*EPISODES, MISSING_CHILD]]
+
+
+@pytest.mark.parametrize(("caller", "child_id"), _mutation_cells())
+async def test_raise_flag(live_server, matrix, caller: Caller, child_id: str) -> None:  # type: ignore[no-untyped-def]
+    """A write names a child by id: one you may not see is NOT_FOUND with the same message as one
+    that does not exist; without flag:write it is FORBIDDEN; nothing is written either way."""
+    scopes = set(caller.scopes) if caller.scopes is not None else (
+        {"flag:write"} if caller.role in FLAG_WRITERS else set())
+    subject = _subject(caller, "raiseFlag", child_id)
+    token = live_server.token(caller.agency, caller.role, list(caller.scopes) if caller.scopes is not None else None,
+                              subject=subject)
+    flag_id = f"AM-FLAG-{caller.label}-{child_id}"
+
+    def raise_on(target: str) -> dict[str, Any]:
+        variables = {"key": f"am-{caller.label}-{target}",
+                     "input": {"flagId": flag_id, "childId": target, "type": "cse",
+                               "raisedAt": "2026-03-10T10:00:00Z", "note": "matrix"}}
+        return live_server.graphql(RAISE_FLAG, variables, token=token, purpose="access matrix test").json()
+
+    body = raise_on(child_id)
+    flags = await matrix.read("MATCH (f:Flag {id: $id}) RETURN f.id AS id", {"id": flag_id})
+    if "flag:write" not in scopes:
+        assert body["data"] is None and [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+        assert flags == [] and await _events_of(matrix, subject) == []
+        return
+    if child_id not in CHILDREN_VISIBLE_TO[caller.agency]:
+        absent = raise_on(MISSING_CHILD)
+        assert body["data"] is None and absent["data"] is None
+        assert [(e["message"], e["extensions"]) for e in body["errors"]] == \
+               [(e["message"], e["extensions"]) for e in absent["errors"]]
+        assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+        assert flags == [] and await _events_of(matrix, subject) == []
+        return
+    assert body == {"data": {"raiseFlag": {"flagId": flag_id, "childId": child_id, "status": "active"}}}
+    assert flags == [{"id": flag_id}]
+    events = await _events_of(matrix, subject)
+    assert len(events) == 1 and events[0][0] == "collection" and events[0][1] == "raiseFlag"
+    assert child_id in events[0][2] and flag_id in events[0][2]
+
+
+def test_every_scenario_record_is_named_in_the_expectations() -> None:
+    """Guard against a scenario record nobody's expectations cover."""
+    covered = set(EPISODES) | set(CHILD_OF) | {"AM-AUD", "AM-AUD-E1", "AM-OOA-P", "AM-RHI-RI1"}
+    assert covered == set(ALL_SCENARIO_IDS)
+    for agency, children in CHILDREN_VISIBLE_TO.items():
+        for e in EPISODES_VISIBLE_TO[agency]:
+            assert CHILD_OF[e] in children, (agency, e)
