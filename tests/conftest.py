@@ -128,7 +128,9 @@ def live_server(neo4j_settings: Settings, neo4j_driver) -> Iterator[LiveServer]:
     from mpdb.api.app import create_app
 
     port = free_port()
-    settings = neo4j_settings.model_copy(update={"port": port})
+    # The shared server's callers are the whole suite, not one agency's staff: the per-agency
+    # limit has its own test (tests/e2e/test_hardening.py) with its own server.
+    settings = neo4j_settings.model_copy(update={"port": port, "rate_limit_per_minute": 1_000_000})
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
