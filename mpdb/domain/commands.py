@@ -271,6 +271,11 @@ class AcknowledgeNotification(Command):
     notification_id: Id
 
 
+class MarkNotificationSent(Command):
+    notification_id: Id
+    sent_at: AwareDatetime
+
+
 class RaiseFlag(Command):
     flag_id: Id = Field(description="Client-generated id of the new flag.")
     child_id: Id

@@ -34,7 +34,8 @@ from mpdb.domain.triggers import RepeatTrigger, TriggerResult, evaluate_triggers
 __all__ = [
     "SCHEME_GRADES", "ActiveFlag", "AreaRuleBook", "AreaRules", "RepeatTrigger", "RhiDeadline",
     "TriggerResult", "category_for", "check_episode_times", "check_found_returned",
-    "check_grade_allowed", "check_grade_in_scheme", "check_no_open_episode", "evaluate_triggers",
+    "check_grade_allowed", "check_grade_in_scheme", "check_no_open_episode", "episode_record_agency",
+    "evaluate_triggers", "home_notification_due", "ssda903_missing_type",
     "load_area_rules", "parse_area_rules", "placement_geography", "rhi_due_at", "rhi_timeliness",
     "rule_area", "strategy_meeting_due_at",
 ]
@@ -174,6 +175,30 @@ def check_no_open_episode(open_episode_id: str | None, *, field: str = "input.ch
         )
 
 
+# --- agency records of an episode -----------------------------------------------------------
+
+def ssda903_missing_type(whereabouts_known: bool) -> str:
+    """SSDA903 MISSING: 'A' (away from placement without authorisation: whereabouts known or
+    thought known) or 'M' (missing: whereabouts unknown)."""
+    return "A" if whereabouts_known else "M"
+
+
+def episode_record_agency(
+    caller_kind: str, caller_agency: str, reporting_force: str, whereabouts_known: bool
+) -> tuple[str, str | None]:
+    """Whose `EpisodeRecord` an episode reported through the API is, and its SSDA903 missing type.
+
+    A force records its own police record (no SSDA903 type). A local authority recording a
+    report (its own, or a carer's made to it) records its SSDA903 missing row, M or A. Anyone else
+    (the national unit, the operator) records on behalf of the force the report was made to: the
+    police system is the one that knows of the episode."""
+    if caller_kind == "local_authority":
+        return caller_agency, ssda903_missing_type(whereabouts_known)
+    if caller_kind == "police_force":
+        return caller_agency, None
+    return reporting_force, None
+
+
 # --- placements ------------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
@@ -202,3 +227,9 @@ def placement_geography(
         out_of_area=host_la != placing_la,
         cross_force=host_force not in set(placing_la_forces),
     )
+
+
+def home_notification_due(establishment_kind: str | None, out_of_area: bool) -> bool:
+    """A children's home notifies the host LA when a child placed out of area arrives and leaves
+    (DOMAIN.md: "children's home -> host LA on placement and discharge")."""
+    return establishment_kind == "childrens_home" and out_of_area

@@ -112,10 +112,12 @@ class Write:
         for i, cid in enumerate(c.child_ids):
             if cid not in visible:
                 raise NotFound(NOT_FOUND_MESSAGE.format(kind="child"), field=f"{fld}.childIds[{i}]")
-        existing = await self.repo.existing_persons(list(c.person_ids)) if c.person_ids else set()
+        seen = await self.repo.persons_seen(list(dict.fromkeys([*c.person_ids, *(p.id for p in c.new_persons)])))
         for i, pid in enumerate(c.person_ids):
-            if pid not in existing:
+            if not seen.get(pid):
                 raise NotFound(NOT_FOUND_MESSAGE.format(kind="person"), field=f"{fld}.personIds[{i}]")
+        for i, np in enumerate(c.new_persons):
+            _check_new_person_id(seen, np.id, f"{fld}.newPersons[{i}].id")
         await self.repo.merge_persons(
             [{"id": p.id, "props": {"name": p.name, "role": p.role, "dateOfBirth": p.date_of_birth, "notes": p.notes}}
              for p in c.new_persons], self.prov())
@@ -137,6 +139,21 @@ class Write:
         if agency is None or not agency["isForce"]:
             raise InvalidInput(f"unknown police force {given}", field=fld)
         return given
+
+
+def _check_new_person_id(seen: dict[str, bool], person_id: str, fld: str) -> None:
+    """A "new" person whose id is another agency's associate must not attach that person: the
+    caller would link (and then read) someone it cannot see. One it can see is simply reused."""
+    if person_id in seen and not seen[person_id]:
+        raise Conflict("this person id is already taken: new person ids must be fresh (e.g. UUIDs)",
+                       field=fld, reason="ID_TAKEN")
+
+
+def _episode_record_id(agency: str, episode_id: str) -> str:
+    # The importer's scheme (agency, source system, source reference), so one agency's record of
+    # one episode from one system has one id whichever door it came in by.
+    digest = hashlib.sha256(f"{agency}\x1f{SOURCE_SYSTEM}\x1f{episode_id}".encode()).hexdigest()[:24]
+    return f"ER-{digest}"
 
 
 def _request_hash(operation: str, command: cmd.Command) -> str:
@@ -269,12 +286,20 @@ async def report_missing(ctx: ServiceContext, c: cmd.ReportMissing, idempotency_
             episode_id, ra_id, {"grade": ra.grade, "scheme": ra.scheme, "reason": ra.reason, **w.prov()},
             _iso(w.now) or "")
         await w.repo.add_companions(episode_id, with_children, with_persons, "reported")
+        p = ctx.principal
+        record_agency, missing_type = rules.episode_record_agency(p.agency_kind, p.agency_id, force,
+                                                                  c.whereabouts_known)
+        record_id = _episode_record_id(record_agency, episode_id)
+        await w.repo.create_episode_record(
+            episode_id, record_id,
+            {"agencyId": record_agency, "sourceRef": episode_id, "missingType": missing_type, **w.prov()},
+            _iso(c.reported_at) or "")
 
         area = rules.rule_area(facts["responsibleLa"], missing_from_la)
         area_rules = book.for_area(area)
         times = [_dt(t) for t in facts["reportedTimes"]] + [c.reported_at]
         fired = rules.evaluate_triggers(times, c.reported_at, area_rules.triggers, area_rules.area)
-        w.touched(episode_id, ra_id, child=child_id)
+        w.touched(episode_id, ra_id, record_id, child=child_id)
         return {
             "episodeId": episode_id, "childId": child_id, "childCreated": created, "riskAssessmentId": ra_id,
             "category": category, "reportedTo": force, "ruleArea": area_rules.area,
@@ -333,9 +358,13 @@ async def update_episode(ctx: ServiceContext, c: cmd.UpdateEpisode, idempotency_
         await w.repo.add_went_to(c.episode_id, sightings)
         with_children, with_persons = await w.companions(c.companions, "input.companions", facts["childId"])
         await w.repo.add_companions(c.episode_id, with_children, with_persons, "sighting")
+        record_id = None
         if c.whereabouts_known is not None:
             await w.repo.set_whereabouts_known(c.episode_id, c.whereabouts_known)
-        w.touched(c.episode_id, ra_id, child=facts["childId"])
+            # The caller's own SSDA903-style record follows: whereabouts known is 'A', unknown 'M'.
+            record_id = await w.repo.set_record_missing_type(
+                c.episode_id, SOURCE_SYSTEM, rules.ssda903_missing_type(c.whereabouts_known))
+        w.touched(c.episode_id, ra_id, record_id, child=facts["childId"])
         return {"episodeId": c.episode_id, "riskAssessmentId": ra_id,
                 "riskGrade": c.risk_assessment.grade if c.risk_assessment else facts["riskGrade"],
                 "gradeScheme": c.risk_assessment.scheme if c.risk_assessment else facts["gradeScheme"],
@@ -358,6 +387,7 @@ async def record_found(ctx: ServiceContext, c: cmd.RecordFound, idempotency_key:
         force = await w.acting_force(c.found_by_force, "input.foundByForce")
         loc = await w.place(c.found_place, "input.foundPlace")
         await w.repo.record_found(c.episode_id, force, loc["id"], _iso(c.found_at) or "")
+        record_id = await w.repo.end_episode_record(c.episode_id, SOURCE_SYSTEM, _iso(c.found_at) or "")
         with_children, with_persons = await w.companions(c.companions, "input.companions", facts["childId"])
         await w.repo.add_companions(c.episode_id, with_children, with_persons, "found")
         notification_id = None
@@ -370,7 +400,7 @@ async def record_found(ctx: ServiceContext, c: cmd.RecordFound, idempotency_key:
                 props={"kind": "found_to_responsible_la", **w.prov()}, sentAt=_iso(w.now),
                 dueAt=_iso(w.now + timedelta(hours=book.notification_ack_hours)))
             w.disclosures.append(([notification_id, c.episode_id, facts["childId"]], [facts["responsibleLa"]]))
-        w.touched(c.episode_id, notification_id, child=facts["childId"])
+        w.touched(c.episode_id, notification_id, record_id, child=facts["childId"])
         return {"episodeId": c.episode_id, "foundBy": force, "foundAtLocationId": loc["id"],
                 "notificationId": notification_id, "notifiedAgency": facts["responsibleLa"] if notification_id else None}
 
@@ -397,7 +427,10 @@ async def record_return(ctx: ServiceContext, c: cmd.RecordReturn, idempotency_ke
             episodeId=c.episode_id, returnedAt=_iso(c.returned_at), placementId=placement_id,
             locationId=loc["id"] if loc else None, interviewId=interview_id,
             interviewProps={"status": "not_offered", **w.prov()}, dueAt=_iso(due))
-        w.touched(c.episode_id, interview_id, child=facts["childId"])
+        # The episode is over for the agency that recorded it: the return is its end (a finding
+        # recorded earlier set the end provisionally).
+        record_id = await w.repo.end_episode_record(c.episode_id, SOURCE_SYSTEM, _iso(c.returned_at) or "")
+        w.touched(c.episode_id, interview_id, record_id, child=facts["childId"])
         return {"episodeId": c.episode_id, "status": "closed", "returnedAt": _iso(c.returned_at),
                 "returnInterviewId": interview_id, "returnInterviewDueAt": _iso(due),
                 "ruleArea": area_rules.area, "returnInterviewRule": area_rules.rhi_due.describe()}
@@ -486,16 +519,17 @@ async def start_placement(ctx: ServiceContext, c: cmd.StartPlacement, idempotenc
         if c.start_date > w.latest.date():
             raise InvalidInput("startDate is in the future", field="input.startDate")
         loc = await w.place(c.place, "input.place")
-        est_id = None
+        est_id = est_kind = None
         if c.establishment is not None:
             e = c.establishment
             est_id = e.id
-            created = await w.repo.merge_establishment(
+            est = await w.repo.merge_establishment(
                 e.id or "", {"urn": e.urn, "name": e.name, "kind": e.kind, **w.prov()}, loc["id"])
-            if created and (e.name is None or e.kind is None):
+            if est["created"] and (e.name is None or e.kind is None):
                 raise InvalidInput("a new establishment needs name and kind", field="input.establishment.name")
-            if created:
+            if est["created"]:
                 w.record_ids.append(e.id or "")
+            est_kind = est["kind"]
         home = facts["home"]
         origin = (home["latitude"], home["longitude"]) if home else (placing_la["latitude"], placing_la["longitude"])
         target = (loc["latitude"], loc["longitude"]) if loc.get("latitude") is not None else None
@@ -510,8 +544,8 @@ async def start_placement(ctx: ServiceContext, c: cmd.StartPlacement, idempotenc
             raise Conflict("placementId is already taken: use a fresh id", field="input.placementId",
                            reason="ID_TAKEN")
         notifications = []
+        due = _iso(w.now + timedelta(hours=book.notification_ack_hours))
         if geo.out_of_area:
-            due = _iso(w.now + timedelta(hours=book.notification_ack_hours))
             for kind, to in (("placement_to_host_la", loc["laCode"]), ("placement_to_host_force", loc["forceCode"])):
                 nid = _nid("NOT")
                 await w.repo.create_notification(
@@ -521,6 +555,9 @@ async def start_placement(ctx: ServiceContext, c: cmd.StartPlacement, idempotenc
                 if c.notify_sent:
                     w.disclosures.append(([nid, c.placement_id, c.child_id], [to]))
                 w.record_ids.append(nid)
+        if rules.home_notification_due(est_kind, geo.out_of_area):
+            notifications.append(await _home_notification(w, c.placement_id, placing, loc["laCode"], "placement",
+                                                          due or ""))
         w.touched(c.placement_id, child=c.child_id)
         return {"placementId": c.placement_id, "childId": c.child_id, "placingLa": placing,
                 "hostLa": loc["laCode"], "hostForce": loc["forceCode"], "locationId": loc["id"],
@@ -530,11 +567,32 @@ async def start_placement(ctx: ServiceContext, c: cmd.StartPlacement, idempotenc
     return await _mutate(ctx, "startPlacement", idempotency_key, c, AuditAction.COLLECTION, work)
 
 
+async def _home_notification(w: Write, placement_id: str, placing_la: str, host_la: str, occasion: str,
+                             due_at: str) -> dict[str, Any]:
+    """The children's home's notice to the host LA, on placement or discharge. The home is an
+    Establishment, not an agency that signs in, so the notice is FROM the placing LA that
+    contracts the home (the home itself is ABOUT -> Placement -> AT); it starts unsent, and the
+    placing LA marks it sent (markNotificationSent) when the home has sent it."""
+    nid = _nid("NOT")
+    await w.repo.create_notification(
+        id=nid, aboutId=placement_id, fromId=placing_la, toId=host_la,
+        props={"kind": "home_to_host_la", "occasion": occasion, **w.prov()}, sentAt=None, dueAt=due_at)
+    w.record_ids.append(nid)
+    return {"id": nid, "kind": "home_to_host_la", "to": host_la, "sent": False}
+
+
 async def end_placement(ctx: ServiceContext, c: cmd.EndPlacement, idempotency_key: str) -> dict[str, Any]:
+    book = rules.load_area_rules()
+
     async def work(w: Write) -> dict[str, Any]:
         row = await w.repo.lock_placement(c.placement_id)
         if row is None:
             raise NotFound(NOT_FOUND_MESSAGE.format(kind="placement"), field="input.placementId")
+        if not ctx.scope.national and ctx.principal.agency_id != row["placingLa"]:
+            # The caller can see the child (a host LA, a force), so the placement's existence is
+            # no secret to it: FORBIDDEN, not NOT_FOUND.
+            raise Forbidden(f"only the placing local authority ({row['placingLa']}) ends its placement",
+                            field="input.placementId")
         if row["endDate"] is not None:
             raise Conflict(f"placement {c.placement_id} already ended on {row['endDate']}",
                            field="input.placementId", reason="PLACEMENT_ENDED")
@@ -544,8 +602,15 @@ async def end_placement(ctx: ServiceContext, c: cmd.EndPlacement, idempotency_ke
         if c.end_date > w.latest.date():
             raise InvalidInput("endDate is in the future", field="input.endDate")
         await w.repo.end_placement(c.placement_id, _iso(c.end_date) or "")
+        notifications = []
+        est = row["establishment"] or {}
+        if rules.home_notification_due(est.get("kind"), bool(row["outOfArea"])) and row["hostLa"]:
+            notifications.append(await _home_notification(
+                w, c.placement_id, row["placingLa"], row["hostLa"], "discharge",
+                _iso(w.now + timedelta(hours=book.notification_ack_hours)) or ""))
         w.touched(c.placement_id, child=row["childId"])
-        return {"placementId": c.placement_id, "childId": row["childId"], "endDate": _iso(c.end_date)}
+        return {"placementId": c.placement_id, "childId": row["childId"], "endDate": _iso(c.end_date),
+                "notifications": notifications}
 
     return await _mutate(ctx, "endPlacement", idempotency_key, c, AuditAction.ALTERATION, work)
 
@@ -568,6 +633,38 @@ async def acknowledge_notification(ctx: ServiceContext, c: cmd.AcknowledgeNotifi
         return {"notificationId": c.notification_id, "acknowledgedAt": _iso(w.now), "alreadyAcknowledged": False}
 
     return await _mutate(ctx, "acknowledgeNotification", idempotency_key, c, AuditAction.ALTERATION, work)
+
+
+async def mark_notification_sent(ctx: ServiceContext, c: cmd.MarkNotificationSent,
+                                 idempotency_key: str) -> dict[str, Any]:
+    async def work(w: Write) -> dict[str, Any]:
+        row = await w.repo.lock_notification_for_party(c.notification_id)
+        if row is None:
+            raise NotFound(NOT_FOUND_MESSAGE.format(kind="notification from or to you"),
+                           field="input.notificationId")
+        if row["fromId"] != ctx.principal.agency_id:
+            raise Forbidden(f"only the sending agency ({row['fromId']}) marks this notification sent",
+                            field="input.notificationId")
+        if row["sentAt"] is not None:
+            sent = _dt(row["sentAt"])
+            if sent != c.sent_at:
+                raise Conflict(f"notification {c.notification_id} was already sent at {_iso(sent)}",
+                               field="input.sentAt", reason="ALREADY_SENT", sentAt=_iso(sent))
+            w.audit = False  # the same fact again: nothing changes, nothing is disclosed again
+            return {"notificationId": c.notification_id, "sentAt": _iso(sent), "recipient": row["toId"],
+                    "alreadySent": True}
+        if c.sent_at > w.latest:
+            raise InvalidInput("sentAt is in the future", field="input.sentAt")
+        if row["reportedAt"] is not None and c.sent_at < _dt(row["reportedAt"]):
+            raise RuleViolation(f"sentAt is before the episode was reported ({_iso(_dt(row['reportedAt']))})",
+                                field="input.sentAt", rule="BEFORE_REPORTED")
+        await w.repo.mark_notification_sent(c.notification_id, _iso(c.sent_at) or "", ctx.principal.subject)
+        w.touched(c.notification_id, row["aboutId"])
+        w.disclosures.append(([i for i in (c.notification_id, row["aboutId"], row["childId"]) if i], [row["toId"]]))
+        return {"notificationId": c.notification_id, "sentAt": _iso(c.sent_at), "recipient": row["toId"],
+                "alreadySent": False}
+
+    return await _mutate(ctx, "markNotificationSent", idempotency_key, c, AuditAction.ALTERATION, work)
 
 
 async def raise_flag(ctx: ServiceContext, c: cmd.RaiseFlag, idempotency_key: str) -> dict[str, Any]:
@@ -632,12 +729,13 @@ async def link_associate(ctx: ServiceContext, c: cmd.LinkAssociate, idempotency_
         if not await w.repo.lock_child(c.child_id):
             raise NotFound(NOT_FOUND_MESSAGE.format(kind="child"), field="input.childId")
         if c.person_id is not None:
-            if not await w.repo.existing_persons([c.person_id]):
+            if not (await w.repo.persons_seen([c.person_id])).get(c.person_id):
                 raise NotFound(NOT_FOUND_MESSAGE.format(kind="person"), field="input.personId")
             person_id = c.person_id
         else:
             assert c.new_person is not None
             np = c.new_person
+            _check_new_person_id(await w.repo.persons_seen([np.id]), np.id, "input.newPerson.id")
             await w.repo.merge_persons([{"id": np.id, "props": {"name": np.name, "role": np.role,
                                                                 "dateOfBirth": np.date_of_birth, "notes": np.notes}}],
                                        w.prov())

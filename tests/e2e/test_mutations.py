@@ -52,6 +52,21 @@ CREATE (s)-[:HAD]->(:Episode {id: 'T3-S-E1', status: 'closed', reportedAt: datet
 CREATE (pl:Child {id: 'T3-PL', pseudonym: 'P-T3-PL', sex: 'F', lookedAfter: true, recordedBy: $kentCc,
         recordedAt: datetime('2026-01-01T00:00:00Z'), sourceSystem: 'test'})-[:LOOKED_AFTER_BY]->(kcc)
 CREATE (pl)-[:HOME_AT]->(home)
+CREATE (pl2:Child {id: 'T3-PL2', pseudonym: 'P-T3-PL2', sex: 'M', lookedAfter: true, recordedBy: $kentCc,
+        recordedAt: datetime('2026-01-01T00:00:00Z'), sourceSystem: 'test'})-[:LOOKED_AFTER_BY]->(kcc)
+CREATE (pl2)-[:HOME_AT]->(home)
+CREATE (pl3:Child {id: 'T3-PL3', pseudonym: 'P-T3-PL3', sex: 'F', lookedAfter: true, recordedBy: $kentCc,
+        recordedAt: datetime('2026-01-01T00:00:00Z'), sourceSystem: 'test'})-[:LOOKED_AFTER_BY]->(kcc)
+CREATE (pl3)-[:HOME_AT]->(home)
+// persons: one seen by Kent through an episode it can read; two only Staffordshire's children reach
+CREATE (v:Child {id: 'T3-V', pseudonym: 'P-T3-V', sex: 'F', lookedAfter: false, recordedBy: $kentPolice,
+        recordedAt: datetime('2026-01-01T00:00:00Z'), sourceSystem: 'test'})
+CREATE (v)-[:HAD]->(ve:Episode {id: 'T3-V-E1', status: 'closed', reportedAt: datetime('2026-03-01T00:00:00Z')})-[:REPORTED_TO]->(kent)
+CREATE (ve)-[:WITH_PERSON {source: 'reported'}]->(:Person {id: 'T3-PERSON-EPV', name: 'Seen by Kent', role: 'peer'})
+WITH kent, staffs, gmp, met, kcc, oldham, haringey
+MATCH (s:Child {id: 'T3-S'})-[:HAD]->(se:Episode {id: 'T3-S-E1'})
+CREATE (s)-[:ASSOCIATES_WITH {kind: 'adult_of_concern'}]->(:Person {id: 'T3-PERSON-HID', name: 'Hidden', role: 'adult_of_concern'})
+CREATE (se)-[:WITH_PERSON {source: 'reported'}]->(:Person {id: 'T3-PERSON-HID2', name: 'Hidden 2', role: 'peer'})
 WITH kent, staffs, gmp, met, kcc, oldham, haringey
 UNWIND [['T3-O4', oldham, gmp, 3], ['T3-O3', oldham, gmp, 2], ['T3-H3', haringey, met, 2]] AS spec
 WITH spec[0] AS cid, spec[1] AS la, spec[2] AS force, spec[3] AS prior
@@ -63,7 +78,8 @@ CREATE (c)-[:HAD]->(:Episode {id: c.id + '-E' + i, status: 'closed',
         reportedAt: datetime('2026-10-01T00:00:00Z') - duration({days: 20 * i})})-[:REPORTED_TO]->(force)
 """
 
-ALL_CHILDREN = ["T3-A", "T3-B", "T3-D", "T3-R", "T3-N", "T3-F", "T3-S", "T3-PL", "T3-O4", "T3-O3", "T3-H3"]
+ALL_CHILDREN = ["T3-A", "T3-B", "T3-D", "T3-R", "T3-N", "T3-F", "T3-S", "T3-PL", "T3-PL2", "T3-PL3", "T3-V", "T3-O4",
+                "T3-O3", "T3-H3"]
 
 REPORT = """
 mutation($input: ReportMissingInput!, $key: String!) {
@@ -109,8 +125,17 @@ mutation($input: StartPlacementInput!, $key: String!) {
 """
 END = """
 mutation($input: EndPlacementInput!, $key: String!) {
-  endPlacement(input: $input, idempotencyKey: $key) { placementId childId endDate }
+  endPlacement(input: $input, idempotencyKey: $key) { placementId childId endDate notifications { id kind to sent } }
 }
+"""
+SENT = """
+mutation($input: MarkNotificationSentInput!, $key: String!) {
+  markNotificationSent(input: $input, idempotencyKey: $key) { notificationId sentAt recipient alreadySent }
+}
+"""
+RECORDS = """
+MATCH (r:EpisodeRecord)-[:RECORD_OF]->(:Episode {id: $id})
+RETURN r {.agencyId, .sourceSystem, .sourceRef, .startAt, .endAt, .missingType, .recordedBy} AS r
 """
 ACK = """
 mutation($input: AcknowledgeNotificationInput!, $key: String!) {
@@ -194,6 +219,7 @@ def tokens(live_server):  # type: ignore[no-untyped-def]
         "kcc_lead": live_server.token(KENT_CC, "la_missing_lead"),
         "kcc_rhi": live_server.token(KENT_CC, "rhi_practitioner"),
         "stoke_lead": live_server.token(STOKE, "la_missing_lead"),
+        "haringey_lead": live_server.token(HARINGEY, "la_missing_lead"),
         "rhi": mint_dev_token(s, RHI_KENT, "rhi_practitioner"),
     }
 
@@ -267,6 +293,11 @@ async def test_report_missing_stores_exactly_what_was_reported(live_server, scen
     idem = await scenario.read_one("MATCH (k:IdempotencyKey {key: $k}) RETURN k.operation AS op, k.agencyId AS a",
                                    {"k": f"{KENT_POLICE}|{k}"})
     assert idem == {"op": "reportMissing", "a": KENT_POLICE}
+    # the reporting force's own record of the episode, for reconciliation
+    rec = await scenario.read(RECORDS, {"id": p["episodeId"]})
+    assert rec == [{"r": {"agencyId": KENT_POLICE, "sourceSystem": "mpdb-api", "sourceRef": p["episodeId"],
+                          "startAt": datetime.fromisoformat(reported), "endAt": None, "missingType": None,
+                          "recordedBy": KENT_POLICE}}]
 
 
 async def test_idempotent_retry_returns_the_first_result_and_writes_once(live_server, scenario, tokens) -> None:  # type: ignore[no-untyped-def]
@@ -332,7 +363,10 @@ def test_writes_need_the_scope(live_server, scenario, tokens) -> None:  # type: 
     assert err["extensions"] == {"code": "FORBIDDEN", "field": "input.reportingForce"}
 
 
-def test_new_child_by_lac_reference_and_national_caller_names_the_force(live_server, scenario, tokens) -> None:  # type: ignore[no-untyped-def]
+async def test_new_child_by_lac_reference_and_national_caller_names_the_force(live_server, scenario, tokens) -> None:  # type: ignore[no-untyped-def]
+    async def live_records(eid: str) -> list[dict]:
+        return [row["r"] for row in await scenario.read(RECORDS, {"id": eid})]
+
     inp = {"newChild": {"lacRefLa": STOKE, "lacChildRef": "T3-LAC-77", "givenName": "New", "sex": "F",
                         "lookedAfterBy": STOKE, "dateOfBirth": "2012-02-02"},
            "reporterType": "carer", "reportedAt": ago(hours=1),
@@ -343,6 +377,9 @@ def test_new_child_by_lac_reference_and_national_caller_names_the_force(live_ser
     p = ok(report(live_server, tokens["nca"], {**inp, "reportingForce": STAFFS_POLICE}), "reportMissing")
     # Stoke has no local rules, so the national default applies.
     assert p["childCreated"] is True and p["reportedTo"] == STAFFS_POLICE and p["ruleArea"] == "national"
+    # the national unit records on behalf of the force the report was made to
+    [rec] = await live_records(p["episodeId"])
+    assert (rec["agencyId"], rec["missingType"], rec["recordedBy"], rec["endAt"]) == (STAFFS_POLICE, None, "NCA-MPU", None)
     child = ok(live_server.graphql("query($id: ID!) { child(id: $id) { id givenName responsibleAuthority lookedAfter dateOfBirth } }",
                                    {"id": p["childId"]}, token=tokens["staffs_inv"]), "child")
     assert child == {"id": p["childId"], "givenName": "New", "responsibleAuthority": STOKE, "lookedAfter": True,
@@ -442,6 +479,8 @@ async def test_update_found_return_and_interview(live_server, scenario, tokens) 
     f = ok(live_server.graphql(FOUND, {"input": {"episodeId": eid, "foundAt": found.isoformat(),
                                                  "foundPlace": {"latitude": 51.2802, "longitude": 1.08}}, "key": key()}, token=inv), "recordFound")
     assert f["foundBy"] == KENT_POLICE and f["notifiedAgency"] == KENT_CC
+    assert [(r["r"]["agencyId"], r["r"]["startAt"], r["r"]["endAt"]) for r in await scenario.read(RECORDS, {"id": eid})] == [
+        (KENT_POLICE, reported, found)]
     n = await scenario.read_one(
         """MATCH (n:Notification {id: $id})-[:ABOUT]->(e:Episode), (n)-[:FROM]->(a), (n)-[:TO]->(b)
            RETURN n.kind AS kind, e.id AS about, a.id AS src, b.id AS dst, n.sentAt IS NOT NULL AS sent,
@@ -465,6 +504,8 @@ async def test_update_found_return_and_interview(live_server, scenario, tokens) 
     r = ok(live_server.graphql(RETURN, {"input": {"episodeId": eid, "returnedAt": returned.isoformat(),
                                                   "returnedToPlacementId": "T3-P-T3-N"}, "key": key()}, token=inv), "recordReturn")
     assert r["status"] == "closed" and r["ruleArea"] == KENT_CC and r["returnInterviewRule"] == "3 working days"
+    assert [(r_["r"]["agencyId"], r_["r"]["endAt"]) for r_ in await scenario.read(RECORDS, {"id": eid})] == [
+        (KENT_POLICE, returned)]
     assert datetime.fromisoformat(r["returnInterviewDueAt"]) == datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
     ep = ok(live_server.graphql(EPISODE, {"id": eid}, token=inv), "episode")
     assert ep["status"] == "closed" and datetime.fromisoformat(ep["returnedAt"]) == returned
@@ -526,8 +567,10 @@ async def test_placements_flags_and_associates(live_server, scenario, tokens) ->
     expected_km = round(haversine_km(HOME[0], HOME[1], 53.0027, -2.1794), 3)
     assert (s["placingLa"], s["hostLa"], s["hostForce"]) == (KENT_CC, STOKE, STAFFS_POLICE)
     assert (s["distanceKm"], s["distanceFrom"], s["outOfArea"], s["crossForce"]) == (expected_km, "home", True, True)
+    # the LA's notifications are sent now; the children's home's own notice to the host LA is not
     assert sorted((n["kind"], n["to"], n["sent"]) for n in s["notifications"]) == [
-        ("placement_to_host_force", STAFFS_POLICE, True), ("placement_to_host_la", STOKE, True)]
+        ("home_to_host_la", STOKE, False), ("placement_to_host_force", STAFFS_POLICE, True),
+        ("placement_to_host_la", STOKE, True)]
     row = await scenario.read_one(
         """MATCH (c:Child {id: 'T3-PL'})-[:PLACED_IN]->(p:Placement {id: 'T3-PL-1'})-[:AT]->(est:Establishment)
            RETURN p.placementType AS type, p.distanceKm AS km, p.outOfArea AS ooa, p.crossForce AS xf,
@@ -547,7 +590,9 @@ async def test_placements_flags_and_associates(live_server, scenario, tokens) ->
     err = error(live_server.graphql(END, {"input": {"placementId": "T3-PL-1", "endDate": "2026-10-01"}, "key": key()}, token=lead))
     assert err["extensions"]["code"] == "RULE_VIOLATION" and err["extensions"]["field"] == "input.endDate"
     e = ok(live_server.graphql(END, {"input": {"placementId": "T3-PL-1", "endDate": "2026-11-20"}, "key": key()}, token=lead), "endPlacement")
+    [discharge] = e.pop("notifications")
     assert e == {"placementId": "T3-PL-1", "childId": "T3-PL", "endDate": "2026-11-20"}
+    assert (discharge["kind"], discharge["to"], discharge["sent"]) == ("home_to_host_la", STOKE, False)
     err = error(live_server.graphql(END, {"input": {"placementId": "T3-PL-1", "endDate": "2026-11-21"}, "key": key()}, token=lead))
     assert err["extensions"]["reason"] == "PLACEMENT_ENDED"
 
@@ -590,3 +635,143 @@ async def test_placements_flags_and_associates(live_server, scenario, tokens) ->
     link = await scenario.read_one("MATCH (:Child {id: 'T3-A'})-[r:ASSOCIATES_WITH]->(:Person {id: 'T3-PERSON-2'}) "
                                    "RETURN count(r) AS n, r.recordedBy AS by, r.since = date('2026-06-01') AS since")
     assert link == {"n": 1, "by": KENT_POLICE, "since": True}
+
+
+# --- children's home notifications, marking sent, who ends a placement -----------------------
+
+async def test_childrens_home_notices_mark_sent_and_who_ends_a_placement(live_server, scenario, tokens) -> None:  # type: ignore[no-untyped-def]
+    lead = tokens["kcc_lead"]
+    start = {"placementId": "T3-PL2-1", "childId": "T3-PL2", "startDate": "2026-11-02", "placementType": "K2",
+             "place": {"name": "Moorside", "kind": "childrens_home", "latitude": 53.01, "longitude": -2.18},
+             "establishment": {"id": "T3-EST-2", "name": "Moorside", "kind": "childrens_home"}}
+    s = ok(live_server.graphql(START, {"input": start, "key": key()}, token=lead), "startPlacement")
+    assert sorted((n["kind"], n["to"], n["sent"]) for n in s["notifications"]) == [
+        ("home_to_host_la", STOKE, False), ("placement_to_host_force", STAFFS_POLICE, False),
+        ("placement_to_host_la", STOKE, False)]
+    home_note = next(n["id"] for n in s["notifications"] if n["kind"] == "home_to_host_la")
+    row = await scenario.read_one(
+        """MATCH (n:Notification {id: $id})-[:ABOUT]->(p:Placement)-[:AT]->(est:Establishment), (n)-[:FROM]->(a),
+                 (n)-[:TO]->(b)
+           RETURN n.occasion AS occasion, p.id AS about, est.id AS est, a.id AS src, b.id AS dst,
+                  n.sentAt AS sentAt, n.recordedBy AS by""", {"id": home_note})
+    assert row == {"occasion": "placement", "about": "T3-PL2-1", "est": "T3-EST-2", "src": KENT_CC, "dst": STOKE,
+                   "sentAt": None, "by": KENT_CC}
+
+    # marking sent: only the sender; the recipient knows it exists (FORBIDDEN), anyone else does not
+    def mark(token: str, nid: str, at: str, k: str | None = None) -> httpx.Response:
+        return live_server.graphql(SENT, {"input": {"notificationId": nid, "sentAt": at}, "key": k or key()}, token=token)
+
+    sent_at = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
+    err = error(mark(tokens["stoke_lead"], home_note, sent_at.isoformat()))
+    assert err["extensions"] == {"code": "FORBIDDEN", "field": "input.notificationId"}
+    hidden = error(mark(tokens["haringey_lead"], home_note, sent_at.isoformat()))
+    absent = error(mark(lead, "NOT-T3-nope", sent_at.isoformat()))
+    assert hidden["extensions"] == absent["extensions"] == {"code": "NOT_FOUND", "field": "input.notificationId"}
+    assert hidden["message"] == absent["message"]
+    err = error(mark(lead, home_note, ago(hours=-1)))
+    assert err["extensions"] == {"code": "BAD_USER_INPUT", "field": "input.sentAt"}
+    err = error(mark(tokens["kcc_rhi"], home_note, sent_at.isoformat()))  # no notification:write
+    assert err["extensions"]["code"] == "FORBIDDEN"
+    m = ok(mark(lead, home_note, sent_at.isoformat()), "markNotificationSent")
+    assert m == {"notificationId": home_note, "sentAt": m["sentAt"], "recipient": STOKE, "alreadySent": False}
+    assert datetime.fromisoformat(m["sentAt"]) == sent_at
+    stored = await scenario.read_one("MATCH (n:Notification {id: $id}) RETURN n.sentAt AS at, n.sentBy IS NOT NULL AS by",
+                                     {"id": home_note})
+    assert stored == {"at": sent_at, "by": True}
+    audit = await scenario.read(
+        "MATCH (a:AuditEvent {operation: 'markNotificationSent'}) WHERE $id IN a.recordIds "
+        "RETURN a.action AS action, a.agencyId AS agency, a.recipients AS recipients, a.recordIds AS ids "
+        "ORDER BY a.seq", {"id": home_note})
+    assert [(a["action"], a["agency"], a["recipients"]) for a in audit] == [
+        ("alteration", KENT_CC, []), ("disclosure", KENT_CC, [STOKE])]
+    assert set(audit[1]["ids"]) == {home_note, "T3-PL2-1", "T3-PL2"}
+    # the same time again changes and discloses nothing; another time is a conflict
+    again = ok(mark(lead, home_note, sent_at.isoformat()), "markNotificationSent")
+    assert again == {**m, "alreadySent": True}
+    n_audit = await scenario.read_one("MATCH (a:AuditEvent {operation: 'markNotificationSent'}) WHERE $id IN a.recordIds "
+                                      "RETURN count(a) AS n", {"id": home_note})
+    assert n_audit == {"n": 2}
+    err = error(mark(lead, home_note, (sent_at - timedelta(minutes=5)).isoformat()))
+    assert err["extensions"]["code"] == "CONFLICT" and err["extensions"]["reason"] == "ALREADY_SENT"
+    assert err["extensions"]["field"] == "input.sentAt"
+    assert datetime.fromisoformat(err["extensions"]["sentAt"]) == sent_at
+    # a found_to_responsible_la notice is the finding force's: the LA it goes to cannot mark it
+    police_note = (await scenario.read_one(
+        "MATCH (n:Notification {kind: 'found_to_responsible_la'})-[:TO]->(:Agency {id: $kcc}) RETURN n.id AS id LIMIT 1",
+        {"kcc": KENT_CC}))
+    if police_note is not None:
+        err = error(mark(lead, police_note["id"], sent_at.isoformat()))
+        assert err["extensions"] == {"code": "FORBIDDEN", "field": "input.notificationId"}
+
+    # ending: the host LA sees the child but did not place it; Haringey cannot see it at all
+    end = {"placementId": "T3-PL2-1", "endDate": "2026-11-10"}
+    err = error(live_server.graphql(END, {"input": end, "key": key()}, token=tokens["stoke_lead"]))
+    assert err["extensions"] == {"code": "FORBIDDEN", "field": "input.placementId"}
+    hidden = error(live_server.graphql(END, {"input": end, "key": key()}, token=tokens["haringey_lead"]))
+    absent = error(live_server.graphql(END, {"input": {**end, "placementId": "T3-PL-nope"}, "key": key()}, token=lead))
+    assert hidden["extensions"] == absent["extensions"] == {"code": "NOT_FOUND", "field": "input.placementId"}
+    assert hidden["message"] == absent["message"]
+    e = ok(live_server.graphql(END, {"input": end, "key": key()}, token=lead), "endPlacement")
+    [discharge] = e["notifications"]
+    assert (discharge["kind"], discharge["to"], discharge["sent"]) == ("home_to_host_la", STOKE, False)
+    row = await scenario.read_one(
+        """MATCH (n:Notification {kind: 'home_to_host_la'})-[:ABOUT]->(:Placement {id: 'T3-PL2-1'})
+           RETURN collect(n.occasion) AS occasions, count(n) AS n""")
+    assert sorted(row["occasions"]) == ["discharge", "placement"] and row["n"] == 2
+    assert (await scenario.read_one("MATCH (p:Placement {id: 'T3-PL2-1'}) RETURN p.endDate = date('2026-11-10') AS ok")) == {"ok": True}
+
+
+async def test_in_area_childrens_home_owes_no_host_notice(live_server, scenario, tokens) -> None:  # type: ignore[no-untyped-def]
+    lead = tokens["kcc_lead"]
+    start = {"placementId": "T3-PL3-1", "childId": "T3-PL3", "startDate": "2026-11-02", "placementType": "K2",
+             "place": {"locationId": "T3-L-P1"}, "establishment": {"id": "T3-EST-3", "name": "Kent home",
+                                                                    "kind": "childrens_home"}}
+    s = ok(live_server.graphql(START, {"input": start, "key": key()}, token=lead), "startPlacement")
+    assert (s["outOfArea"], s["notifications"]) == (False, [])
+    e = ok(live_server.graphql(END, {"input": {"placementId": "T3-PL3-1", "endDate": "2026-11-03"}, "key": key()},
+                               token=lead), "endPlacement")
+    assert e["notifications"] == []
+    n = await scenario.read_one("MATCH (n:Notification)-[:ABOUT]->(:Placement {id: 'T3-PL3-1'}) RETURN count(n) AS n")
+    assert n == {"n": 0}
+
+
+# --- persons: attach only someone reachable through a child the caller sees ------------------
+
+async def test_existing_persons_are_scoped_through_visible_children(live_server, scenario, tokens) -> None:  # type: ignore[no-untyped-def]
+    inv = tokens["kent_inv"]
+
+    def link(token: str, child: str, **person: object) -> httpx.Response:
+        return live_server.graphql(LINK, {"input": {"childId": child, "kind": "peer", **person}, "key": key()}, token=token)
+
+    # Kent reaches T3-PERSON-EPV through T3-V's episode in Kent; the others only through Staffordshire's child
+    assert ok(link(inv, "T3-A", personId="T3-PERSON-EPV"), "linkAssociate")["linked"] is True
+    nope = error(link(inv, "T3-A", personId="T3-PERSON-NOPE"))
+    for hidden in ("T3-PERSON-HID", "T3-PERSON-HID2"):
+        err = error(link(inv, "T3-A", personId=hidden))
+        assert err["extensions"] == nope["extensions"] == {"code": "NOT_FOUND", "field": "input.personId"}
+        assert err["message"] == nope["message"]
+    # a "new" person may not take over someone else's associate's id
+    err = error(link(inv, "T3-A", newPerson={"id": "T3-PERSON-HID", "name": "Takeover", "role": "peer"}))
+    assert err["extensions"] == {"code": "CONFLICT", "field": "input.newPerson.id", "reason": "ID_TAKEN"}
+    row = await scenario.read_one("MATCH (p:Person {id: 'T3-PERSON-HID'}) RETURN p.name AS name, "
+                                  "COUNT { (p)<-[:ASSOCIATES_WITH]-(:Child {id: 'T3-A'}) } AS kent")
+    assert row == {"name": "Hidden", "kent": 0}
+    # the force that sees Staffordshire's child may link its associates; the national unit may link anyone
+    assert ok(link(tokens["staffs_inv"], "T3-S", personId="T3-PERSON-HID2"), "linkAssociate")["linked"] is True
+    assert ok(link(tokens["nca"], "T3-S", personId="T3-PERSON-EPV"), "linkAssociate")["linked"] is True
+
+    # the same rule for companions of a report
+    base = {"childId": "T3-V", "reporterType": "parent", "reportedAt": ago(hours=1),
+            "missingFromPlace": {"laCode": KENT_CC, "forceCode": KENT_POLICE},
+            "riskAssessment": {"scheme": "2017", "grade": "low"}}
+    err = error(report(live_server, inv, {**base, "companions": {"personIds": ["T3-PERSON-EPV", "T3-PERSON-HID"]}}))
+    assert err["extensions"] == {"code": "NOT_FOUND", "field": "input.companions.personIds[1]"}
+    err = error(report(live_server, inv, {**base, "companions": {"newPersons": [
+        {"id": "T3-PERSON-NEW-9", "name": "New", "role": "peer"}, {"id": "T3-PERSON-HID2", "name": "X", "role": "peer"}]}}))
+    assert err["extensions"] == {"code": "CONFLICT", "field": "input.companions.newPersons[1].id", "reason": "ID_TAKEN"}
+    assert await scenario.read_one("MATCH (p:Person {id: 'T3-PERSON-NEW-9'}) RETURN p") is None
+    p = ok(report(live_server, inv, {**base, "companions": {"personIds": ["T3-PERSON-EPV"], "newPersons": [
+        {"id": "T3-PERSON-NEW-9", "name": "New", "role": "peer"}]}}), "reportMissing")
+    row = await scenario.read_one("MATCH (e:Episode {id: $id}) RETURN [(e)-[:WITH_PERSON]->(x) | x.id] AS persons",
+                                  {"id": p["episodeId"]})
+    assert sorted(row["persons"]) == ["T3-PERSON-EPV", "T3-PERSON-NEW-9"]

@@ -235,3 +235,41 @@ def test_return_interview_dates_follow_the_status() -> None:
     c = cmd.parse_command(cmd.RecordReturnInterview, {**base, "status": "completed", "completed_at": "2026-11-21T10:00:00Z",
                                                       "summary_risk_types": ["cse"]})
     assert c.summary_risk_types == ["cse"]
+
+
+# --- agency records, home notifications, marking sent ----------------------------------------
+
+@pytest.mark.parametrize("kind,agency,known,expected", [
+    ("police_force", "E23000032", False, ("E23000032", None)),
+    ("police_force", "E23000032", True, ("E23000032", None)),
+    ("local_authority", "E10000016", False, ("E10000016", "M")),
+    ("local_authority", "E10000016", True, ("E10000016", "A")),
+    ("national_unit", "NCA-MPU", True, ("E23000015", None)),
+    ("system", "MPDB", False, ("E23000015", None)),
+])
+def test_the_episode_record_belongs_to_the_recording_agency(kind: str, agency: str, known: bool,
+                                                             expected: tuple[str, str | None]) -> None:
+    assert rules.episode_record_agency(kind, agency, "E23000015", known) == expected
+
+
+def test_ssda903_missing_type_follows_whereabouts_known() -> None:
+    assert (rules.ssda903_missing_type(True), rules.ssda903_missing_type(False)) == ("A", "M")
+
+
+@pytest.mark.parametrize("kind,out_of_area,due", [
+    ("childrens_home", True, True), ("childrens_home", False, False), ("foster_agency", True, False),
+    ("semi_independent", True, False), (None, True, False),
+])
+def test_a_childrens_home_notifies_the_host_la_only_out_of_area(kind: str | None, out_of_area: bool, due: bool) -> None:
+    assert rules.home_notification_due(kind, out_of_area) is due
+
+
+def test_mark_notification_sent_needs_an_aware_time_and_an_id() -> None:
+    c = cmd.parse_command(cmd.MarkNotificationSent, {"notification_id": "NOT-1", "sent_at": "2026-11-20T10:00:00Z"})
+    assert (c.notification_id, c.sent_at) == ("NOT-1", datetime(2026, 11, 20, 10, 0, tzinfo=UTC))
+    with pytest.raises(InvalidInput) as exc:
+        cmd.parse_command(cmd.MarkNotificationSent, {"notification_id": "NOT-1", "sent_at": "2026-11-20T10:00:00"})
+    assert exc.value.field == "input.sentAt"
+    with pytest.raises(InvalidInput) as exc:
+        cmd.parse_command(cmd.MarkNotificationSent, {"notification_id": "", "sent_at": "2026-11-20T10:00:00Z"})
+    assert exc.value.field == "input.notificationId"

@@ -73,13 +73,16 @@ class LifecycleMutations:
 
     @strawberry.mutation(extensions=requires(Scope.PLACEMENT_WRITE), description=(
         "Start a placement: host LA and force come from the address; distance, outOfArea and crossForce are "
-        "derived; an out-of-area placement creates notifications to the host LA and host force."))
+        "derived; an out-of-area placement creates notifications to the host LA and host force (and, in a "
+        "children's home, the home's own notification to the host LA, unsent)."))
     async def start_placement(self, info: strawberry.Info, input: t.StartPlacementInput,
                               idempotency_key: IdemKey) -> t.StartPlacementPayload:
         r = await svc.start_placement(info.context.service, _command(cmd.StartPlacement, input), idempotency_key)
         return t.StartPlacementPayload.from_result(r)
 
-    @strawberry.mutation(extensions=requires(Scope.PLACEMENT_WRITE), description="End a placement.")
+    @strawberry.mutation(extensions=requires(Scope.PLACEMENT_WRITE), description=(
+        "End a placement (its placing LA, or the national unit). A children's home discharging a child placed "
+        "out of area owes the host LA a notification: it is created, unsent."))
     async def end_placement(self, info: strawberry.Info, input: t.EndPlacementInput,
                             idempotency_key: IdemKey) -> t.EndPlacementPayload:
         r = await svc.end_placement(info.context.service, _command(cmd.EndPlacement, input), idempotency_key)
@@ -94,6 +97,17 @@ class LifecycleMutations:
         r = await svc.acknowledge_notification(info.context.service, _command(cmd.AcknowledgeNotification, input),
                                                idempotency_key)
         return t.AcknowledgeNotificationPayload.from_result(r)
+
+    @strawberry.mutation(extensions=requires(Scope.NOTIFICATION_WRITE), description=(
+        "Record when a notification was sent (only its sending agency can); a disclosure to the recipient "
+        "is audited. Marking it again with the same time changes nothing; a different time is a CONFLICT."))
+    async def mark_notification_sent(
+        self, info: strawberry.Info, input: t.MarkNotificationSentInput,
+        idempotency_key: IdemKey,
+    ) -> t.MarkNotificationSentPayload:
+        r = await svc.mark_notification_sent(info.context.service, _command(cmd.MarkNotificationSent, input),
+                                             idempotency_key)
+        return t.MarkNotificationSentPayload.from_result(r)
 
     @strawberry.mutation(extensions=requires(Scope.FLAG_WRITE), description=(
         "Raise a risk flag on a child: while active, no episode of the child may be graded "

@@ -200,6 +200,12 @@ class AcknowledgeNotificationInput:
     notification_id: strawberry.ID
 
 
+@strawberry.input(description="The sending agency records when it sent a notification.")
+class MarkNotificationSentInput:
+    notification_id: strawberry.ID
+    sent_at: datetime = strawberry.field(description="When it was sent; not in the future.")
+
+
 @strawberry.input
 class RaiseFlagInput:
     flag_id: strawberry.ID = strawberry.field(description="Client-generated id of the new flag.")
@@ -366,10 +372,26 @@ class EndPlacementPayload:
     placement_id: strawberry.ID
     child_id: strawberry.ID
     end_date: date
+    notifications: list[NotificationRef] = strawberry.field(description=(
+        "home_to_host_la (unsent) when a children's home discharges a child placed out of area."))
 
     @classmethod
     def from_result(cls, r: dict[str, Any]) -> EndPlacementPayload:
-        return cls(placement_id=r["placementId"], child_id=r["childId"], end_date=_d(r["endDate"]))  # type: ignore[arg-type]
+        return cls(placement_id=r["placementId"], child_id=r["childId"], end_date=_d(r["endDate"]),  # type: ignore[arg-type]
+                   notifications=[NotificationRef(**n) for n in r["notifications"]])
+
+
+@strawberry.type
+class MarkNotificationSentPayload:
+    notification_id: strawberry.ID
+    sent_at: datetime
+    recipient: str = strawberry.field(description="The agency the notification is addressed to (TO).")
+    already_sent: bool = strawberry.field(description="True when it was already recorded as sent at this time.")
+
+    @classmethod
+    def from_result(cls, r: dict[str, Any]) -> MarkNotificationSentPayload:
+        return cls(notification_id=r["notificationId"], sent_at=_dt(r["sentAt"]),  # type: ignore[arg-type]
+                   recipient=r["recipient"], already_sent=r["alreadySent"])
 
 
 @strawberry.type

@@ -134,15 +134,26 @@ RETURN c.id AS id
 """
 )
 
-# Persons carry no access lists: an associate is reachable only through a child the caller sees.
-# Locking them keeps a concurrent link or report from racing a change to the same person.
-EXISTING_PERSONS: Final[LiteralString] = """
+# Persons carry no access lists: an associate is reachable only through a child the caller sees
+# (ASSOCIATES_WITH a visible child, or WITH_PERSON on a visible episode), so `visible` is false for
+# anyone else's associates and the service answers NOT_FOUND as for an unknown id. Locking them
+# keeps a concurrent link or report from racing a change to the same person.
+PERSONS_SEEN: Final[LiteralString] = (
+    """
 UNWIND $ids AS pid
 MATCH (p:Person {id: pid})
 SET p._lock = true
 REMOVE p._lock
-RETURN p.id AS id
+RETURN p.id AS id,
+       $national
+       OR EXISTS { MATCH (c:Child)-[:ASSOCIATES_WITH]->(p) WHERE """
+    + CHILD_VISIBLE
+    + """ }
+       OR EXISTS { MATCH (c:Child)-[:HAD]->(e:Episode)-[:WITH_PERSON]->(p) WHERE """
+    + EPISODE_VISIBLE
+    + """ } AS visible
 """
+)
 
 MERGE_PERSONS: Final[LiteralString] = """
 UNWIND $persons AS person
@@ -212,6 +223,31 @@ RETURN e.id AS id, c.id AS childId, e.status AS status, e.reportedAt AS reported
 """
 )
 
+# The recording agency's own record of the episode (what `reconciliation` compares).
+CREATE_EPISODE_RECORD: Final[LiteralString] = """
+MATCH (e:Episode {id: $episodeId})
+CREATE (r:EpisodeRecord {id: $id})
+SET r += $props, r.startAt = datetime($startAt)
+CREATE (r)-[:RECORD_OF]->(e)
+RETURN r.id AS id
+"""
+
+# Only the record this API wrote for the episode: another system's record (an import) keeps
+# whatever that system said.
+END_EPISODE_RECORD: Final[LiteralString] = """
+MATCH (:Episode {id: $episodeId})<-[:RECORD_OF]-(r:EpisodeRecord {sourceSystem: $sourceSystem, sourceRef: $episodeId})
+SET r.endAt = datetime($endAt)
+RETURN r.id AS id
+"""
+
+# Only the caller's own record: an agency's account is changed by that agency alone.
+SET_RECORD_MISSING_TYPE: Final[LiteralString] = """
+MATCH (:Episode {id: $episodeId})<-[:RECORD_OF]-(r:EpisodeRecord {sourceSystem: $sourceSystem, sourceRef: $episodeId})
+WHERE r.missingType IS NOT NULL AND r.agencyId = $agencyId
+SET r.missingType = $missingType
+RETURN r.id AS id
+"""
+
 ADD_RISK_ASSESSMENT: Final[LiteralString] = """
 MATCH (e:Episode {id: $episodeId})
 CREATE (ra:RiskAssessment {id: $id})
@@ -258,8 +294,13 @@ CREATE (e)-[:FOUND_BY]->(f), (e)-[:FOUND_AT {at: datetime($foundAt)}]->(l)
 RETURN e.id AS id
 """
 
+# A UNION of two index seeks: a label-less `{id: $aboutId}` match would scan every node.
 CREATE_NOTIFICATION: Final[LiteralString] = """
-MATCH (about {id: $aboutId}) WHERE about:Episode OR about:Placement
+CALL () {
+  MATCH (e:Episode {id: $aboutId}) RETURN e AS about
+  UNION
+  MATCH (p:Placement {id: $aboutId}) RETURN p AS about
+}
 MATCH (src:Agency {id: $fromId}), (dst:Agency {id: $toId})
 CREATE (n:Notification {id: $id})
 SET n += $props,
@@ -316,7 +357,7 @@ REMOVE est._created
 WITH est, created
 MATCH (l:Location {id: $locationId})
 FOREACH (_ IN CASE WHEN created THEN [1] ELSE [] END | CREATE (est)-[:AT_LOCATION]->(l))
-RETURN created
+RETURN created, est.kind AS kind
 """
 
 CREATE_PLACEMENT: Final[LiteralString] = """
@@ -346,7 +387,10 @@ WHERE """
     + """
 SET c._lock = true
 REMOVE c._lock
-RETURN c.id AS childId, p.startDate AS startDate, p.endDate AS endDate
+RETURN c.id AS childId, p.startDate AS startDate, p.endDate AS endDate, p.outOfArea AS outOfArea,
+       [(p)-[:PLACED_BY]->(la:LocalAuthority) | la.code][0] AS placingLa,
+       [(p)-[:HOSTED_BY]->(la:LocalAuthority) | la.code][0] AS hostLa,
+       [(p)-[:AT]->(est:Establishment) | est {.id, .kind}][0] AS establishment
 """
 )
 
@@ -364,6 +408,28 @@ SET n._lock = true
 REMOVE n._lock
 RETURN n.id AS id, n.acknowledgedAt AS acknowledgedAt, n.kind AS kind,
        [(n)-[:ABOUT]->(x) | x.id][0] AS aboutId
+"""
+
+# The sender (FROM) or the recipient (TO) of a notification: the service lets only the sender
+# mark it sent, and tells the recipient FORBIDDEN (it knows the notification exists); anyone else
+# matches nothing (NOT_FOUND).
+LOCK_NOTIFICATION_FOR_PARTY: Final[LiteralString] = """
+MATCH (n:Notification {id: $notificationId})
+WHERE EXISTS { (n)-[:FROM|TO]->(:Agency {id: $agencyId}) }
+SET n._lock = true
+REMOVE n._lock
+WITH n, [(n)-[:ABOUT]->(x) | x][0] AS about
+RETURN n.id AS id, n.kind AS kind, n.sentAt AS sentAt,
+       [(n)-[:FROM]->(a:Agency) | a.id][0] AS fromId, [(n)-[:TO]->(a:Agency) | a.id][0] AS toId,
+       about.id AS aboutId, CASE WHEN about:Episode THEN 'episode' ELSE 'placement' END AS aboutKind,
+       about.reportedAt AS reportedAt,
+       coalesce([(about)<-[:HAD]-(c:Child) | c.id][0], [(about)<-[:PLACED_IN]-(c:Child) | c.id][0]) AS childId
+"""
+
+MARK_NOTIFICATION_SENT: Final[LiteralString] = """
+MATCH (n:Notification {id: $notificationId})
+SET n.sentAt = datetime($sentAt), n.sentBy = $author
+RETURN n.sentAt AS sentAt
 """
 
 ACKNOWLEDGE_NOTIFICATION: Final[LiteralString] = """

@@ -79,8 +79,12 @@ class WriteRepository:
         rows = await self._run(q.VISIBLE_CHILDREN, ids=ids, **self.scope.cypher_params())
         return {r["id"] for r in rows}
 
-    async def existing_persons(self, ids: list[str]) -> set[str]:
-        return {r["id"] for r in await self._run(q.EXISTING_PERSONS, ids=ids)}
+    async def persons_seen(self, ids: list[str]) -> dict[str, bool]:
+        """Of these person ids, those that exist, each with whether the caller may see it."""
+        if not ids:
+            return {}
+        rows = await self._run(q.PERSONS_SEEN, ids=ids, **self.scope.cypher_params())
+        return {r["id"]: bool(r["visible"]) for r in rows}
 
     async def merge_persons(self, persons: list[dict[str, Any]], prov: dict[str, Any]) -> None:
         if persons:
@@ -103,6 +107,20 @@ class WriteRepository:
 
     async def episode_facts(self, episode_id: str) -> dict[str, Any]:
         return (await self._run(q.EPISODE_FACTS, episodeId=episode_id, **self.scope.cypher_params()))[0]
+
+    async def create_episode_record(self, episode_id: str, record_id: str, props: dict[str, Any],
+                                    start_at: str) -> None:
+        await self._run(q.CREATE_EPISODE_RECORD, episodeId=episode_id, id=record_id, props=props, startAt=start_at)
+
+    async def end_episode_record(self, episode_id: str, source_system: str, end_at: str) -> str | None:
+        row = _one(await self._run(q.END_EPISODE_RECORD, episodeId=episode_id, sourceSystem=source_system,
+                                   endAt=end_at))
+        return row["id"] if row else None
+
+    async def set_record_missing_type(self, episode_id: str, source_system: str, missing_type: str) -> str | None:
+        row = _one(await self._run(q.SET_RECORD_MISSING_TYPE, episodeId=episode_id, sourceSystem=source_system,
+                                   missingType=missing_type, agencyId=self.scope.agency_id))
+        return row["id"] if row else None
 
     async def add_risk_assessment(self, episode_id: str, ra_id: str, props: dict[str, Any], assessed_at: str) -> None:
         await self._run(q.ADD_RISK_ASSESSMENT, episodeId=episode_id, id=ra_id, props=props, assessedAt=assessed_at)
@@ -135,9 +153,9 @@ class WriteRepository:
         await self._run(q.UPDATE_RETURN_INTERVIEW, **params)
 
     # placements
-    async def merge_establishment(self, est_id: str, props: dict[str, Any], location_id: str) -> bool:
-        rows = await self._run(q.MERGE_ESTABLISHMENT, id=est_id, props=props, locationId=location_id)
-        return bool(rows[0]["created"])
+    async def merge_establishment(self, est_id: str, props: dict[str, Any], location_id: str) -> dict[str, Any]:
+        """`created` (this call made it) and the establishment's `kind`."""
+        return (await self._run(q.MERGE_ESTABLISHMENT, id=est_id, props=props, locationId=location_id))[0]
 
     async def create_placement(self, **params: Any) -> bool:
         """False when the placement id is already taken (nothing written)."""
@@ -153,6 +171,13 @@ class WriteRepository:
     async def lock_notification_for_recipient(self, notification_id: str) -> dict[str, Any] | None:
         return _one(await self._run(q.LOCK_NOTIFICATION_FOR_RECIPIENT, notificationId=notification_id,
                                     agencyId=self.scope.agency_id))
+
+    async def lock_notification_for_party(self, notification_id: str) -> dict[str, Any] | None:
+        return _one(await self._run(q.LOCK_NOTIFICATION_FOR_PARTY, notificationId=notification_id,
+                                    agencyId=self.scope.agency_id))
+
+    async def mark_notification_sent(self, notification_id: str, sent_at: str, author: str) -> None:
+        await self._run(q.MARK_NOTIFICATION_SENT, notificationId=notification_id, sentAt=sent_at, author=author)
 
     async def acknowledge_notification(self, notification_id: str, at: str, author: str) -> None:
         await self._run(q.ACKNOWLEDGE_NOTIFICATION, notificationId=notification_id, at=at, author=author)
