@@ -286,8 +286,9 @@ MATCH (n:`{label}`)
 CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF 10000 ROWS
 """
 
+# The audit trail (events AND the head that chains them) outlives any reset: it is append-only.
 RESET_REMAINING: Final[LiteralString] = """
-MATCH (n) WHERE NOT n:SchemaMigration AND NOT n:AuditEvent
+MATCH (n) WHERE NOT n:SchemaMigration AND NOT n:AuditEvent AND NOT n:AuditHead
 CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS
 """
 
