@@ -33,6 +33,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from mpdb.auth.principal import Scope
@@ -169,6 +170,13 @@ def cell_neighbours(cell: str) -> list[str]:
     """The cells holding the points 500 m away from the cell's centre in the 8 compass directions.
     Grid columns are not aligned between rows (their width follows the latitude), so neighbours
     are found geometrically rather than by index arithmetic."""
+    return list(_neighbours(cell))
+
+
+# The grid is fixed, so a cell's neighbours never change: national clustering asks for thousands
+# of cells per request, each costing 8 geodesic offsets, and the same busy cells come back every time.
+@lru_cache(maxsize=65536)
+def _neighbours(cell: str) -> tuple[str, ...]:
     lat, lon = cell_centre(cell)
     out = []
     for north in (-NEIGHBOUR_STEP_KM, 0.0, NEIGHBOUR_STEP_KM):
@@ -178,7 +186,7 @@ def cell_neighbours(cell: str) -> list[str]:
             n = cell_id(*offset_point(lat, lon, north, east))
             if n != cell and n not in out:
                 out.append(n)
-    return out
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +205,7 @@ def cluster_cells(stats: Mapping[str, CellStats]) -> list[Cluster]:
             continue
         members = [peak]
         claimed.add(peak)
-        for n in cell_neighbours(peak):
+        for n in _neighbours(peak):
             if n in stats and n not in claimed:
                 members.append(n)
                 claimed.add(n)
@@ -224,6 +232,9 @@ def _episodes(counts: Iterable[int], multis: Iterable[set[str]]) -> int:
 
 def cluster_counts(cluster: Cluster, stats: Mapping[str, CellStats]) -> ClusterCounts:
     cells = [stats[c] for c in cluster.cells]
+    if len(cells) == 1:  # most cells nationally stand alone: nothing to de-duplicate across cells
+        s = cells[0]
+        return ClusterCounts(len(s.children), s.episodes, len(s.prev_children), s.prev_episodes)
     return ClusterCounts(
         children=len(set().union(*(s.children for s in cells))),
         episodes=_episodes((s.episodes for s in cells), (s.multi for s in cells)),

@@ -3,14 +3,14 @@
 Hot spots are computed in two steps (see mpdb/intel/hotspots.py):
 
 1. `HOTSPOT_CELLS_*`: per ~500 m grid cell (`Location.cell`) and period (current / previous), the
-   distinct children and the episode count, over [$prevFrom, $to). These are aggregates: the child
+   distinct children and the episode count, over [$prevFrom, $to), packed into ONE row (`cells`). These are aggregates: the child
    ids only let the service count distinct children across merged cells and never leave it, so
    they take no caller scope. One variant per (kind, area): national starts from the
    `Episode.reportedAt` range index, force/LA start from the `Location.forceCode`/`laCode`
    indexes, and `HOTSPOT_CELLS_IN_CELLS_*` read given cells (the ring around an area, so a hot spot straddling
    the boundary counts children on both sides) through the `Location.cell` index.
-2. `HOTSPOT_DETAIL_*`: for the hot spots on the requested page only, one row per (location,
-   episode) in the current period, with the caller's visibility of each episode, so evidence is
+2. `HOTSPOT_DETAIL_*`: for the hot spots on the requested page only, one entry per (location,
+   episode) in the current period (packed into one row, `rows`), with the caller's visibility of each episode, so evidence is
    limited to what the caller may see.
 """
 
@@ -56,9 +56,12 @@ WITH l, e WHERE e.reportedAt >= $prevFrom AND e.reportedAt < $to
 MATCH (c:Child)-[:HAD]->(e)
 WITH l.cell AS cell, e.reportedAt >= $from AS current, e, c.id AS child, """
 
+# One packed row: nationally there are thousands of (cell, period) groups, and streaming them as
+# records costs a driver message each (most of the query's wall time on the async driver).
 _cell_aggregate_tail: Final[LiteralString] = """ AS multi
-RETURN cell, current, collect(DISTINCT child) AS children, count(DISTINCT e) AS episodes,
-       collect(DISTINCT CASE WHEN multi THEN e.id END) AS multi
+WITH cell, current, collect(DISTINCT child) AS children, count(DISTINCT e) AS episodes,
+     collect(DISTINCT CASE WHEN multi THEN e.id END) AS multi
+RETURN collect({cell: cell, current: current, children: children, episodes: episodes, multi: multi}) AS cells
 """
 
 _national_start: Final[LiteralString] = """
@@ -120,17 +123,17 @@ _detail_tail: Final[LiteralString] = (
     """
 WITH i, l, e WHERE e.reportedAt >= $from AND e.reportedAt < $to
 MATCH (c:Child)-[:HAD]->(e)
-RETURN i AS cluster,
-       l {.id, .name, .kind, .laCode, .forceCode, .cell,
-          latitude: l.point.latitude, longitude: l.point.longitude} AS location,
-       e.id AS episodeId, e.reportedAt AS reportedAt, e.riskGrade = 'high' AS high, c.id AS childId,
-       """
+RETURN collect({cluster: i,
+       location: l {.id, .name, .kind, .laCode, .forceCode, .cell,
+                    latitude: l.point.latitude, longitude: l.point.longitude},
+       episodeId: e.id, reportedAt: e.reportedAt, high: e.riskGrade = 'high', childId: c.id,
+       visible: """
     + EPISODE_VISIBLE
-    + """ AS visible,
-       [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0] AS responsibleLa,
-       [(c)-[:LOOKED_AFTER_BY]->(:LocalAuthority)-[:IN_FORCE]->(f:Force) | f.code] AS responsibleForces,
-       [(c)-[:HOME_AT]->(h:Location) | h.laCode][0] AS homeLa,
-       [(c)-[:HOME_AT]->(h:Location) | h.forceCode][0] AS homeForce
+    + """,
+       responsibleLa: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0],
+       responsibleForces: [(c)-[:LOOKED_AFTER_BY]->(:LocalAuthority)-[:IN_FORCE]->(f:Force) | f.code],
+       homeLa: [(c)-[:HOME_AT]->(h:Location) | h.laCode][0],
+       homeForce: [(c)-[:HOME_AT]->(h:Location) | h.forceCode][0]}) AS rows
 """
 )
 

@@ -26,19 +26,21 @@ class IntelAreaRepository:
         cells: Sequence[str] = (), exclude_force: str | None = None, exclude_la: str | None = None,
     ) -> list[dict[str, Any]]:
         """Per (cell, period) aggregates. Aggregates only: the child ids never leave the service."""
-        return await self.graph.read(q.HOTSPOT_CELLS[(mode, kind)], {
+        row = await self.graph.read_one(q.HOTSPOT_CELLS[(mode, kind)], {
             "area": area, "prevFrom": prev_from, "from": from_, "to": to, "cells": list(cells),
             "excludeForce": exclude_force, "excludeLa": exclude_la,
         })
+        return list(row["cells"]) if row else []
 
     async def hotspot_detail(
         self, scope: AccessScope, kind: str, clusters: Sequence[Sequence[str]], from_: datetime, to: datetime
     ) -> list[dict[str, Any]]:
         if not clusters:
             return []
-        return await self.graph.read(q.HOTSPOT_DETAIL[kind], {
+        row = await self.graph.read_one(q.HOTSPOT_DETAIL[kind], {
             "clusters": [list(c) for c in clusters], "from": from_, "to": to, **scope.cypher_params(),
         })
+        return list(row["rows"]) if row else []
 
     # --- duties -------------------------------------------------------------------------------
 
