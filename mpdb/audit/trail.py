@@ -65,10 +65,8 @@ async def append_in_tx(
     record_ids: Iterable[str],
     recipients: Iterable[str] = (),
 ) -> dict[str, Any]:
-    head = (await run(tx, q.LOCK_HEAD))[0]
     p = ctx.principal
     event: dict[str, Any] = {
-        "seq": head["seq"] + 1,
         "id": str(uuid.uuid4()),
         "at": datetime.now(UTC).isoformat(timespec="microseconds"),
         "action": str(action),
@@ -81,10 +79,15 @@ async def append_in_tx(
         "requestId": ctx.request_id,
         "recordIds": sorted(set(record_ids)),
         "recipients": sorted(set(recipients)),
-        "prevHash": head["hash"],
     }
+    # The hashed fields between seq and prevHash, serialised exactly as event_hash does; the
+    # statement adds seq and prevHash from the locked head and hashes the whole array.
+    middle = json.dumps([event[f] for f in HASHED_FIELDS[1:-1]], separators=(",", ":"), default=str)
+    row = (await run(tx, q.APPEND_EVENT, {"event": event, "body": middle[1:-1]}))[0]
+    event.update(seq=row["seq"], prevHash=row["prevHash"])
     event["hash"] = event_hash(event)
-    await run(tx, q.APPEND_EVENT, {"event": event})
+    if event["hash"] != row["hash"]:  # fail closed: never commit an event the verifier would reject
+        raise RuntimeError(f"audit event {event['id']}: hash computed in the graph does not match")
     return event
 
 

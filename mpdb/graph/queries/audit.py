@@ -3,20 +3,27 @@
 
 from typing import Final, LiteralString
 
-# Setting a property on the head takes its write lock, so concurrent appends serialise here and
-# every event gets the next sequence number and its predecessor's hash.
-LOCK_HEAD: Final[LiteralString] = """
+# Appending is ONE statement (one round trip instead of two inside the write transaction: every
+# audited read pays for it). Setting a property on the head takes its write lock before its seq
+# and hash are read, so concurrent appends serialise here and every event gets the next sequence
+# number and its predecessor's hash. The hash is mpdb.audit.trail.event_hash computed in place:
+# the canonical JSON array is `[seq, <$body>, prevHash]`, where $body is the JSON of the fields
+# between seq and prevHash, serialised by Python exactly as event_hash does; seq is an integer
+# and prevHash a hex string (or ''), whose JSON forms are toString(seq) and the quoted string.
+# apoc.util.sha256 hashes the UTF-8 bytes of that (ASCII-only) text into lowercase hex, as
+# hashlib does; the service re-checks the returned hash and fails the transaction on a mismatch.
+APPEND_EVENT: Final[LiteralString] = """
 MERGE (h:AuditHead {id: 'head'})
   ON CREATE SET h.seq = 0, h.hash = ''
 SET h.lockedAt = datetime()
-RETURN h.seq AS seq, h.hash AS hash
-"""
-
-APPEND_EVENT: Final[LiteralString] = """
-MATCH (h:AuditHead {id: 'head'})
+WITH h, h.seq + 1 AS seq, h.hash AS prevHash
+WITH h, seq, prevHash,
+     apoc.util.sha256(['[' + toString(seq) + ',' + $body + ','
+       + CASE WHEN prevHash IS NULL THEN 'null' ELSE '"' + prevHash + '"' END + ']']) AS hash
 CREATE (e:AuditEvent)
-SET e = $event, e.at = datetime($event.at)
-SET h.seq = $event.seq, h.hash = $event.hash
+SET e = $event, e.at = datetime($event.at), e.seq = seq, e.prevHash = prevHash, e.hash = hash
+SET h.seq = seq, h.hash = hash
+RETURN seq, prevHash, hash
 """
 
 EVENTS_IN_ORDER: Final[LiteralString] = """
