@@ -40,7 +40,6 @@ from typing import Any, TypeVar
 from mpdb.auth.principal import Scope
 from mpdb.domain.errors import Forbidden, InvalidInput
 from mpdb.graph.repositories.intel_links import IntelLinkRepository
-from mpdb.graph.repositories.records import RecordRepository
 from mpdb.services.context import ServiceContext
 
 WEIGHTS: dict[str, float] = {
@@ -405,20 +404,19 @@ async def co_missing(ctx: ServiceContext, child_id: str, since: datetime | None,
         raise InvalidInput("`hops` must be 1 or 2", field="hops")
     as_of, since = resolve_window(as_of, since, default_days=365)
     ctx.require_purpose()
-    root = await RecordRepository(ctx.graph).child(ctx.scope, child_id)
-    if root is None:
+    # One round trip for the root and both hops (see CO_MISSING_FOR_CHILD).
+    found = await IntelLinkRepository(ctx.graph).co_missing_for_child(ctx.scope, child_id, hops, since, as_of)
+    if found is None:
         return None
-    repo = IntelLinkRepository(ctx.graph)
-    first = links_from_rows(await repo.co_missing_rows(ctx.scope, [child_id], since, as_of, summary_allowed=False),
-                            as_of, hop=1)
+    root = found["child"]
+    first = links_from_rows(found["hop1"], as_of, hop=1)
     for link in first.values():
         link.from_child = root
     links = list(first.values())
     if hops == 2 and first:
         hop1 = {b: link.to_child for (_, b), link in first.items()}
-        rows = await repo.co_missing_rows(ctx.scope, sorted(hop1), since, as_of, summary_allowed=False)
         known = {child_id, *hop1}
-        second = links_from_rows([r for r in rows if r["other"]["id"] not in known], as_of, hop=2)
+        second = links_from_rows([r for r in found["hop2"] if r["other"]["id"] not in known], as_of, hop=2)
         for (a, _), link in second.items():
             link.from_child = hop1[a]
         links.extend(second.values())

@@ -76,13 +76,9 @@ _OVERLAP: Final[LiteralString] = (
 # `$summaryAllowed` false, only children and episodes the caller may see are returned at all; with
 # it true (an LA's linked-children view), invisible children come back flagged `visible: false` and
 # invisible episodes with `visible: false`, for the caller to reduce to the summary form.
-CO_MISSING_LINKS: Final[LiteralString] = (
+# The co-missing evidence rows of one bound child `root` (the part after `root` is matched).
+_ROOT_LINK_ROWS: Final[LiteralString] = (
     """
-UNWIND $childIds AS rootId
-MATCH (root:Child {id: rootId})
-WHERE """
-    + child_visible("root")
-    + """
 CALL (root) {
   MATCH (root)-[:HAD]->(e1:Episode)-[w:WITH_CHILD]->(other:Child)
   WHERE e1.reportedAt >= $since AND e1.reportedAt <= $asOf AND other <> root
@@ -136,6 +132,29 @@ WITH root, other, kind, source, e1, e2, places, person, at,
     + episode_visible("other", "e2")
     + """ AS e2Visible
 WHERE e1Visible AND ($summaryAllowed OR (otherVisible AND e2Visible))
+"""
+)
+
+_LINK_ROW_MAP: Final[LiteralString] = (
+    """{fromId: root.id, other: """
+    + _OTHER
+    + """, kind: kind, source: source, places: places, person: person, at: at,
+   e1: """
+    + _episode("e1", "root", "e1Visible")
+    + """,
+   e2: """
+    + _episode("e2", "other", "e2Visible")
+    + "}"
+)
+
+CO_MISSING_LINKS: Final[LiteralString] = (
+    """
+UNWIND $childIds AS rootId
+MATCH (root:Child {id: rootId})
+WHERE """
+    + child_visible("root")
+    + _ROOT_LINK_ROWS
+    + """
 RETURN root.id AS fromId, """
     + _OTHER
     + """ AS other, kind, source, places, person, at,
@@ -145,6 +164,42 @@ RETURN root.id AS fromId, """
        """
     + _episode("e2", "other", "e2Visible")
     + """ AS e2
+"""
+)
+
+# coMissing in ONE round trip: the root child (visible, else no row), its hop-1 evidence rows and,
+# when $hops = 2, the evidence rows of every hop-1 child (the caller drops links back to known
+# children). Rows as CO_MISSING_LINKS with $summaryAllowed false, packed into lists.
+CO_MISSING_FOR_CHILD: Final[LiteralString] = (
+    """
+MATCH (r:Child {id: $childId})
+WHERE """
+    + child_visible("r")
+    + """
+CALL (r) {
+  WITH r AS root
+"""
+    + _ROOT_LINK_ROWS
+    + """
+  RETURN collect("""
+    + _LINK_ROW_MAP
+    + """) AS hop1
+}
+CALL (hop1) {
+  UNWIND CASE WHEN $hops = 2 THEN hop1 ELSE [] END AS x
+  WITH DISTINCT x.other.id AS rootId
+  MATCH (root:Child {id: rootId})
+  WHERE """
+    + child_visible("root")
+    + _ROOT_LINK_ROWS
+    + """
+  RETURN collect("""
+    + _LINK_ROW_MAP
+    + """) AS hop2
+}
+RETURN r {.id, .pseudonym, .givenName, .familyName, .dateOfBirth, .sex, .lookedAfter,
+          responsibleAuthority: [(r)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]} AS child,
+       hop1, hop2
 """
 )
 

@@ -35,6 +35,17 @@ class IntelLinkRepository:
             **scope.cypher_params(),
         })
 
+    async def co_missing_for_child(
+        self, scope: AccessScope, child_id: str, hops: int, since: datetime, as_of: datetime
+    ) -> dict[str, Any] | None:
+        """The visible root child with its hop-1 (and, for 2 hops, hop-2) evidence rows; None when
+        the child does not exist or the caller may not see it. Names a child: aggregates-only
+        callers are refused here too."""
+        return await self.graph.read_one(q.CO_MISSING_FOR_CHILD, {
+            "childId": child_id, "hops": hops, "since": since, "asOf": as_of, "summaryAllowed": False,
+            **scope.named_record_params(),
+        })
+
     async def shared_hotspot_rows(
         self, scope: AccessScope, child_ids: list[str], since: datetime, as_of: datetime
     ) -> list[dict[str, Any]]:
