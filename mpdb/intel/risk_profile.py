@@ -127,7 +127,7 @@ async def risk_profile(ctx: ServiceContext, child_id: str, as_of: datetime | Non
         return None
     episodes = sorted(row["episodes"], key=lambda e: (e["reportedAt"], e["id"]), reverse=True)
     adult_links = row["adultLinks"]
-    reach = await repo.person_reach(ctx.scope, child_id, sorted({li["personId"] for li in adult_links}))
+    reach = row["reach"]
     today = as_of.date()
     placements = sorted(row["placements"], key=lambda p: (p.get("startDate") is not None, p.get("startDate")),
                         reverse=True)

@@ -295,7 +295,8 @@ RETURN p {.id, .name, .role, .dateOfBirth} AS person, children
 """
 )
 
-# Everything riskProfile needs about one visible child, in one round trip. The child's visible
+# Everything riskProfile needs about one visible child, in one round trip (including each linked
+# adult's reach: how many OTHER visible children the person is linked to). The child's visible
 # episodes are expanded ONCE (`eps`); every section starts from that list, so a frequent runner's
 # hundred episodes cost one expansion, not one per section.
 _PEER: Final[LiteralString] = """o {.id, .pseudonym, .givenName, .familyName, .dateOfBirth, .sex, .lookedAfter,
@@ -334,6 +335,16 @@ WITH c, eps, COLLECT {
   RETURN {childId: o.id, episodeId: e.id, episodeOf: o.id, source: w.source, at: e.reportedAt,
           force: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0]} AS x
 } AS peerLinks
+WITH c, eps, peerLinks, COLLECT {
+  UNWIND eps AS e
+  MATCH (e)-[w:WITH_PERSON]->(p:Person)
+  RETURN {personId: p.id, kind: 'WITH_PERSON', source: w.source, episodeId: e.id, at: e.reportedAt,
+          force: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0], recordedBy: null} AS x
+  UNION ALL
+  MATCH (c)-[a:ASSOCIATES_WITH]->(p:Person)
+  RETURN {personId: p.id, kind: 'ASSOCIATES_WITH', source: a.kind, episodeId: null,
+          at: a.recordedAt, force: null, recordedBy: a.recordedBy} AS x
+} AS adultLinks
 RETURN c {
   .id, .pseudonym, .givenName, .familyName, .dateOfBirth, .sex, .ethnicity, .lookedAfter,
   .unaccompanied, .recordedBy, .recordedAt, .sourceSystem,
@@ -370,7 +381,7 @@ COLLECT {
     + _PLACE
     + """}
 } AS placeVisits,
-peerLinks,
+peerLinks, adultLinks,
 COLLECT {
   UNWIND peerLinks AS x
   WITH DISTINCT x.childId AS oid
@@ -381,39 +392,26 @@ COLLECT {
 } AS peers,
 COLLECT {
   UNWIND eps AS e
-  MATCH (e)-[w:WITH_PERSON]->(p:Person)
-  RETURN {personId: p.id, kind: 'WITH_PERSON', source: w.source, episodeId: e.id, at: e.reportedAt,
-          force: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0], recordedBy: null} AS x
-  UNION ALL
-  MATCH (c)-[a:ASSOCIATES_WITH]->(p:Person)
-  RETURN {personId: p.id, kind: 'ASSOCIATES_WITH', source: a.kind, episodeId: null,
-          at: a.recordedAt, force: null, recordedBy: a.recordedBy} AS x
-} AS adultLinks,
-COLLECT {
-  UNWIND eps AS e
   MATCH (e)-[:FOLLOWED_BY]->(ri:ReturnInterview)
   RETURN ri {.id, .status, .offeredAt, .completedAt, .dueAt, .summaryPlaces, .summaryPeople,
              .summaryWith, .summaryRiskTypes, episodeId: e.id,
              by: [(ri)-[:BY]->(a:Agency) | a {.id, .name, .kind}][0]}
-} AS returnInterviews
-"""
-)
-
-# Persons' reach, for the risk profile's adults: how many OTHER visible children each is linked to.
-PERSON_REACH: Final[LiteralString] = (
-    """
-UNWIND $personIds AS pid
-MATCH (p:Person {id: pid})
-RETURN p {.id, .name, .role, .dateOfBirth} AS person,
-       COUNT {
-         MATCH (p)<-[:ASSOCIATES_WITH]-(x:Child) WHERE x.id <> $childId AND """
+} AS returnInterviews,
+COLLECT {
+  UNWIND adultLinks AS al
+  WITH DISTINCT al.personId AS pid
+  MATCH (p:Person {id: pid})
+  RETURN {person: p {.id, .name, .role, .dateOfBirth},
+          otherChildren: COUNT {
+            MATCH (p)<-[:ASSOCIATES_WITH]-(x:Child) WHERE x.id <> $childId AND """
     + child_visible("x")
     + """ RETURN x
-         UNION
-         MATCH (p)<-[:WITH_PERSON]-(:Episode)<-[:HAD]-(x:Child) WHERE x.id <> $childId AND """
+            UNION
+            MATCH (p)<-[:WITH_PERSON]-(:Episode)<-[:HAD]-(x:Child) WHERE x.id <> $childId AND """
     + child_visible("x")
     + """ RETURN x
-       } AS otherChildren
+          }}
+} AS reach
 """
 )
 

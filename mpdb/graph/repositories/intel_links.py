@@ -18,13 +18,6 @@ class IntelLinkRepository:
     async def risk_profile(self, scope: AccessScope, child_id: str, as_of: datetime) -> dict[str, Any] | None:
         return await self.graph.read_one(q.RISK_PROFILE, {"childId": child_id, "asOf": as_of, **scope.cypher_params()})
 
-    async def person_reach(self, scope: AccessScope, child_id: str, person_ids: list[str]) -> list[dict[str, Any]]:
-        if not person_ids:
-            return []
-        return await self.graph.read(
-            q.PERSON_REACH, {"childId": child_id, "personIds": person_ids, **scope.cypher_params()}
-        )
-
     async def co_missing_rows(
         self, scope: AccessScope, child_ids: list[str], since: datetime, as_of: datetime, *, summary_allowed: bool
     ) -> list[dict[str, Any]]:
