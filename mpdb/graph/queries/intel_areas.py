@@ -222,6 +222,17 @@ _notification_head: Final[LiteralString] = """
 MATCH (n:Notification)
 WHERE """
 
+# For a force or an LA, start from the agency (unique index) and its notifications either way
+# instead of scanning every notification and testing the OR'ed area condition on each; the body
+# keeps the area condition, so a notification with several senders is judged exactly as before.
+_notification_head_area: Final[LiteralString] = """
+CALL () {
+  MATCH (:Agency {id: $area})<-[:FROM]-(n:Notification) RETURN n
+  UNION
+  MATCH (:Agency {id: $area})<-[:TO]-(n:Notification) RETURN n
+}
+WITH n WHERE """
+
 _notification_body: Final[LiteralString] = (
     """
 MATCH (n)-[:FROM]->(src:Agency), (n)-[:TO]->(dst:Agency), (n)-[:ABOUT]->(e)
@@ -254,10 +265,20 @@ _notification_item: Final[LiteralString] = """
 
 # Out-of-area placements with no placement_to_host_la notification at all: the notification is due
 # $placementGraceDays days after the placement starts (emergency placements: 5 working days).
-_placement_never_notified: Final[LiteralString] = (
-    """
+_placement_never_notified_area_start: Final[LiteralString] = """
+CALL () {
+  MATCH (:LocalAuthority {code: $area})<-[:PLACED_BY|HOSTED_BY]-(p:Placement) RETURN p
+  UNION
+  MATCH (:Force {code: $area})<-[:IN_FORCE_AREA]-(p:Placement) WHERE $areaMode = 'force' RETURN p
+}
+WITH p WHERE p.outOfArea = true AND p.startDate IS NOT NULL"""
+
+_placement_never_notified_national_start: Final[LiteralString] = """
 MATCH (p:Placement {outOfArea: true})
-WHERE p.startDate IS NOT NULL
+WHERE p.startDate IS NOT NULL"""
+
+_placement_never_notified_body: Final[LiteralString] = (
+    """
   AND datetime({date: p.startDate}) + duration({days: $placementGraceDays}) < $asOf
   AND NOT EXISTS { (:Notification {kind: 'placement_to_host_la'})-[:ABOUT]->(p) }
 MATCH (c:Child)-[:PLACED_IN]->(p)
@@ -280,41 +301,66 @@ RETURN {
 """
 )
 
-_notification_unsent_items: Final[LiteralString] = (
-    """
+
+def _notification_unsent(head: LiteralString, placement_start: LiteralString) -> LiteralString:
+    return (
+        """
 CALL () {
 """
-    + _notification_head
-    + "n.sentAt IS NULL AND (n.dueAt IS NULL OR n.dueAt < $asOf)"
-    + _notification_body
-    + "RETURN "
-    + _notification_item
-    + """
+        + head
+        + "n.sentAt IS NULL AND (n.dueAt IS NULL OR n.dueAt < $asOf)"
+        + _notification_body
+        + "RETURN "
+        + _notification_item
+        + """
   UNION
 """
-    + _placement_never_notified
-    + """
+        + placement_start
+        + _placement_never_notified_body
+        + """
 }
 WITH item
 """
-)
+    )
 
-_notification_unacknowledged_items: Final[LiteralString] = (
-    _notification_head
-    + "n.sentAt IS NOT NULL AND n.acknowledgedAt IS NULL AND n.dueAt < $asOf"
-    + _notification_body
-    + "WITH "
-    + _notification_item
-)
+
+def _notification_unacknowledged(head: LiteralString) -> LiteralString:
+    return (
+        head
+        + "n.sentAt IS NOT NULL AND n.acknowledgedAt IS NULL AND n.dueAt < $asOf"
+        + _notification_body
+        + "WITH "
+        + _notification_item
+    )
+
+
+_notification_unsent_items: Final[LiteralString] = _notification_unsent(
+    _notification_head, _placement_never_notified_national_start)
+_notification_unsent_items_area: Final[LiteralString] = _notification_unsent(
+    _notification_head_area, _placement_never_notified_area_start)
+_notification_unacknowledged_items: Final[LiteralString] = _notification_unacknowledged(_notification_head)
+_notification_unacknowledged_items_area: Final[LiteralString] = _notification_unacknowledged(
+    _notification_head_area)
 
 # Found by police, looked after, and no SENT found_to_responsible_la notification. Due: the
 # recorded notification's dueAt, else foundAt + $foundGraceHours.
-_found_not_notified_items: Final[LiteralString] = (
-    """
+# One anchor per area type: the force's FOUND_BY episodes, the LA's looked-after children, or
+# (national) every found episode.
+_found_start_national: Final[LiteralString] = """
 MATCH (c:Child)-[:HAD]->(e:Episode)-[:FOUND_BY]->(f:Force)
 WHERE e.foundAt IS NOT NULL
   AND """
-    + EPISODE_VISIBLE
+_found_start_force: Final[LiteralString] = """
+MATCH (f:Force {code: $area})<-[:FOUND_BY]-(e:Episode)<-[:HAD]-(c:Child)
+WHERE e.foundAt IS NOT NULL
+  AND """
+_found_start_la: Final[LiteralString] = """
+MATCH (:LocalAuthority {code: $area})<-[:LOOKED_AFTER_BY]-(c:Child)-[:HAD]->(e:Episode)-[:FOUND_BY]->(f:Force)
+WHERE e.foundAt IS NOT NULL
+  AND """
+
+_found_not_notified_body: Final[LiteralString] = (
+    EPISODE_VISIBLE
     + """
 MATCH (c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority)
 WHERE ($areaMode = 'national' OR ($areaMode = 'force' AND f.code = $area) OR ($areaMode = 'la' AND la.code = $area))
@@ -338,6 +384,10 @@ WITH {
 """
 )
 
+_found_not_notified_items: Final[LiteralString] = _found_start_national + _found_not_notified_body
+_found_not_notified_items_force: Final[LiteralString] = _found_start_force + _found_not_notified_body
+_found_not_notified_items_la: Final[LiteralString] = _found_start_la + _found_not_notified_body
+
 DUTY_RHI_OVERDUE_PAGE: Final[LiteralString] = _rhi_overdue_items + _keyset_page
 DUTY_RHI_OVERDUE_COUNT: Final[LiteralString] = _rhi_overdue_items + _count
 DUTY_NOTIFICATION_UNSENT_PAGE: Final[LiteralString] = _notification_unsent_items + _keyset_page
@@ -347,17 +397,43 @@ DUTY_NOTIFICATION_UNACKNOWLEDGED_COUNT: Final[LiteralString] = _notification_una
 DUTY_FOUND_NOT_NOTIFIED_PAGE: Final[LiteralString] = _found_not_notified_items + _keyset_page
 DUTY_FOUND_NOT_NOTIFIED_COUNT: Final[LiteralString] = _found_not_notified_items + _count
 
-DUTY_PAGE: Final[dict[str, LiteralString]] = {
-    "rhi_overdue": DUTY_RHI_OVERDUE_PAGE,
-    "notification_unsent": DUTY_NOTIFICATION_UNSENT_PAGE,
-    "notification_unacknowledged": DUTY_NOTIFICATION_UNACKNOWLEDGED_PAGE,
-    "found_not_notified": DUTY_FOUND_NOT_NOTIFIED_PAGE,
+DUTY_NOTIFICATION_UNSENT_AREA_PAGE: Final[LiteralString] = _notification_unsent_items_area + _keyset_page
+DUTY_NOTIFICATION_UNSENT_AREA_COUNT: Final[LiteralString] = _notification_unsent_items_area + _count
+DUTY_NOTIFICATION_UNACKNOWLEDGED_AREA_PAGE: Final[LiteralString] = _notification_unacknowledged_items_area + _keyset_page
+DUTY_NOTIFICATION_UNACKNOWLEDGED_AREA_COUNT: Final[LiteralString] = _notification_unacknowledged_items_area + _count
+DUTY_FOUND_NOT_NOTIFIED_FORCE_PAGE: Final[LiteralString] = _found_not_notified_items_force + _keyset_page
+DUTY_FOUND_NOT_NOTIFIED_FORCE_COUNT: Final[LiteralString] = _found_not_notified_items_force + _count
+DUTY_FOUND_NOT_NOTIFIED_LA_PAGE: Final[LiteralString] = _found_not_notified_items_la + _keyset_page
+DUTY_FOUND_NOT_NOTIFIED_LA_COUNT: Final[LiteralString] = _found_not_notified_items_la + _count
+
+# (kind, area mode) -> statement: each area type starts from its own index (see the anchors above).
+DUTY_PAGE: Final[dict[tuple[str, str], LiteralString]] = {
+    ("rhi_overdue", "national"): DUTY_RHI_OVERDUE_PAGE,
+    ("rhi_overdue", "force"): DUTY_RHI_OVERDUE_PAGE,
+    ("rhi_overdue", "la"): DUTY_RHI_OVERDUE_PAGE,
+    ("notification_unsent", "national"): DUTY_NOTIFICATION_UNSENT_PAGE,
+    ("notification_unsent", "force"): DUTY_NOTIFICATION_UNSENT_AREA_PAGE,
+    ("notification_unsent", "la"): DUTY_NOTIFICATION_UNSENT_AREA_PAGE,
+    ("notification_unacknowledged", "national"): DUTY_NOTIFICATION_UNACKNOWLEDGED_PAGE,
+    ("notification_unacknowledged", "force"): DUTY_NOTIFICATION_UNACKNOWLEDGED_AREA_PAGE,
+    ("notification_unacknowledged", "la"): DUTY_NOTIFICATION_UNACKNOWLEDGED_AREA_PAGE,
+    ("found_not_notified", "national"): DUTY_FOUND_NOT_NOTIFIED_PAGE,
+    ("found_not_notified", "force"): DUTY_FOUND_NOT_NOTIFIED_FORCE_PAGE,
+    ("found_not_notified", "la"): DUTY_FOUND_NOT_NOTIFIED_LA_PAGE,
 }
-DUTY_COUNT: Final[dict[str, LiteralString]] = {
-    "rhi_overdue": DUTY_RHI_OVERDUE_COUNT,
-    "notification_unsent": DUTY_NOTIFICATION_UNSENT_COUNT,
-    "notification_unacknowledged": DUTY_NOTIFICATION_UNACKNOWLEDGED_COUNT,
-    "found_not_notified": DUTY_FOUND_NOT_NOTIFIED_COUNT,
+DUTY_COUNT: Final[dict[tuple[str, str], LiteralString]] = {
+    ("rhi_overdue", "national"): DUTY_RHI_OVERDUE_COUNT,
+    ("rhi_overdue", "force"): DUTY_RHI_OVERDUE_COUNT,
+    ("rhi_overdue", "la"): DUTY_RHI_OVERDUE_COUNT,
+    ("notification_unsent", "national"): DUTY_NOTIFICATION_UNSENT_COUNT,
+    ("notification_unsent", "force"): DUTY_NOTIFICATION_UNSENT_AREA_COUNT,
+    ("notification_unsent", "la"): DUTY_NOTIFICATION_UNSENT_AREA_COUNT,
+    ("notification_unacknowledged", "national"): DUTY_NOTIFICATION_UNACKNOWLEDGED_COUNT,
+    ("notification_unacknowledged", "force"): DUTY_NOTIFICATION_UNACKNOWLEDGED_AREA_COUNT,
+    ("notification_unacknowledged", "la"): DUTY_NOTIFICATION_UNACKNOWLEDGED_AREA_COUNT,
+    ("found_not_notified", "national"): DUTY_FOUND_NOT_NOTIFIED_COUNT,
+    ("found_not_notified", "force"): DUTY_FOUND_NOT_NOTIFIED_FORCE_COUNT,
+    ("found_not_notified", "la"): DUTY_FOUND_NOT_NOTIFIED_LA_COUNT,
 }
 
 # Children whose rule area (responsible LA, else the LA they went missing from) has repeat-missing

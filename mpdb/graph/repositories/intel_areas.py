@@ -52,7 +52,7 @@ class IntelAreaRepository:
         self, scope: AccessScope, kind: str, area_mode: str, area: str | None, as_of: datetime,
         grace: dict[str, int], limit: int, after: tuple[datetime, str] | None,
     ) -> list[dict[str, Any]]:
-        rows = await self.graph.read(q.DUTY_PAGE[kind], {
+        rows = await self.graph.read(q.DUTY_PAGE[(kind, area_mode)], {
             **self._duty_params(scope, area_mode, area, as_of, grace), "limit": limit,
             "afterDue": after[0] if after else None, "afterId": after[1] if after else None,
         })
@@ -62,7 +62,7 @@ class IntelAreaRepository:
         self, scope: AccessScope, kind: str, area_mode: str, area: str | None, as_of: datetime,
         grace: dict[str, int],
     ) -> int:
-        row = await self.graph.read_one(q.DUTY_COUNT[kind], self._duty_params(scope, area_mode, area, as_of, grace))
+        row = await self.graph.read_one(q.DUTY_COUNT[(kind, area_mode)], self._duty_params(scope, area_mode, area, as_of, grace))
         return int(row["total"]) if row else 0
 
     async def repeat_trigger_candidates(
