@@ -202,7 +202,7 @@ def _merge_place_roles(evidence: list[Evidence]) -> list[Evidence]:
 
 
 def overlapping_place_pairs(rows: list[dict[str, Any]], as_of: datetime) -> list[dict[str, Any]]:
-    """Sweep the (place, episode) rows of GROUP_EDGE_ROWS for pairs of different children whose
+    """Sweep the (place, episode) rows of GROUP_EDGE_IDS for pairs of different children whose
     windows overlap at the same location (SAME_PLACE) or in the same cell (SAME_CELL). Sorted by
     start, each row only meets rows that started before it ended: O(n log n + pairs)."""
     by_cell: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -283,20 +283,19 @@ def group_links(edge_rows: Iterable[dict[str, Any]], as_of: datetime) -> dict[tu
     return links
 
 
-def components(links: dict[tuple[str, str], Link], min_size: int) -> list[Group]:
-    """Connected components over the links strong enough to group (explicit or >= 0.5)."""
+def _strong_components(links: dict[tuple[str, str], Link], min_size: int) -> tuple[list[Link], list[set[str]]]:
+    """The links strong enough to group (explicit or >= 0.5) and the connected components over
+    them with at least `min_size` children, in order of their smallest child id."""
     adj: dict[str, set[str]] = defaultdict(set)
     kept: list[Link] = []
-    people: dict[str, dict[str, Any]] = {}
     for (a, b), link in links.items():
         if not (link.explicit or link.strength >= GROUP_MIN_STRENGTH):
             continue
         kept.append(link)
         adj[a].add(b)
         adj[b].add(a)
-        people[a], people[b] = link.from_child, link.to_child
     seen: set[str] = set()
-    groups: list[Group] = []
+    comps: list[set[str]] = []
     for start in sorted(adj):
         if start in seen:
             continue
@@ -309,8 +308,19 @@ def components(links: dict[tuple[str, str], Link], min_size: int) -> list[Group]
             comp.add(n)
             stack.extend(adj[n] - comp)
         seen |= comp
-        if len(comp) < min_size:
-            continue
+        if len(comp) >= min_size:
+            comps.append(comp)
+    return kept, comps
+
+
+def components(links: dict[tuple[str, str], Link], min_size: int) -> list[Group]:
+    """Connected components over the links strong enough to group (explicit or >= 0.5)."""
+    kept, comps = _strong_components(links, min_size)
+    people: dict[str, dict[str, Any]] = {}
+    for link in kept:
+        people[link.from_child["id"]], people[link.to_child["id"]] = link.from_child, link.to_child
+    groups: list[Group] = []
+    for comp in comps:
         members = sorted((people[i] for i in comp), key=lambda m: m["pseudonym"])
         group_links_ = sorted((lk for lk in kept if lk.from_child["id"] in comp),
                               key=lambda lk: (-lk.strength, lk.from_child["pseudonym"], lk.to_child["pseudonym"]))
@@ -429,6 +439,91 @@ async def co_missing(ctx: ServiceContext, child_id: str, since: datetime | None,
                            total=len(links))
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _at(seconds: int | None, micros: int | None) -> datetime | None:
+    return None if seconds is None else _EPOCH + timedelta(seconds=seconds, microseconds=micros or 0)
+
+
+class _GroupRegistry:
+    """One dict per child, episode, place and person id, shared by every row that names it, so the
+    details read afterwards fill every reference at once."""
+
+    def __init__(self) -> None:
+        self.children: dict[str, dict[str, Any]] = {}
+        self.episodes: dict[str, dict[str, Any]] = {}
+        self.places: dict[str, dict[str, Any]] = {}
+        self.persons: dict[str, dict[str, Any]] = {}
+
+    def _child(self, cid: str) -> dict[str, Any]:
+        return self.children.setdefault(cid, {"id": cid})
+
+    def _episode(self, e: list[Any]) -> dict[str, Any]:
+        eid, s, us, end_s, end_us = e
+        return self.episodes.setdefault(eid, {"id": eid, "reportedAt": _at(s, us), "endAt": _at(end_s, end_us)})
+
+    def rows(self, entries: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """GROUP_EDGE_IDS entries -> (link rows, place rows) in the shape group_links and
+        overlapping_place_pairs take."""
+        links, places = [], []
+        for r in entries:
+            child, e1 = self._child(r["child"]), self._episode(r["e1"])
+            if r["row"] == "link":
+                person = (self.persons.setdefault(r["person"], {"id": r["person"]})
+                          if r["person"] is not None else None)
+                links.append({"row": "link", "kind": r["kind"], "source": r["source"], "person": person,
+                              "child": child, "other": self._child(r["other"]), "e1": e1,
+                              "e2": self._episode(r["e2"]) if r["e2"] is not None else None})
+            else:
+                lid, cell = r["loc"]
+                loc = self.places.setdefault(lid, {"id": lid, "cell": cell})
+                places.append({"row": "place", "kind": r["kind"], "child": child, "e1": e1, "loc": loc})
+        return links, places
+
+    @staticmethod
+    def grouped_ids(links: dict[tuple[str, str], Link], min_size: int) -> tuple[list[str], ...]:
+        """(children, episodes, places, persons) named by the groups `components` will build."""
+        kept, comps = _strong_components(links, min_size)
+        members = set().union(*comps) if comps else set()
+        episodes: set[str] = set()
+        places: set[str] = set()
+        persons: set[str] = set()
+        for link in kept:
+            if link.from_child["id"] not in members:
+                continue
+            for ev in link.evidence:
+                episodes |= ev.episode_ids
+                places |= {p["id"] for p in ev.places}
+                if ev.person:
+                    persons.add(ev.person["id"])
+        return sorted(members), sorted(episodes), sorted(places), sorted(persons)
+
+    def fill(self, details: dict[str, list[dict[str, Any]]]) -> None:
+        for key, reg in (("children", self.children), ("episodes", self.episodes), ("places", self.places),
+                         ("persons", self.persons)):
+            for d in details.get(key) or []:
+                if d and d["id"] in reg:
+                    reg[d["id"]].update(d)
+                    reg[d["id"]]["_filled"] = True
+
+    def complete(self, links: dict[tuple[str, str], Link]) -> dict[tuple[str, str], Link]:
+        """Drop links to anything the details read did not return (it changed or went out of the
+        caller's sight between the two reads), as a fresh read would have; then strip the markers."""
+        def filled(d: dict[str, Any] | None) -> bool:
+            return d is None or bool(d.get("_filled"))
+
+        out = {k: lk for k, lk in links.items()
+               if filled(lk.from_child) and filled(lk.to_child)
+               and all(filled(e) for ev in lk.evidence for e in ev.episodes)
+               and all(filled(p) for ev in lk.evidence for p in ev.places)
+               and all(filled(ev.person) for ev in lk.evidence)}
+        for reg in (self.children, self.episodes, self.places, self.persons):
+            for d in reg.values():
+                d.pop("_filled", None)
+        return out
+
+
 @dataclass
 class GroupsResult:
     groups: list[Group]
@@ -455,10 +550,14 @@ async def co_missing_groups(ctx: ServiceContext, area: str | None, since: dateti
     named = ctx.principal.has(Scope.CHILD_READ)
     if named:
         ctx.require_purpose()
-    rows = await repo.group_edge_rows(ctx.scope, since, as_of)
-    link_rows = [r for r in rows if r["row"] == "link"]
-    link_rows += overlapping_place_pairs([r for r in rows if r["row"] == "place"], as_of)
-    groups = components(group_links(link_rows, as_of), min_size)
+    reg = _GroupRegistry()
+    link_rows, place_rows = reg.rows(await repo.group_edge_ids(ctx.scope, since, as_of))
+    link_rows += overlapping_place_pairs(place_rows, as_of)
+    links = group_links(link_rows, as_of)
+    # Names, episode details and places only for what ends up in a group (see GROUP_EDGE_IDS).
+    grouped = reg.grouped_ids(links, min_size)
+    reg.fill(await repo.group_details(ctx.scope, *grouped))
+    groups = components(reg.complete(links), min_size)
     if area is not None:
         groups = [g for g in groups if area in g.forces or area in g.local_authorities]
     page, more = keyset_page(groups, group_key, limit, after)

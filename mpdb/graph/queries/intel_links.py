@@ -203,11 +203,15 @@ RETURN r {.id, .pseudonym, .givenName, .familyName, .dateOfBirth, .sex, .lookedA
 """
 )
 
-# The national (or caller-wide) co-missing edge list for groups, in ONE query: explicit links and
-# same-adult-while-missing pairs come back as link rows; same-place candidates come back as
-# (location, cell, episode) rows that the caller sweeps for overlapping windows in Python, because a
-# pairwise join in Cypher is quadratic in the episodes at a busy place.
-GROUP_EDGE_ROWS: Final[LiteralString] = (
+# The national (or caller-wide) co-missing edge list for groups, in ONE query and ONE packed row,
+# ids and times only: explicit links and same-adult-while-missing pairs come back as link entries;
+# same-place candidates come back as (location, cell, episode) entries that the caller sweeps for
+# overlapping windows in Python, because a pairwise join in Cypher is quadratic in the episodes at
+# a busy place. Names, episode details and places are projected afterwards (GROUP_DETAILS) for the
+# children in groups only: nationally almost every entry belongs to no group, and hydrating full
+# projections (thousands of temporal values) for all of them dominated the query's time.
+# Times are [epochSeconds, microsecond] pairs: exact to the microsecond, as the driver's datetimes.
+GROUP_EDGE_IDS: Final[LiteralString] = (
     """
 CALL () {
   MATCH (e1:Episode)
@@ -215,7 +219,7 @@ CALL () {
   MATCH (root:Child)-[:HAD]->(e1)-[w:WITH_CHILD]->(other:Child)
   WHERE other <> root
   RETURN 'link' AS row, root, other, 'EXPLICIT' AS kind, w.source AS source, e1, null AS e2,
-         null AS person, null AS loc
+         null AS p, null AS l
   UNION ALL
   MATCH (e1:Episode)
   WHERE e1.reportedAt >= $since AND e1.reportedAt <= $asOf
@@ -223,18 +227,15 @@ CALL () {
   WHERE other <> root AND e2.reportedAt >= $since AND root.id < other.id AND """
     + _OVERLAP
     + """
-  RETURN 'link' AS row, root, other, 'SAME_ADULT' AS kind, null AS source, e1, e2,
-         p {.id, .name, .role} AS person, null AS loc
+  RETURN 'link' AS row, root, other, 'SAME_ADULT' AS kind, null AS source, e1, e2, p, null AS l
   UNION ALL
   MATCH (e1:Episode)
   WHERE e1.reportedAt >= $since AND e1.reportedAt <= $asOf
   MATCH (root:Child)-[:HAD]->(e1)-[r:FOUND_AT|WENT_TO]->(l:Location)
   RETURN 'place' AS row, root, null AS other, type(r) AS kind, null AS source, e1, null AS e2,
-         null AS person, """
-    + _PLACE
-    + """ AS loc
+         null AS p, l
 }
-WITH row, root, other, kind, source, e1, e2, person, loc
+WITH row, root, other, kind, source, e1, e2, p, l
 WHERE """
     + child_visible("root")
     + " AND "
@@ -246,18 +247,50 @@ WHERE """
   AND (e2 IS NULL OR """
     + episode_visible("other", "e2")
     + """)
-RETURN row, kind, source, person, loc,
-       root {.id, .pseudonym, .dateOfBirth, .givenName, .familyName, .sex, .lookedAfter,
-             responsibleAuthority: [(root)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]} AS child,
-       CASE WHEN other IS NULL THEN null ELSE
-         other {.id, .pseudonym, .dateOfBirth, .givenName, .familyName, .sex, .lookedAfter,
-                responsibleAuthority: [(other)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]} END AS other,
-       """
-    + _episode("e1", "root", "true")
-    + """ AS e1,
-       """
-    + _episode("e2", "other", "true")
-    + """ AS e2
+WITH row, root, other, kind, source, e1, e2, p, l,
+     coalesce(e1.foundAt, e1.returnedAt) AS end1, coalesce(e2.foundAt, e2.returnedAt) AS end2
+RETURN collect({row: row, kind: kind, source: source, child: root.id, other: other.id, person: p.id,
+  e1: [e1.id, e1.reportedAt.epochSeconds, e1.reportedAt.microsecond, end1.epochSeconds, end1.microsecond],
+  e2: CASE WHEN e2 IS NULL THEN null
+      ELSE [e2.id, e2.reportedAt.epochSeconds, e2.reportedAt.microsecond, end2.epochSeconds, end2.microsecond] END,
+  loc: CASE WHEN l IS NULL THEN null ELSE [l.id, l.cell] END}) AS rows
+"""
+)
+
+# The projections behind the grouped entries of GROUP_EDGE_IDS, by id, under the same scope.
+GROUP_DETAILS: Final[LiteralString] = (
+    """
+RETURN COLLECT {
+  UNWIND $childIds AS cid
+  MATCH (c:Child {id: cid})
+  WHERE """
+    + CHILD_VISIBLE
+    + """
+  RETURN c {.id, .pseudonym, .dateOfBirth, .givenName, .familyName, .sex, .lookedAfter,
+            responsibleAuthority: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]}
+} AS children,
+COLLECT {
+  UNWIND $episodeIds AS eid
+  MATCH (c:Child)-[:HAD]->(e:Episode {id: eid})
+  WHERE """
+    + EPISODE_VISIBLE
+    + """
+  RETURN """
+    + _episode("e", "c", "true")
+    + """
+} AS episodes,
+COLLECT {
+  UNWIND $locationIds AS lid
+  MATCH (l:Location {id: lid})
+  RETURN """
+    + _PLACE
+    + """
+} AS places,
+COLLECT {
+  UNWIND $personIds AS pid
+  MATCH (p:Person {id: pid})
+  RETURN p {.id, .name, .role}
+} AS persons
 """
 )
 

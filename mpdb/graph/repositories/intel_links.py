@@ -48,8 +48,19 @@ class IntelLinkRepository:
             "childIds": child_ids, "since": since, "asOf": as_of, **scope.cypher_params(),
         })
 
-    async def group_edge_rows(self, scope: AccessScope, since: datetime, as_of: datetime) -> list[dict[str, Any]]:
-        return await self.graph.read(q.GROUP_EDGE_ROWS, {"since": since, "asOf": as_of, **scope.cypher_params()})
+    async def group_edge_ids(self, scope: AccessScope, since: datetime, as_of: datetime) -> list[dict[str, Any]]:
+        row = await self.graph.read_one(q.GROUP_EDGE_IDS, {"since": since, "asOf": as_of, **scope.cypher_params()})
+        return list(row["rows"]) if row else []
+
+    async def group_details(
+        self, scope: AccessScope, child_ids: list[str], episode_ids: list[str], location_ids: list[str],
+        person_ids: list[str],
+    ) -> dict[str, list[dict[str, Any]]]:
+        row = await self.graph.read_one(q.GROUP_DETAILS, {
+            "childIds": child_ids, "episodeIds": episode_ids, "locationIds": location_ids, "personIds": person_ids,
+            **scope.cypher_params(),
+        })
+        return row or {"children": [], "episodes": [], "places": [], "persons": []}
 
     async def shared_associates(
         self, scope: AccessScope, min_children: int, since: datetime, as_of: datetime
