@@ -57,6 +57,14 @@ class AccessScope:
             raise Forbidden("Forbidden: this token is for aggregates only, not individual children's records")
         return self.cypher_params()
 
+    def return_interview_params(self) -> dict[str, Any]:
+        """`named_record_params()` plus `$canReadConfidential`, for reads of return interviews.
+
+        The flag is only half the rule: RHI_CONFIDENTIAL_VISIBLE in the Cypher also demands that
+        the caller's agency is entitled to the particular interview, so the child's account is
+        dropped inside Neo4j for everyone else."""
+        return {**self.named_record_params(), "canReadConfidential": self.can_read_confidential_rhi}
+
 
 def access_scope_for(principal: Principal) -> AccessScope:
     return AccessScope(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from mpdb.domain.deadlines import rhi_timeliness
 from mpdb.graph.repositories.records import RecordRepository, ReferenceRepository
 from mpdb.services.context import ServiceContext
 
@@ -30,6 +32,23 @@ async def get_episode(ctx: ServiceContext, episode_id: str) -> dict[str, Any] | 
     if episode is not None:
         await ctx.consulted("episode", [episode["id"], episode["childId"]])
     return episode
+
+
+async def return_interviews_of_episode(
+    ctx: ServiceContext, episode_id: str, want_confidential: bool, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The interviews of an episode the caller may see, with `overdue` derived as of `now`.
+
+    One consultation event per call, of the interview ids returned. When any child's confidential
+    account is among them the operation says so (`episode.returnInterviews.confidential`), so an
+    auditor can find every reading of an account; whether it was returned was decided in Cypher,
+    and the account is only asked for when the client selected it."""
+    rows = await RecordRepository(ctx.graph).return_interviews(ctx.scope, episode_id, want_confidential)
+    confidential = any(r["confidentialRead"] for r in rows)
+    operation = "episode.returnInterviews.confidential" if confidential else "episode.returnInterviews"
+    await ctx.consulted(operation, [r["id"] for r in rows])
+    as_of = now or datetime.now(UTC)
+    return [{**r, "overdue": rhi_timeliness(r.get("status"), r.get("dueAt"), as_of) == "overdue"} for r in rows]
 
 
 async def forces(ctx: ServiceContext) -> list[dict[str, Any]]:

@@ -35,6 +35,8 @@ RHI, NCA, OFSTED = "RHI-KENT-01", "NCA-MPU", "OFSTED"
 #   AM-UN   unrelated child: Haringey's, one Met episode. No agency in the matrix but NCA sees it.
 #   AM-RHI  Kent CC's child whose first episode's return interview is commissioned from RHI-KENT-01;
 #           the provider sees the child and that episode only.
+#   Return interviews: AM-RHI-RI1 (by RHI-KENT-01) and AM-OOA-RI1 (by Kent CC itself, after the
+#           Stoke-placement episode), both with a confidential account.
 #   AM-AUD  read only by the audit-events fixture (events for auditors).
 SCENARIO = """
 MATCH (kp:Force {code: $kp}), (sp:Force {code: $sp}), (met:Force {code: $met}),
@@ -56,6 +58,8 @@ CREATE (pl)-[:PLACED_BY]->(kcc), (pl)-[:HOSTED_BY]->(stoke), (pl)-[:IN_FORCE_ARE
 CREATE (ooa)-[:HAD]->(:Episode {id: 'AM-OOA-E0', status: 'closed', reportedAt: datetime('2025-11-01T20:00:00Z')})-[:REPORTED_TO]->(kp)
 CREATE (ooa)-[:HAD]->(ooa1:Episode {id: 'AM-OOA-E1', status: 'closed', reportedAt: datetime('2026-02-01T20:00:00Z')})-[:REPORTED_TO]->(sp)
 CREATE (ooa1)-[:MISSING_FROM]->(pl)
+CREATE (ooa1)-[:FOLLOWED_BY]->(:ReturnInterview {id: 'AM-OOA-RI1', status: 'completed',
+        confidentialAccount: 'AM OOA confidential account', summaryPlaces: ['Hanley bus station']})-[:BY]->(kcc)
 
 CREATE (xf:Child {id: 'AM-XF', pseudonym: 'P-AM-XF', givenName: 'Xef', familyName: 'Matrix',
         dateOfBirth: date('2009-03-04'), sex: 'F', lookedAfter: false})
@@ -137,9 +141,9 @@ class Caller:
             "investigator": {"child:read", "child:read:sensitive"},
             "call_handler": {"child:read"},
             "missing_coordinator": {"child:read", "child:read:sensitive"},
-            "la_missing_lead": {"child:read", "child:read:sensitive"},
+            "la_missing_lead": {"child:read", "child:read:sensitive", "rhi:read:confidential"},
             "social_worker": {"child:read", "child:read:sensitive"},
-            "rhi_practitioner": {"child:read"},
+            "rhi_practitioner": {"child:read", "rhi:read:confidential"},
             "analyst": {"analytics:read"},
             "auditor": {"audit:read", "analytics:read"},
         }[self.role]
@@ -173,7 +177,7 @@ EPISODE_Q = "query($id: ID!) { episode(id: $id) { id childId status } }"
 EVENTS_Q = """query($rid: String) { auditEvents(recordId: $rid, first: 50) {
   nodes { action operation subject agencyId recordIds } } }"""
 
-ALL_SCENARIO_IDS = [*CHILD_IDS, *CHILD_OF, "AM-AUD-E1", "AM-OOA-P", "AM-RHI-RI1"]
+ALL_SCENARIO_IDS = [*CHILD_IDS, *CHILD_OF, "AM-AUD-E1", "AM-OOA-P", "AM-RHI-RI1", "AM-OOA-RI1"]
 
 
 @pytest.fixture(scope="module")
@@ -283,6 +287,64 @@ async def test_episode(live_server, matrix, caller: Caller, episode_id: str) -> 
     assert await _events_of(matrix, subject) == [("consultation", "episode", sorted([episode_id, CHILD_OF[episode_id]]))]
 
 
+# --- return interviews: the confidential account -------------------------------------------------
+
+INTERVIEWS = {  # interview -> (episode, provider, summaryPlaces, confidential account)
+    "AM-RHI-RI1": ("AM-RHI-E1", RHI, ["Margate"], "AM confidential account"),
+    "AM-OOA-RI1": ("AM-OOA-E1", KCC, ["Hanley bus station"], "AM OOA confidential account"),
+}
+# Agencies entitled to each account (with rhi:read:confidential): the provider that carried out the
+# interview and the child's responsible LA (Kent CC for both). Not a host LA, a force or the NCA.
+ACCOUNT_ENTITLED = {"AM-RHI-RI1": {RHI, KCC}, "AM-OOA-RI1": {KCC}}
+RI_Q = """query($id: ID!) { episode(id: $id) { id
+  returnInterviews { id providerAgencyId summaryPlaces confidentialAccount } } }"""
+RI_CELLS = [pytest.param(c, ri, id=f"{c.label}-{ri}") for c in CALLERS for ri in INTERVIEWS]
+
+
+@pytest.mark.parametrize(("caller", "interview_id"), RI_CELLS)
+async def test_episode_return_interviews(live_server, matrix, caller: Caller, interview_id: str) -> None:  # type: ignore[no-untyped-def]
+    episode_id, provider, places, account = INTERVIEWS[interview_id]
+    body, subject = _call(live_server, caller, "episode.returnInterviews", episode_id, RI_Q)
+    if "child:read" not in caller.effective:
+        _forbidden(body, "episode")
+        assert await _events_of(matrix, subject) == []
+        return
+    if episode_id not in EPISODES_VISIBLE_TO[caller.agency]:
+        absent = _absent(live_server, caller, "episode.returnInterviews", MISSING_EPISODE, RI_Q)
+        assert body == absent == {"data": {"episode": None}}
+        assert await _events_of(matrix, subject) == []
+        return
+    reads = "rhi:read:confidential" in caller.effective and caller.agency in ACCOUNT_ENTITLED[interview_id]
+    assert body == {"data": {"episode": {"id": episode_id, "returnInterviews": [{
+        "id": interview_id, "providerAgencyId": provider, "summaryPlaces": places,
+        "confidentialAccount": account if reads else None}]}}}
+    operation = "episode.returnInterviews.confidential" if reads else "episode.returnInterviews"
+    assert await _events_of(matrix, subject) == [
+        ("consultation", "episode", sorted([episode_id, CHILD_OF[episode_id]])),
+        ("consultation", operation, [interview_id])]
+
+
+def test_the_return_interview_cells_cover_each_kind_of_reader() -> None:
+    """The matrix must exercise each way of being (not) entitled, not just happen to."""
+    def outcome(label: str, ri: str) -> str:
+        c = next(x for x in CALLERS if x.label == label)
+        episode = INTERVIEWS[ri][0]
+        if "child:read" not in c.effective:
+            return "forbidden"
+        if episode not in EPISODES_VISIBLE_TO[c.agency]:
+            return "invisible"
+        return "account" if "rhi:read:confidential" in c.effective and c.agency in ACCOUNT_ENTITLED[ri] else "summary"
+
+    assert outcome("rhi-provider-practitioner", "AM-RHI-RI1") == "account"  # provider
+    assert outcome("rhi-provider-practitioner", "AM-OOA-RI1") == "invisible"
+    assert outcome("kent-cc-la-missing-lead", "AM-RHI-RI1") == "account"  # responsible LA
+    assert outcome("kent-cc-social-worker", "AM-RHI-RI1") == "summary"  # responsible LA, no scope
+    assert outcome("stoke-la-missing-lead", "AM-OOA-RI1") == "summary"  # other LA with the scope
+    assert outcome("kent-police-investigator", "AM-RHI-RI1") == "summary"  # force
+    assert outcome("nca-investigator", "AM-OOA-RI1") == "summary"  # national reach is not entitlement
+    assert outcome("kent-cc-analyst", "AM-RHI-RI1") == "forbidden"  # analyst
+
+
 # --- audit events as a record class -----------------------------------------------------------
 
 AUDIT_READERS = {KP: "kent-police-investigator", KCC: "kent-cc-la-missing-lead", NCA: "nca-investigator"}
@@ -371,7 +433,7 @@ async def test_raise_flag(live_server, matrix, caller: Caller, child_id: str) ->
 
 def test_every_scenario_record_is_named_in_the_expectations() -> None:
     """Guard against a scenario record nobody's expectations cover."""
-    covered = set(EPISODES) | set(CHILD_OF) | {"AM-AUD", "AM-AUD-E1", "AM-OOA-P", "AM-RHI-RI1"}
+    covered = set(EPISODES) | set(CHILD_OF) | {"AM-AUD", "AM-AUD-E1", "AM-OOA-P", *INTERVIEWS}
     assert covered == set(ALL_SCENARIO_IDS)
     for agency, children in CHILDREN_VISIBLE_TO.items():
         for e in EPISODES_VISIBLE_TO[agency]:

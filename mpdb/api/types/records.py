@@ -9,6 +9,7 @@ from typing import Any
 
 import strawberry
 from strawberry.permission import PermissionExtension
+from strawberry.types.nodes import Selection, SelectedField
 
 from mpdb.api.pagination import Page, PageInfo, decode_cursor, encode_cursor, page_size
 from mpdb.api.permissions import HasScopes
@@ -67,6 +68,61 @@ class RiskAssessment:
     reason: str | None
 
 
+@strawberry.type(description="A return home interview offered after an episode: its status and the shareable "
+                             "intelligence summary. The child's own account is confidential.")
+class ReturnInterview:
+    id: strawberry.ID
+    episode_id: strawberry.ID
+    status: str | None = strawberry.field(description="offered, declined, completed or not_offered.")
+    offered_at: datetime | None
+    completed_at: datetime | None
+    declined_at: datetime | None
+    due_at: datetime | None
+    overdue: bool = strawberry.field(description="Not completed or declined by dueAt (derived now, never stored).")
+    provider_agency_id: str | None = strawberry.field(description="Agency that carries out the interview (BY).")
+    summary_places: list[str] | None
+    summary_people: list[str] | None
+    summary_with: list[str] | None
+    summary_risk_types: list[str] | None
+    confidential_account: str | None = strawberry.field(
+        description="The child's own account. Null unless you hold rhi:read:confidential AND your agency carried "
+                    "out the interview or is the child's responsible local authority; reading it is audited as "
+                    "episode.returnInterviews.confidential.")
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> ReturnInterview:
+        return cls(
+            id=strawberry.ID(r["id"]), episode_id=strawberry.ID(r["episodeId"]), status=r.get("status"),
+            offered_at=r.get("offeredAt"), completed_at=r.get("completedAt"), declined_at=r.get("declinedAt"),
+            due_at=r.get("dueAt"), overdue=r["overdue"], provider_agency_id=r.get("providerAgencyId"),
+            summary_places=_strings(r.get("summaryPlaces")), summary_people=_strings(r.get("summaryPeople")),
+            summary_with=_strings(r.get("summaryWith")), summary_risk_types=_strings(r.get("summaryRiskTypes")),
+            confidential_account=r.get("confidentialAccount"),
+        )
+
+
+def _strings(v: Any) -> list[str] | None:
+    # Imports may have stored a single summary value as a string rather than a list.
+    if v is None:
+        return None
+    return [str(x) for x in v] if isinstance(v, list) else [str(v)]
+
+
+def _selects(selections: list[Selection], name: str) -> bool:
+    """Whether the client asked for field `name` (through fragments too, honouring @skip/@include),
+    so the confidential account is fetched only when it is actually wanted."""
+    for s in selections:
+        skip, include = s.directives.get("skip"), s.directives.get("include")
+        if (skip is not None and skip.get("if")) or (include is not None and not include.get("if")):
+            continue
+        if isinstance(s, SelectedField):
+            if s.name == name:
+                return True
+        elif _selects(s.selections, name):
+            return True
+    return False
+
+
 @strawberry.type(description="A missing incident.")
 class Episode:
     id: strawberry.ID
@@ -88,6 +144,13 @@ class Episode:
     places: list[EpisodePlace]
     grade_history: list[RiskAssessment]
     provenance: Provenance
+
+    @strawberry.field(description="Return interviews after this episode, oldest first. Each read is audited "
+                                  "(a consultation of the interview ids).")
+    async def return_interviews(self, info: strawberry.Info) -> list[ReturnInterview]:
+        want = _selects(info.selected_fields[0].selections, "confidentialAccount")
+        rows = await svc.return_interviews_of_episode(info.context.service, str(self.id), want)
+        return [ReturnInterview.from_row(r) for r in rows]
 
     @classmethod
     def from_row(cls, r: dict[str, Any]) -> Episode:

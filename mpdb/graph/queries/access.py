@@ -7,7 +7,9 @@ touches a child (and in bulk after seeding and imports):
   from, last seen or found in) and providers commissioned for its return interview.
 - `Child.accessAgencies`: agencies that may read the child's record: the responsible LA, every
   placing and host LA, every force whose area holds one of the child's placements or episodes,
-  commissioned providers.
+  commissioned providers, and the agency that recorded the child (`recordedBy`), so a child a
+  force imports before any episode or placement is known is not invisible to that force. The
+  recording agency gets the record only, not the child's episodes elsewhere.
 - `Child.historyAgencies`: agencies that may read every episode of the child wherever it
   happened: the LAs above, and forces that currently hold an open episode for the child.
 """
@@ -39,13 +41,16 @@ WITH c,
      COLLECT {
         MATCH (c)-[:HAD]->(e:Episode {status: 'open'})-[:REPORTED_TO]->(f:Force) RETURN f.code AS a
      } AS openForces
-SET c.historyAgencies = las + [f IN openForces WHERE NOT f IN las],
-    c.openEpisodeForces = openForces,
-    c.accessAgencies = las + [a IN COLLECT {
+WITH c, las, openForces, las + [a IN COLLECT {
         MATCH (c)-[:PLACED_IN]->(:Placement)-[:IN_FORCE_AREA]->(f:Force) RETURN f.code AS a
         UNION
         MATCH (c)-[:HAD]->(e:Episode) UNWIND e.areaAgencies AS a RETURN a
-     } WHERE NOT a IN las]
+     } WHERE NOT a IN las] AS reach
+SET c.historyAgencies = las + [f IN openForces WHERE NOT f IN las],
+    c.openEpisodeForces = openForces,
+    c.accessAgencies = reach + [a IN COLLECT {
+        MATCH (r:Agency {id: c.recordedBy}) RETURN r.id AS a
+     } WHERE NOT a IN reach]
 RETURN count(c) AS refreshed
 """
 
@@ -54,4 +59,15 @@ RETURN count(c) AS refreshed
 CHILD_VISIBLE: Final[LiteralString] = "($national OR $agencyId IN c.accessAgencies)"
 EPISODE_VISIBLE: Final[LiteralString] = (
     "($national OR $agencyId IN c.historyAgencies OR $agencyId IN e.areaAgencies)"
+)
+
+# The child's own account in a return interview (`ri`, an interview of an episode of child `c`):
+# only with rhi:read:confidential (`$canReadConfidential`, AccessScope.return_interview_params) and
+# only for an entitled agency: the provider that carried out the interview (BY) or the child's
+# responsible local authority. Not national reach: the national unit and the CLI operator read
+# the shareable summary like everyone else. Queries project `confidentialAccount` only under this
+# predicate (tests/unit/test_rhi_confidential_guard.py), so the text never leaves Neo4j otherwise.
+RHI_CONFIDENTIAL_VISIBLE: Final[LiteralString] = (
+    "($canReadConfidential AND ($agencyId IN [(ri)-[:BY]->(p:Agency) | p.id]"
+    " OR EXISTS { (c)-[:LOOKED_AFTER_BY]->(:LocalAuthority {code: $agencyId}) }))"
 )

@@ -4,7 +4,7 @@ see is simply not matched, exactly as if it did not exist."""
 
 from typing import Final, LiteralString
 
-from mpdb.graph.queries.access import CHILD_VISIBLE, EPISODE_VISIBLE
+from mpdb.graph.queries.access import CHILD_VISIBLE, EPISODE_VISIBLE, RHI_CONFIDENTIAL_VISIBLE
 
 _EPISODE_PROJECTION: Final[LiteralString] = """
 e {
@@ -67,6 +67,32 @@ RETURN """
 """
 )
 
+# Return interviews of one visible episode, oldest first. `confidentialAccount` is projected only
+# when the client asked for it ($wantConfidential) AND RHI_CONFIDENTIAL_VISIBLE holds: for every
+# other caller it is null here, inside Neo4j. `confidentialRead` tells the service (for the audit
+# event) whether the account was actually returned, without it having to look at the text.
+RETURN_INTERVIEWS_OF_EPISODE: Final[LiteralString] = (
+    """
+MATCH (c:Child)-[:HAD]->(e:Episode {id: $episodeId})
+WHERE """
+    + EPISODE_VISIBLE
+    + """
+MATCH (e)-[:FOLLOWED_BY]->(ri:ReturnInterview)
+WITH c, e, ri, $wantConfidential AND """
+    + RHI_CONFIDENTIAL_VISIBLE
+    + """ AS confidential
+ORDER BY coalesce(ri.offeredAt, ri.dueAt, ri.completedAt, ri.declinedAt), ri.id
+RETURN ri {
+  .id, .status, .offeredAt, .completedAt, .declinedAt, .dueAt,
+  .summaryPlaces, .summaryPeople, .summaryWith, .summaryRiskTypes,
+  episodeId: e.id,
+  providerAgencyId: [(ri)-[:BY]->(p:Agency) | p.id][0],
+  confidentialAccount: CASE WHEN confidential THEN ri.confidentialAccount END,
+  confidentialRead: confidential AND ri.confidentialAccount IS NOT NULL
+} AS interview
+"""
+)
+
 FORCES: Final[LiteralString] = """
 MATCH (f:Force)
 RETURN f {.code, .name, .shortName, .nation,
@@ -77,7 +103,7 @@ ORDER BY f.code
 LOCAL_AUTHORITIES: Final[LiteralString] = """
 MATCH (la:LocalAuthority)
 WHERE $forceCode IS NULL OR EXISTS { (la)-[:IN_FORCE]->(:Force {code: $forceCode}) }
-RETURN la {.code, .name, .nation, .kind,
+RETURN la {.code, .name, .nation, kind: la.laKind,
            latitude: la.centroid.latitude, longitude: la.centroid.longitude,
            forceCodes: [(la)-[:IN_FORCE]->(f:Force) | f.code]} AS la
 ORDER BY la.code

@@ -41,6 +41,17 @@ class RecordRepository:
         row = await self.graph.read_one(q.EPISODE_BY_ID, {"episodeId": episode_id, **scope.named_record_params()})
         return row["episode"] if row else None
 
+    async def return_interviews(
+        self, scope: AccessScope, episode_id: str, want_confidential: bool
+    ) -> list[dict[str, Any]]:
+        """Interviews of a visible episode; `confidentialAccount` is null unless wanted and the
+        scope's agency is entitled (decided in the Cypher). `confidentialRead` says it was returned."""
+        rows = await self.graph.read(
+            q.RETURN_INTERVIEWS_OF_EPISODE,
+            {"episodeId": episode_id, "wantConfidential": want_confidential, **scope.return_interview_params()},
+        )
+        return [r["interview"] for r in rows]
+
 
 class ReferenceRepository:
     """Police forces and local authorities: public reference data, not personal data."""
