@@ -61,9 +61,12 @@ def test_forces_and_local_authorities(live_server, scenario) -> None:  # type: i
     codes = [f["code"] for f in body["data"]["forces"]]
     assert len(codes) == 44 and "BTP" in codes and KENT_POLICE in codes
     body = live_server.graphql(
-        "query($f: String) { localAuthorities(forceCode: $f) { code forceCodes } }", {"f": KENT_POLICE}, token=token
+        "query($f: String) { localAuthorities(forceCode: $f) { code kind forceCodes } }", {"f": KENT_POLICE}, token=token
     ).json()
-    assert sorted(la["code"] for la in body["data"]["localAuthorities"]) == ["E06000035", "E10000016"]  # Medway, Kent
+    assert body["data"]["localAuthorities"] == [  # Medway (unitary) and Kent (county)
+        {"code": "E06000035", "kind": "unitary", "forceCodes": [KENT_POLICE]},
+        {"code": "E10000016", "kind": "county", "forceCodes": [KENT_POLICE]},
+    ]
 
 
 def test_child_visible_to_a_force_with_an_episode_in_its_area(live_server, scenario) -> None:  # type: ignore[no-untyped-def]

@@ -357,7 +357,8 @@ def test_invisible_child_is_not_found_like_a_missing_one(live_server, scenario, 
 
 
 def test_writes_need_the_scope(live_server, scenario, tokens) -> None:  # type: ignore[no-untyped-def]
-    err = error(report(live_server, tokens["kcc_lead"], report_input("T3-B")))
+    # A social worker keeps placements up to date but does not record episodes (auth/policy.toml).
+    err = error(report(live_server, live_server.token(KENT_CC, "social_worker"), report_input("T3-B")))
     assert err["extensions"]["code"] == "FORBIDDEN"
     err = error(report(live_server, tokens["kent_handler"], report_input("T3-B", reportingForce=STAFFS_POLICE)))
     assert err["extensions"] == {"code": "FORBIDDEN", "field": "input.reportingForce"}
