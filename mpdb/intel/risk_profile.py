@@ -117,6 +117,24 @@ def _adults(adult_links: list[dict[str, Any]], reach: list[dict[str, Any]]) -> l
     return out
 
 
+def _fill_episode_dates(row: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> None:
+    """Dates RISK_PROFILE leaves out of entries derived from the child's own episodes: a peer link
+    or an adult met on one of them is dated by its reportedAt; a place visit by its own `at`,
+    else (found at) the episode's foundAt, else its reportedAt."""
+    c_id = row["child"]["id"]
+    for link in row["peerLinks"]:
+        if link["episodeOf"] == c_id:
+            link["at"] = by_id[link["episodeId"]]["reportedAt"]
+    for link in row["adultLinks"]:
+        if link["kind"] == "WITH_PERSON":
+            link["at"] = by_id[link["episodeId"]]["reportedAt"]
+    for v in row["placeVisits"]:
+        if v["at"] is None:
+            e = by_id[v["episodeId"]]
+            found = e.get("foundAt") if v["role"] == "FOUND_AT" else None
+            v["at"] = found if found is not None else e["reportedAt"]
+
+
 async def risk_profile(ctx: ServiceContext, child_id: str, as_of: datetime | None) -> dict[str, Any] | None:
     require_named_child_access(ctx.scope)
     as_of, _ = resolve_window(as_of, None, default_days=0)
@@ -126,6 +144,7 @@ async def risk_profile(ctx: ServiceContext, child_id: str, as_of: datetime | Non
     if row is None:
         return None
     episodes = sorted(row["episodes"], key=lambda e: (e["reportedAt"], e["id"]), reverse=True)
+    _fill_episode_dates(row, {e["id"]: e for e in episodes})
     adult_links = row["adultLinks"]
     reach = row["reach"]
     today = as_of.date()

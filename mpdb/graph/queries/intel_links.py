@@ -329,7 +329,11 @@ RETURN p {.id, .name, .role, .dateOfBirth} AS person, children
 )
 
 # Everything riskProfile needs about one visible child, in one round trip (including each linked
-# adult's reach: how many OTHER visible children the person is linked to). The child's visible
+# adult's reach: how many OTHER visible children the person is linked to). Entries derived from
+# the child's own episodes (peer links of its episodes, adults met while missing, places visited)
+# carry `at: null` (places: the visit's own `r.at` only) and the service fills the date in from
+# `episodes`: a frequent runner has hundreds of them, and every temporal value sent costs the
+# Python driver far more to hydrate than the query costs Neo4j. The child's visible
 # episodes are expanded ONCE (`eps`); every section starts from that list, so a frequent runner's
 # hundred episodes cost one expansion, not one per section.
 _PEER: Final[LiteralString] = """o {.id, .pseudonym, .givenName, .familyName, .dateOfBirth, .sex, .lookedAfter,
@@ -356,7 +360,7 @@ WITH c, eps, COLLECT {
   WHERE o <> c AND """
     + child_visible("o")
     + """
-  RETURN {childId: o.id, episodeId: e.id, episodeOf: c.id, source: w.source, at: e.reportedAt,
+  RETURN {childId: o.id, episodeId: e.id, episodeOf: c.id, source: w.source, at: null,
           force: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0]} AS x
   UNION ALL
   MATCH (c)<-[w:WITH_CHILD]-(e:Episode)<-[:HAD]-(o:Child)
@@ -371,7 +375,7 @@ WITH c, eps, COLLECT {
 WITH c, eps, peerLinks, COLLECT {
   UNWIND eps AS e
   MATCH (e)-[w:WITH_PERSON]->(p:Person)
-  RETURN {personId: p.id, kind: 'WITH_PERSON', source: w.source, episodeId: e.id, at: e.reportedAt,
+  RETURN {personId: p.id, kind: 'WITH_PERSON', source: w.source, episodeId: e.id, at: null,
           force: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0], recordedBy: null} AS x
   UNION ALL
   MATCH (c)-[a:ASSOCIATES_WITH]->(p:Person)
@@ -409,7 +413,7 @@ COLLECT {
 COLLECT {
   UNWIND eps AS e
   MATCH (e)-[r:FOUND_AT|WENT_TO]->(l:Location)
-  RETURN {role: type(r), episodeId: e.id, at: coalesce(r.at, CASE type(r) WHEN 'FOUND_AT' THEN e.foundAt END, e.reportedAt),
+  RETURN {role: type(r), episodeId: e.id, at: r.at,
           place: """
     + _PLACE
     + """}
