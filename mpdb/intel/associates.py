@@ -67,11 +67,20 @@ async def shared_associates(ctx: ServiceContext, min_children: int, min_forces: 
         raise InvalidInput("`minForces` must be between 1 and 50", field="minForces")
     as_of, since = resolve_window(as_of, since, default_days=365)
     ctx.require_purpose()
-    rows = await IntelLinkRepository(ctx.graph).shared_associates(ctx.scope, min_children, since, as_of)
-    associates = build_associates(rows, min_children, min_forces)
-    page, more = keyset_page(associates, associate_key, limit, after)
+    # Ranked on counts alone; links and children are read for the page's persons only.
+    picked: dict[str, Any] = {}
+
+    def select(counts: list[tuple[str, int, int]]) -> list[str]:
+        page_keys, picked["more"] = keyset_page(counts, lambda c: (-c[1], -c[2], c[0]), limit, after)
+        return [pid for pid, _, _ in page_keys]
+
+    counts, rows = await IntelLinkRepository(ctx.graph).shared_associates(
+        ctx.scope, min_children, min_forces, since, as_of, select)
+    page = sorted(build_associates(rows, min_children, min_forces), key=associate_key)
+    more = bool(picked.get("more"))
+    total = len(counts)
     ids: set[str] = set()
     for a in page:
         ids |= {a.person["id"]} | {c["child"]["id"] for c in a.children} | a.episode_ids
     await ctx.consulted("sharedAssociates", sorted(ids))
-    return SharedAssociatesResult(associates=page, has_more=more, total=len(associates), as_of=as_of, since=since)
+    return SharedAssociatesResult(associates=page, has_more=more, total=total, as_of=as_of, since=since)

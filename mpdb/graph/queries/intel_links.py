@@ -77,6 +77,10 @@ _OVERLAP: Final[LiteralString] = (
 # it true (an LA's linked-children view), invisible children come back flagged `visible: false` and
 # invisible episodes with `visible: false`, for the caller to reduce to the summary form.
 # The co-missing evidence rows of one bound child `root` (the part after `root` is matched).
+# Same place/cell and same adult: the root's episodes are grouped by place (by person) first, so
+# each candidate place's (person's) episodes are read once and compared with the root's windows in
+# memory; matched pairwise, a busy place or adult was re-expanded for every root episode there
+# (national, busiest child: 7,853 + 6,858 candidate rows -> 2,283 + 127). Same rows either way.
 _ROOT_LINK_ROWS: Final[LiteralString] = (
     """
 CALL (root) {
@@ -92,25 +96,39 @@ CALL (root) {
   UNION ALL
   MATCH (root)-[:HAD]->(e1:Episode)-[r1:FOUND_AT|WENT_TO]->(l1:Location)
   WHERE e1.reportedAt >= $since AND e1.reportedAt <= $asOf
+  WITH root, l1, collect({e1: e1, r1: type(r1), from: e1.reportedAt,
+                          to: coalesce(e1.foundAt, e1.returnedAt, $asOf)}) AS visits
   CALL (l1) {
     MATCH (l2:Location) WHERE l1.cell IS NOT NULL AND l2.cell = l1.cell RETURN l2
     UNION
     RETURN l1 AS l2
   }
-  MATCH (l2)<-[r2:FOUND_AT|WENT_TO]-(e2:Episode)<-[:HAD]-(other:Child)
-  WHERE other <> root AND """
-    + _OVERLAP
-    + """
+  WITH root, l2, collect({l1: l1, visits: visits}) AS sources
+  MATCH (l2)<-[r2:FOUND_AT|WENT_TO]-(e2:Episode)
+  WHERE e2.reportedAt <= $asOf
+  WITH root, l2, sources, r2, e2, e2.reportedAt AS from2, coalesce(e2.foundAt, e2.returnedAt, $asOf) AS to2
+  UNWIND sources AS s
+  UNWIND [v IN s.visits WHERE from2 <= v.to AND v.from <= to2] AS v
+  WITH root, s.l1 AS l1, l2, v.e1 AS e1, v.r1 AS r1Type, r2, e2
+  MATCH (e2)<-[:HAD]-(other:Child)
+  WHERE other <> root
   RETURN other, CASE WHEN l1 = l2 THEN 'SAME_PLACE' ELSE 'SAME_CELL' END AS kind,
-         type(r1) + '/' + type(r2) AS source, e1, e2,
+         r1Type + '/' + type(r2) AS source, e1, e2,
          [l IN CASE WHEN l1 = l2 THEN [l1] ELSE [l1, l2] END | """
     + _PLACE
     + """] AS places, null AS person, null AS at
   UNION ALL
-  MATCH (root)-[:HAD]->(e1:Episode)-[:WITH_PERSON]->(p:Person)<-[:WITH_PERSON]-(e2:Episode)<-[:HAD]-(other:Child)
-  WHERE e1.reportedAt >= $since AND e1.reportedAt <= $asOf AND other <> root AND """
-    + _OVERLAP
-    + """
+  MATCH (root)-[:HAD]->(e1:Episode)-[w1:WITH_PERSON]->(p:Person)
+  WHERE e1.reportedAt >= $since AND e1.reportedAt <= $asOf
+  WITH root, p, collect({e1: e1, w1: w1, from: e1.reportedAt,
+                         to: coalesce(e1.foundAt, e1.returnedAt, $asOf)}) AS visits
+  MATCH (p)<-[w2:WITH_PERSON]-(e2:Episode)
+  WHERE e2.reportedAt <= $asOf
+  WITH root, p, visits, w2, e2, e2.reportedAt AS from2, coalesce(e2.foundAt, e2.returnedAt, $asOf) AS to2
+  UNWIND [v IN visits WHERE v.w1 <> w2 AND from2 <= v.to AND v.from <= to2] AS v
+  WITH root, p, v.e1 AS e1, e2
+  MATCH (e2)<-[:HAD]-(other:Child)
+  WHERE other <> root
   RETURN other, 'SAME_ADULT' AS kind, null AS source, e1, e2, [] AS places,
          p {.id, .name, .role} AS person, null AS at
   UNION ALL
@@ -294,12 +312,13 @@ COLLECT {
 """
 )
 
-# Adults linked to several children: a degree pre-filter on the relationship store keeps the
-# expansion to candidate persons only, then the links behind each (visible children and episodes).
-SHARED_ASSOCIATES: Final[LiteralString] = (
+# sharedAssociates in two statements (one read transaction): SHARED_ASSOCIATE_COUNTS ranks every
+# qualifying person by ids and counts only, then SHARED_ASSOCIATES projects the links and children
+# of the page's persons. Nationally ~600 persons qualify with ~12,000 links between them; projecting
+# (and hydrating in the driver) every one of those links, to show 20 persons, was most of the time.
+# Both read the links through the same branches, so a person's counts are those of its detail row.
+_SHARED_ASSOCIATE_LINKS: Final[LiteralString] = (
     """
-MATCH (p:Person)
-WHERE COUNT { (p)<-[:WITH_PERSON|ASSOCIATES_WITH]-() } >= $minChildren
 CALL (p) {
   MATCH (p)<-[w:WITH_PERSON]-(e:Episode)<-[:HAD]-(c:Child)
   WHERE e.reportedAt >= $since AND e.reportedAt <= $asOf
@@ -308,22 +327,70 @@ CALL (p) {
     + " AND "
     + episode_visible("c", "e")
     + """
-  RETURN c, {kind: 'WITH_PERSON', source: w.source, episodeId: e.id, at: e.reportedAt,
-             endAt: coalesce(e.foundAt, e.returnedAt),
-             force: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0]} AS link
+  RETURN c, w, e, null AS a
   UNION ALL
   MATCH (p)<-[a:ASSOCIATES_WITH]-(c:Child)
   WHERE a.recordedAt >= $since AND a.recordedAt <= $asOf AND """
     + child_visible("c")
     + """
-  RETURN c, {kind: 'ASSOCIATES_WITH', source: a.kind, episodeId: null, at: a.recordedAt, endAt: null,
-             force: COLLECT { MATCH (f:Force {code: a.recordedBy}) RETURN f.code }[0]} AS link
+  RETURN c, null AS w, null AS e, a
 }
-WITH p, c, collect(link) AS links
+"""
+)
+
+# The force of a link: the force its episode was reported to, or the force that recorded the
+# association (null when an LA or another agency recorded it). SHARED_ASSOCIATE_COUNTS spells
+# the two halves out per branch; keep them in step.
+_LINK_FORCE: Final[LiteralString] = (
+    "CASE WHEN e IS NOT NULL THEN [(e)-[:REPORTED_TO]->(f:Force) | f.code][0]"
+    " ELSE COLLECT { MATCH (f:Force {code: a.recordedBy}) RETURN f.code }[0] END"
+)
+
+# Every person with >= $minChildren linked children over >= $minForces forces, as [id, children,
+# forces] in ONE packed row. A degree pre-filter on the relationship store keeps the expansion to
+# candidate persons; forces are looked up only for persons that have enough children.
+SHARED_ASSOCIATE_COUNTS: Final[LiteralString] = (
+    """
+MATCH (p:Person)
+WHERE COUNT { (p)<-[:WITH_PERSON|ASSOCIATES_WITH]-() } >= $minChildren
+"""
+    + _SHARED_ASSOCIATE_LINKS
+    + """
+WITH p, count(DISTINCT c) AS children, collect(e) AS es, collect(a) AS assocs
+WHERE children >= $minChildren
+WITH p, children, COLLECT {
+  UNWIND es AS e
+  RETURN [(e)-[:REPORTED_TO]->(f:Force) | f.code][0] AS force
+  UNION
+  UNWIND assocs AS a
+  RETURN COLLECT { MATCH (f:Force {code: a.recordedBy}) RETURN f.code }[0] AS force
+} AS forces
+WITH p, children, size([f IN forces WHERE f IS NOT NULL]) AS forces
+WHERE forces >= $minForces
+RETURN collect([p.id, children, forces]) AS counts
+"""
+)
+
+# The links and children of the persons in $personIds (a page of SHARED_ASSOCIATE_COUNTS).
+SHARED_ASSOCIATES: Final[LiteralString] = (
+    """
+UNWIND $personIds AS pid
+MATCH (p:Person {id: pid})
+"""
+    + _SHARED_ASSOCIATE_LINKS
+    + """
+WITH p, c, collect(CASE WHEN e IS NOT NULL
+  THEN {kind: 'WITH_PERSON', source: w.source, episodeId: e.id, at: e.reportedAt,
+        endAt: coalesce(e.foundAt, e.returnedAt), force: """
+    + _LINK_FORCE
+    + """}
+  ELSE {kind: 'ASSOCIATES_WITH', source: a.kind, episodeId: null, at: a.recordedAt, endAt: null,
+        force: """
+    + _LINK_FORCE
+    + """} END) AS links
 WITH p, collect({child: c {.id, .pseudonym, .dateOfBirth, .givenName, .familyName, .sex, .lookedAfter,
                            responsibleAuthority: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]},
                  links: links}) AS children
-WHERE size(children) >= $minChildren
 RETURN p {.id, .name, .role, .dateOfBirth} AS person, children
 """
 )

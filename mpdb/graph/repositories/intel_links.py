@@ -3,11 +3,14 @@ children). Each method is one Cypher round trip; aggregation and scoring happen 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from neo4j import AsyncManagedTransaction
+
 from mpdb.auth.access import AccessScope
-from mpdb.graph.db import Graph
+from mpdb.graph.db import Graph, run
 from mpdb.graph.queries import intel_links as q
 
 
@@ -63,11 +66,22 @@ class IntelLinkRepository:
         return row or {"children": [], "episodes": [], "places": [], "persons": []}
 
     async def shared_associates(
-        self, scope: AccessScope, min_children: int, since: datetime, as_of: datetime
-    ) -> list[dict[str, Any]]:
-        return await self.graph.read(q.SHARED_ASSOCIATES, {
-            "minChildren": min_children, "since": since, "asOf": as_of, **scope.cypher_params(),
-        })
+        self, scope: AccessScope, min_children: int, min_forces: int, since: datetime, as_of: datetime,
+        select: Callable[[list[tuple[str, int, int]]], list[str]],
+    ) -> tuple[list[tuple[str, int, int]], list[dict[str, Any]]]:
+        """Every qualifying person as (id, children, forces), and the detail rows of the persons
+        `select` picks from them (the page), read in one transaction."""
+        params = {"minChildren": min_children, "minForces": min_forces, "since": since, "asOf": as_of,
+                  **scope.cypher_params()}
+
+        async def work(tx: AsyncManagedTransaction) -> tuple[list[tuple[str, int, int]], list[dict[str, Any]]]:
+            rows = await run(tx, q.SHARED_ASSOCIATE_COUNTS, params)
+            counts = [(pid, nc, nf) for pid, nc, nf in (rows[0]["counts"] if rows else [])]
+            person_ids = select(counts)
+            details = await run(tx, q.SHARED_ASSOCIATES, {**params, "personIds": person_ids}) if person_ids else []
+            return counts, details
+
+        return await self.graph.in_read_tx(work)
 
     async def la_anchors(self, scope: AccessScope, la_code: str, as_of: datetime) -> list[dict[str, Any]]:
         return await self.graph.read(q.LA_ANCHORS, {"la": la_code, "asOf": as_of, **scope.cypher_params()})
