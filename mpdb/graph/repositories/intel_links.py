@@ -4,7 +4,7 @@ children). Each method is one Cypher round trip; aggregation and scoring happen 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
@@ -12,6 +12,19 @@ from neo4j import AsyncManagedTransaction
 from mpdb.auth.access import AccessScope
 from mpdb.graph.db import Graph, run
 from mpdb.graph.queries import intel_links as q
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _datetime(packed: list[int | None]) -> datetime | None:
+    """[epochSeconds, microsecond, offsetSeconds] -> the datetime the driver would have returned
+    (the same instant and UTC offset)."""
+    seconds, micros, offset = packed
+    if seconds is None:
+        return None
+    at = _EPOCH + timedelta(seconds=seconds, microseconds=micros or 0)
+    return at.astimezone(UTC if not offset else timezone(timedelta(seconds=offset)))
 
 
 class IntelLinkRepository:
@@ -37,10 +50,17 @@ class IntelLinkRepository:
         """The visible root child with its hop-1 (and, for 2 hops, hop-2) evidence rows; None when
         the child does not exist or the caller may not see it. Names a child: aggregates-only
         callers are refused here too."""
-        return await self.graph.read_one(q.CO_MISSING_FOR_CHILD, {
+        found = await self.graph.read_one(q.CO_MISSING_FOR_CHILD, {
             "childId": child_id, "hops": hops, "since": since, "asOf": as_of, "summaryAllowed": False,
             **scope.named_record_params(),
         })
+        if found is not None:
+            for row in (*found["hop1"], *found["hop2"]):
+                for ep in (row["e1"], row["e2"]):
+                    if ep is not None:
+                        for key in q.EPISODE_TIMES:
+                            ep[key] = _datetime(ep[key])
+        return found
 
     async def shared_hotspot_rows(
         self, scope: AccessScope, child_ids: list[str], since: datetime, as_of: datetime
