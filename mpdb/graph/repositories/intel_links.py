@@ -10,7 +10,7 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from mpdb.auth.access import AccessScope
-from mpdb.graph.db import Graph, run
+from mpdb.graph.db import Graph, run, to_native
 from mpdb.graph.queries import intel_links as q
 
 
@@ -50,10 +50,17 @@ class IntelLinkRepository:
         """The visible root child with its hop-1 (and, for 2 hops, hop-2) evidence rows; None when
         the child does not exist or the caller may not see it. Names a child: aggregates-only
         callers are refused here too."""
-        found = await self.graph.read_one(q.CO_MISSING_FOR_CHILD, {
-            "childId": child_id, "hops": hops, "since": since, "asOf": as_of, "summaryAllowed": False,
-            **scope.named_record_params(),
-        })
+        params = {"childId": child_id, "hops": hops, "since": since, "asOf": as_of, "summaryAllowed": False,
+                  **scope.named_record_params()}
+
+        async def work(tx: AsyncManagedTransaction) -> dict[str, Any] | None:
+            # The record's values as they come (maps, lists, scalars: no nodes to export), without
+            # Record.data()'s per-value walk: thousands of values for a busy child.
+            result = await tx.run(q.CO_MISSING_FOR_CHILD, params)
+            records = [r async for r in result]
+            return {k: to_native(v) for k, v in records[0].items()} if records else None
+
+        found = await self.graph.in_read_tx(work)
         if found is not None:
             for row in (*found["hop1"], *found["hop2"]):
                 for ep in (row["e1"], row["e2"]):
