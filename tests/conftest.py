@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -34,6 +35,25 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve_in_thread(app: object, port: int, lifespan: str = "on") -> Iterator[uvicorn.Server]:
+    """Serve `app` with real uvicorn on 127.0.0.1:`port` in a daemon thread until the block ends."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,  # type: ignore[arg-type]
+                                           log_level="warning", lifespan=lifespan))  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield server
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -131,18 +151,8 @@ def live_server(neo4j_settings: Settings, neo4j_driver) -> Iterator[LiveServer]:
     # The shared server's callers are the whole suite, not one agency's staff: the per-agency
     # limit has its own test (tests/e2e/test_hardening.py) with its own server.
     settings = neo4j_settings.model_copy(update={"port": port, "rate_limit_per_minute": 1_000_000})
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield LiveServer(f"http://127.0.0.1:{port}", settings)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(create_app(settings), port):
+        yield LiveServer(f"http://127.0.0.1:{port}", settings)
 
 
 def pytest_configure(config: pytest.Config) -> None:

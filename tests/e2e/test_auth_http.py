@@ -11,9 +11,7 @@ import hashlib
 import hmac
 import json
 import os
-import socket
 import stat
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,12 +21,12 @@ from typing import Any
 import httpx
 import pytest
 import typer
-import uvicorn
 from fastapi import Depends, FastAPI
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from typer.testing import CliRunner
 
+from conftest import free_port, serve_in_thread
 from mpdb import cli_token
 from mpdb.auth import dev_idp
 from mpdb.auth.dependencies import authenticate, create_verifier
@@ -43,12 +41,6 @@ from mpdb.settings import Settings
 
 KENT = ("kent-police", "dev-only-kent-police-secret")
 HARINGEY = ("haringey", "dev-only-haringey-secret")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _settings(state_dir: Path, port: int, **kw: Any) -> Settings:
@@ -98,24 +90,11 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    port = _free_port()
+    port = free_port()
     settings = _settings(tmp_path_factory.mktemp("state"), port)
     app = build_app(settings)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    try:
+    with serve_in_thread(app, port, lifespan="off"):
         yield Live(f"http://127.0.0.1:{port}", settings, app)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture

@@ -11,8 +11,6 @@ consultation event for that subject.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,8 +19,8 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
+from conftest import free_port, serve_in_thread
 from mpdb.auth.dependencies import create_verifier
 from mpdb.graph.driver import connection_params
 from mpdb.graph.queries.access import REFRESH_ACCESS
@@ -42,14 +40,6 @@ CREATE (c)-[:HAD]->(e:Episode {id: 'HD-E1', status: 'closed', reportedAt: dateti
 CREATE (e)-[:LAST_SEEN_AT {at: datetime('2026-01-03T19:00:00Z')}]->(:Location {id: 'HD-L1', name: 'Hardening Street',
         kind: 'public_place', laCode: $kcc, forceCode: $kp})
 """
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -82,23 +72,11 @@ def serve(settings: Settings, token_settings: Settings) -> Iterator[Server]:
     from mpdb.api.app import create_app
 
     app = create_app(settings)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_level="warning",
-                                           lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    # The lifespan built a verifier for the configured issuer; trust the test issuer's keys instead
-    # (same issuer URL and audience, keys read in-process rather than fetched from a JWKS URL).
-    app.state.verifier = create_verifier(token_settings)
-    try:
+    with serve_in_thread(app, settings.port):
+        # The lifespan built a verifier for the configured issuer; trust the test issuer's keys
+        # instead (same issuer URL and audience, keys read in-process, not fetched from a JWKS URL).
+        app.state.verifier = create_verifier(token_settings)
         yield Server(f"http://127.0.0.1:{settings.port}", token_settings, app)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +98,7 @@ def prod_server(neo4j_settings: Settings, neo4j_driver, hd_scenario) -> Iterator
         pytest.skip("prod settings need a Neo4j password")
     prod = Settings(env="prod", neo4j_uri=uri, neo4j_user=auth[0], neo4j_password=auth[1],
                     neo4j_database=neo4j_settings.neo4j_database, oauth_issuer=ISSUER,
-                    oauth_jwks_url=f"{ISSUER}/jwks", port=_free_port(), max_query_depth=PROD_MAX_DEPTH,
+                    oauth_jwks_url=f"{ISSUER}/jwks", port=free_port(), max_query_depth=PROD_MAX_DEPTH,
                     state_dir=neo4j_settings.state_dir)
     assert not prod.introspection_enabled and not prod.graphiql_enabled and not prod.dev_idp_enabled
     with serve(prod, _token_settings(neo4j_settings)) as server:
@@ -305,7 +283,7 @@ def test_client_errors_keep_their_codes_in_prod(prod_server: Server, hd_scenario
 # --- rate limit --------------------------------------------------------------------------------
 
 async def test_per_agency_rate_limit(neo4j_settings: Settings, neo4j_driver, hd_scenario) -> None:  # type: ignore[no-untyped-def]
-    settings = neo4j_settings.model_copy(update={"port": _free_port(), "rate_limit_per_minute": 3,
+    settings = neo4j_settings.model_copy(update={"port": free_port(), "rate_limit_per_minute": 3,
                                                  "dev_idp_issuer": ISSUER})
     with serve(settings, _token_settings(neo4j_settings)) as server:
         q = '{ child(id: "HD-A") { id } }'
