@@ -49,16 +49,32 @@ class LinkedChildRef:
                    looked_after=r.get("lookedAfter"), responsible_authority=r.get("responsibleAuthority"))
 
 
-@strawberry.type(description="A child in summary form: pseudonym, age band and responsible LA only.")
+@strawberry.type(description="An active risk flag as shown in summary form: its type, who raised it and when "
+                             "(never the note).")
+class FlagSummary:
+    type: str
+    raised_by: str | None = strawberry.field(description="Agency id (force or LA code) that raised the flag.")
+    raised_at: datetime | None
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> FlagSummary:
+        return cls(type=r["type"], raised_by=r.get("raisedBy"), raised_at=r.get("raisedAt"))
+
+
+@strawberry.type(description="A child in summary form (docs/ACCESS.md, linked risk): pseudonym, age band, "
+                             "responsible LA and active flag types with the raising agency and date. Never names, "
+                             "date of birth or private places.")
 class ChildSummary:
     pseudonym: str
     age_band: str | None
     responsible_authority: str | None
+    active_flags: list[FlagSummary]
 
     @classmethod
     def from_row(cls, r: dict[str, Any], as_of: datetime) -> ChildSummary:
         return cls(pseudonym=r["pseudonym"], age_band=age_band(r.get("dateOfBirth"), as_of),
-                   responsible_authority=r.get("responsibleAuthority"))
+                   responsible_authority=r.get("responsibleAuthority"),
+                   active_flags=[FlagSummary.from_row(f) for f in r.get("activeFlags") or []])
 
 
 @strawberry.type(description="A place named in evidence.")
