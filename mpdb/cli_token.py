@@ -12,8 +12,24 @@ import typer
 from mpdb.settings import get_settings
 
 
+def _roles_by_kind() -> str:
+    """The roles each agency kind may hold, from auth/policy.toml, for `--help`."""
+    from mpdb.auth.policy import get_policy
+    from mpdb.auth.principal import AgencyKind
+
+    policy = get_policy(get_settings().policy_file)
+    lines = []
+    for kind in AgencyKind:
+        roles = sorted(r.value for r in policy.roles_for(kind))
+        if roles:
+            lines.append(f"{kind.value}: {', '.join(roles)}")
+    return "\n\n".join(lines)
+
+
 def token(
-    agency: Annotated[str, typer.Option("--agency", help="Agency id, e.g. E23000032 (Kent Police)")],
+    agency: Annotated[str, typer.Option("--agency", help="Agency id from the reference data: a force or LA by "
+                                        "ONS GSS code (E23000032 Kent Police, E10000016 Kent County Council), "
+                                        "RHI-SOUTH, NCA-MPU, OFSTED ...; its kind comes from the registry")],
     role: Annotated[str, typer.Option("--role", help="Role, e.g. investigator")],
     scope: Annotated[
         list[str] | None,
@@ -44,3 +60,6 @@ def token(
         typer.echo(f"mpdb token: {exc}", err=True)
         raise typer.Exit(code=1) from None
     typer.echo(value)
+
+
+token.__doc__ = (f"{token.__doc__}\n\nRoles per agency kind (auth/policy.toml):\n\n{_roles_by_kind()}")

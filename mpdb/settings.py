@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     oauth_leeway_seconds: int = 30  # clock skew allowed on exp / nbf / iat
     jwks_cache_seconds: int = 600
     jwks_min_refresh_seconds: float = 30.0  # at most one unknown-kid JWKS refetch per interval
+    # The agency registry tokens are checked against (mpdb/auth/registry.py): re-read this often,
+    # and at most this often when a token names an agency it does not know.
+    agency_registry_refresh_seconds: float = 60.0
+    agency_registry_miss_refresh_seconds: float = 5.0
     policy_file: Path = PROJECT_ROOT / "auth" / "policy.toml"
     dev_clients_file: Path = PROJECT_ROOT / "auth" / "dev_clients.toml"
     dev_idp: bool | None = None  # embedded dev token endpoint; default on in dev only

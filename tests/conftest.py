@@ -121,6 +121,26 @@ async def reference_graph(graph):  # type: ignore[no-untyped-def]
     return graph
 
 
+def graph_connection(settings: Settings) -> dict[str, object]:
+    """Settings fields that point another Settings (its own state dir) at the session's Neo4j."""
+    from mpdb.graph.driver import connection_params
+
+    uri, auth = connection_params(settings)
+    if auth is None:
+        return {"neo4j_uri": uri}
+    return {"neo4j_uri": uri, "neo4j_user": auth[0], "neo4j_password": auth[1]}
+
+
+@pytest_asyncio.fixture(scope="module")
+async def registered_agencies(graph):  # type: ignore[no-untyped-def]
+    """The reference agencies in the graph (MERGE: keeps whatever else is there), for tests whose
+    tokens the API checks against the agency registry."""
+    from mpdb.ingest.reference import load_reference
+
+    await load_reference(graph.driver, graph.database)
+    return graph
+
+
 class LiveServer:
     def __init__(self, base_url: str, settings: Settings) -> None:
         self.base_url = base_url
@@ -150,7 +170,10 @@ def live_server(neo4j_settings: Settings, neo4j_driver) -> Iterator[LiveServer]:
     port = free_port()
     # The shared server's callers are the whole suite, not one agency's staff: the per-agency
     # limit has its own test (tests/e2e/test_hardening.py) with its own server.
-    settings = neo4j_settings.model_copy(update={"port": port, "rate_limit_per_minute": 1_000_000})
+    # Scenarios register agencies of their own (e.g. test providers) just before their first token:
+    # the registry re-reads on every miss here instead of at most every few seconds.
+    settings = neo4j_settings.model_copy(update={"port": port, "rate_limit_per_minute": 1_000_000,
+                                                 "agency_registry_miss_refresh_seconds": 0.0})
     with serve_in_thread(create_app(settings), port):
         yield LiveServer(f"http://127.0.0.1:{port}", settings)
 

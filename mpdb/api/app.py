@@ -13,7 +13,7 @@ from strawberry.fastapi import GraphQLRouter
 
 from mpdb.api.context import get_context
 from mpdb.api.schema import build_schema
-from mpdb.auth.dependencies import close_verifier, create_verifier
+from mpdb.auth.dependencies import close_verifier, create_verifier, graph_agency_registry
 from mpdb.graph.db import Graph
 from mpdb.graph.driver import create_driver
 from mpdb.graph.migrations import schema_is_current
@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         driver = create_driver(settings)
         app.state.driver = driver
         app.state.graph = Graph(driver, settings.neo4j_database, settings.neo4j_query_timeout_s)
-        app.state.verifier = create_verifier(settings)
+        app.state.verifier = create_verifier(settings, graph_agency_registry(settings, app.state.graph))
         log.info("mpdb API ready (env=%s, neo4j database=%s)", settings.env, settings.neo4j_database)
         try:
             yield

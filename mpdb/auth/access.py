@@ -43,9 +43,14 @@ class AccessScope:
             AgencyKind.SYSTEM,
         )
 
+    @property
+    def police(self) -> bool:
+        """A police force: the locate basis (docs/ACCESS.md) applies to it."""
+        return self.principal.agency_kind is AgencyKind.POLICE_FORCE
+
     def cypher_params(self) -> dict[str, Any]:
-        """Parameters every scoped query receives: `$agencyId` and `$national`."""
-        return {"agencyId": self.principal.agency_id, "national": self.national}
+        """Parameters every scoped query receives: `$agencyId`, `$national` and `$police`."""
+        return {"agencyId": self.principal.agency_id, "national": self.national, "police": self.police}
 
     def named_record_params(self) -> dict[str, Any]:
         """`cypher_params()` for reads that return an individual child's record (names, episodes).
@@ -64,6 +69,25 @@ class AccessScope:
         the caller's agency is entitled to the particular interview, so the child's account is
         dropped inside Neo4j for everyone else."""
         return {**self.named_record_params(), "canReadConfidential": self.can_read_confidential_rhi}
+
+
+# What a caller may write to an episode it holds only on the locate basis (a force that is not the
+# episode's own): the facts of finding the child. Grading the risk, changing what the reporting
+# force or the child's LA recorded, stays with them.
+LOCATE_BASIS_WRITES = frozenset({"sighting", "companions", "found", "returned"})
+
+
+def check_episode_write(basis: str, writes: set[str], field: str = "input.episodeId") -> None:
+    """Refuse a write to an episode held on the locate basis that is not a locate fact.
+
+    `basis` is what the data layer found: 'record' (the caller may read the episode in full) or
+    'locate' (only the locate basis applies); `writes` names what the mutation would record."""
+    if basis == "record":
+        return
+    refused = sorted(writes - LOCATE_BASIS_WRITES)
+    if refused:
+        raise Forbidden(f"Forbidden: on another force's open episode you may record sightings, companions, the "
+                        f"finding and the return, not {', '.join(refused)}", field=field)
 
 
 def access_scope_for(principal: Principal) -> AccessScope:

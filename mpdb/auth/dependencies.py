@@ -21,7 +21,10 @@ from fastapi import FastAPI, HTTPException, Request, status
 
 from mpdb.auth.policy import get_policy
 from mpdb.auth.principal import Principal
+from mpdb.auth.registry import AgencyRegistry, CachedAgencyRegistry
 from mpdb.auth.tokens import JwksCache, TokenError, TokenVerifier
+from mpdb.graph.db import Graph
+from mpdb.graph.repositories.records import ReferenceRepository
 from mpdb.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -34,8 +37,22 @@ class AuthConfigurationError(RuntimeError):
     """The resource server cannot be configured (no issuer / JWKS)."""
 
 
-def create_verifier(settings: Settings, **overrides: Any) -> TokenVerifier:
-    """Build the TokenVerifier for `settings`. `overrides` go to `TokenVerifier` (e.g. clock)."""
+def graph_agency_registry(settings: Settings, graph: Graph | None = None) -> CachedAgencyRegistry:
+    """The agency registry read from the graph: `graph` when given (the app's), else a driver of its own."""
+    timing = {"refresh_seconds": settings.agency_registry_refresh_seconds,
+              "miss_refresh_seconds": settings.agency_registry_miss_refresh_seconds}
+    if graph is not None:
+        return CachedAgencyRegistry(lambda: ReferenceRepository(graph).agency_kinds(), **timing)
+    from mpdb.graph.driver import create_driver
+
+    driver = create_driver(settings)
+    own = Graph(driver, settings.neo4j_database, settings.neo4j_query_timeout_s)
+    return CachedAgencyRegistry(lambda: ReferenceRepository(own).agency_kinds(), close=driver.close, **timing)
+
+
+def create_verifier(settings: Settings, registry: AgencyRegistry | None = None, **overrides: Any) -> TokenVerifier:
+    """Build the TokenVerifier for `settings`. `registry`: the agency registry tokens are checked
+    against (default: the graph's, through a driver of its own). `overrides` go to `TokenVerifier`."""
     policy = get_policy(settings.policy_file)
     if settings.oauth_issuer:
         if not settings.oauth_jwks_url:
@@ -76,6 +93,7 @@ def create_verifier(settings: Settings, **overrides: Any) -> TokenVerifier:
         "audience": settings.oauth_audience,
         "jwks": jwks,
         "policy": policy,
+        "registry": registry if registry is not None else graph_agency_registry(settings),
         "agency_claim": settings.oauth_agency_claim,
         "agency_kind_claim": settings.oauth_agency_kind_claim,
         "role_claim": settings.oauth_role_claim,
@@ -104,7 +122,8 @@ def get_verifier(request: Request) -> TokenVerifier:
     if verifier is None:
         # No await between the check and the set: one verifier per app even under concurrency.
         settings = getattr(state, "settings", None) or get_settings()
-        verifier = create_verifier(settings)
+        graph = getattr(state, "graph", None)
+        verifier = create_verifier(settings, graph_agency_registry(settings, graph) if graph is not None else None)
         setattr(state, STATE_ATTR, verifier)
     return verifier
 

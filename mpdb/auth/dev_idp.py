@@ -266,8 +266,8 @@ def mint_dev_token(
 ) -> str:
     """Issue a dev access token for `agency_id` acting as `role` (no HTTP, no client secret).
 
-    The agency is looked up in dev_clients.toml (its kind and a client allowed `role`); an agency
-    not listed there needs `agency_kind=`. `scopes=None` grants everything the policy gives the
+    The agency is looked up in dev_clients.toml (its kind and a client allowed `role`), then in the
+    reference data (its kind); only an agency in neither needs `agency_kind=`. `scopes=None` grants everything the policy gives the
     role; explicit scopes must be within the policy. `ttl` may be negative (expired tokens for
     tests). Raises `DevIdpDisabledError` in prod and `DevIdpError` for anything not allowed.
     """
@@ -288,13 +288,22 @@ def mint_dev_token(
         raise DevIdpError(
             f"agency {agency_id} has no dev client allowed the role {role_enum.value}"
         )
-    elif agency_kind is None:
-        raise DevIdpError(f"agency {agency_id} is not in dev_clients.toml: pass agency_kind")
     else:
+        # Every agency of the reference data (forces, LAs, providers, national agencies) has its kind
+        # there, as in the registry the API checks tokens against; `agency_kind` is only needed for
+        # an agency registered in the graph by hand (tests do that).
+        from mpdb.ingest.reference import reference_agency_kinds
+
+        registered = reference_agency_kinds().get(agency_id)
+        if registered is None and agency_kind is None:
+            raise DevIdpError(f"agency {agency_id!r} is not in the reference data (seed/reference/) "
+                              "or dev_clients.toml: check the id (forces and LAs by ONS GSS code)")
         try:
-            kind = AgencyKind(agency_kind)
+            kind = AgencyKind(agency_kind if agency_kind is not None else registered)
         except ValueError as exc:
             raise DevIdpError(f"unknown agency kind {agency_kind!r}") from exc
+        if registered is not None and kind.value != registered:
+            raise DevIdpError(f"agency {agency_id} is a {registered}, not {kind.value}")
         client_id = f"dev-{agency_id.lower()}"
     if not policy.allowed(kind, role_enum):
         raise DevIdpError(f"role {role_enum.value} is not allowed for a {kind.value}")

@@ -31,6 +31,7 @@ from joserfc.jwk import ECKey, Key, RSAKey, import_key
 
 from mpdb.auth.policy import Policy
 from mpdb.auth.principal import AgencyKind, Principal, Role
+from mpdb.auth.registry import AgencyRegistry
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,18 @@ class MissingClaimError(TokenError):
 
 class InvalidClaimError(TokenError):
     reason = "invalid_claim"
+
+
+class UnknownAgencyError(TokenError):
+    reason = "unknown_agency"
+
+
+class AgencyKindMismatchError(TokenError):
+    reason = "agency_kind_mismatch"
+
+
+class RegistryUnavailableError(TokenError):
+    reason = "registry_unavailable"
 
 
 class RoleNotAllowedError(TokenError):
@@ -284,6 +297,7 @@ class TokenVerifier:
         audience: str,
         jwks: JwksCache,
         policy: Policy,
+        registry: AgencyRegistry,
         agency_claim: str = "agency",
         agency_kind_claim: str = "agency_kind",
         role_claim: str = "role",
@@ -302,6 +316,7 @@ class TokenVerifier:
         self.audience = audience
         self.jwks = jwks
         self.policy = policy
+        self.registry = registry
         self.agency_claim = agency_claim
         self.agency_kind_claim = agency_kind_claim
         self.role_claim = role_claim
@@ -312,6 +327,7 @@ class TokenVerifier:
 
     async def aclose(self) -> None:
         await self.jwks.aclose()
+        await self.registry.aclose()
 
     # -- signature ---------------------------------------------------------------------------
 
@@ -459,8 +475,12 @@ class TokenVerifier:
             return list(value)
         raise InvalidClaimError(f"claim {self.scope_claim!r} must be a string or list of strings")
 
-    def principal_from_claims(self, claims: Mapping[str, Any]) -> Principal:
-        """Validate already signature-checked claims and build the Principal."""
+    def principal_from_claims(self, claims: Mapping[str, Any], registered_kind: AgencyKind | None) -> Principal:
+        """Validate already signature-checked claims and build the Principal.
+
+        `registered_kind` is the agency registry's kind for the token's agency (None: unknown
+        agency, refused). The agency-kind claim is optional; when present it must agree with the
+        registry, which is the authority: the kind decides reach (a national unit reads nationally)."""
         self._check_registered(claims)
         subject = self._string_claim(claims, "sub")
         client_id = claims.get("client_id") or claims.get("azp")
@@ -469,12 +489,18 @@ class TokenVerifier:
         if not isinstance(client_id, str):
             raise InvalidClaimError("client_id must be a string")
         agency_id = self._string_claim(claims, self.agency_claim)
-        kind_value = self._string_claim(claims, self.agency_kind_claim)
+        if registered_kind is None:
+            raise UnknownAgencyError(f"agency {agency_id!r} is not in the agency registry")
+        kind_value = _claim(claims, self.agency_kind_claim)
+        if kind_value is not None and kind_value != "":
+            if not isinstance(kind_value, str):
+                raise InvalidClaimError(f"claim {self.agency_kind_claim!r} must be a string")
+            if kind_value != registered_kind.value:
+                raise AgencyKindMismatchError(
+                    f"claim {self.agency_kind_claim!r} says {kind_value!r} but the agency registry "
+                    f"lists agency {agency_id!r} as {registered_kind.value!r}")
+        kind = registered_kind
         role_value = self._role(claims)
-        try:
-            kind = AgencyKind(kind_value)
-        except ValueError as exc:
-            raise InvalidClaimError(f"unknown agency kind {kind_value!r}") from exc
         try:
             role = Role(role_value)
         except ValueError as exc:
@@ -496,7 +522,15 @@ class TokenVerifier:
         if not isinstance(token, str) or not token:
             raise MalformedTokenError("empty token")
         claims = await self._verified_claims(token.strip())
-        return self.principal_from_claims(claims)
+        # Issuer, audience and lifetime first: the registry is only asked about tokens that are ours.
+        self._check_registered(claims)
+        agency_id = self._string_claim(claims, self.agency_claim)
+        try:
+            registered_kind = await self.registry.kind_of(agency_id)
+        except Exception as exc:  # noqa: BLE001 - fail closed: no registry, no principal
+            log.warning("agency registry unavailable: %s", type(exc).__name__)
+            raise RegistryUnavailableError("the agency registry is unavailable; try again shortly") from exc
+        return self.principal_from_claims(claims, registered_kind)
 
 
 def _numeric(value: Any) -> bool:

@@ -121,11 +121,12 @@ def load_area_rules(path: Path = DEFAULT_RULES_FILE) -> AreaRuleBook:
         return parse_area_rules(tomllib.load(f))
 
 
-def rule_area(responsible_la: str | None, missing_from_la: str | None) -> str | None:
+def rule_area(responsible_la: str | None, missing_from_la: str | None, home_la: str | None = None) -> str | None:
     """Whose rules apply to an episode: the responsible (placing) LA of a looked-after child, who
-    owes the return interview and runs the repeat-missing meetings; otherwise the LA the child went
-    missing from (where they live); otherwise none (the national default)."""
-    return responsible_la or missing_from_la
+    owes the return interview and runs the repeat-missing meetings; otherwise the LA the child lives
+    in (its home: residence, docs/ACCESS.md); otherwise the LA the child went missing from;
+    otherwise none (the national default)."""
+    return responsible_la or home_la or missing_from_la
 
 
 # --- episode timestamps ----------------------------------------------------------------------

@@ -74,11 +74,23 @@ RHI_PROVIDERS: tuple[AgencyRef, ...] = (
     AgencyRef("RHI-SOUTH", "rhi_provider", "Southern Runaways Support (synthetic)", "south"),
     AgencyRef("RHI-LONDON", "rhi_provider", "London Return Conversations (synthetic)", "london"),
     AgencyRef("RHI-WALES", "rhi_provider", "Cymru Return Interview Service (synthetic)", "wales"),
+    # The sample provider of the development identity provider (auth/dev_clients.toml): registered
+    # like any other so its tokens pass the registry check; commissioned by no generated LA.
+    AgencyRef("RHI-KENT-01", "rhi_provider", "Kent Return Home Interview Service (synthetic)"),
 )
 NATIONAL_AGENCIES: tuple[AgencyRef, ...] = (
     AgencyRef("NCA-MPU", "national_unit", "NCA UK Missing Persons Unit"),
     AgencyRef("OFSTED", "inspectorate", "Ofsted"),
 )
+
+
+def reference_agency_kinds(directory: Path = REFERENCE_DIR) -> dict[str, str]:
+    """Every agency in the reference data (files, no database) with its kind: what `mpdb token` mints for."""
+    ref = read_reference_data(directory)
+    kinds = {code: "police_force" for code in ref.forces}
+    kinds.update({code: "local_authority" for code in ref.las})
+    kinds.update({a.id: a.kind for a in ref.agencies})
+    return kinds
 
 
 def region_of(la: LocalAuthorityRef) -> str:

@@ -18,6 +18,16 @@ async def get_child(ctx: ServiceContext, child_id: str) -> dict[str, Any] | None
     return child
 
 
+async def locate_profile(ctx: ServiceContext, child_id: str) -> dict[str, Any] | None:
+    """The child's locate profile; audited with the child and every episode it names."""
+    ctx.require_purpose()
+    profile = await RecordRepository(ctx.graph).locate_profile(ctx.scope, child_id)
+    if profile is not None:
+        episode_ids = [e["id"] for e in profile["openEpisodes"]] + [f["episodeId"] for f in profile["foundBefore"]]
+        await ctx.consulted("locateProfile", [profile["id"], *dict.fromkeys(episode_ids)])
+    return profile
+
+
 async def episodes_of_child(
     ctx: ServiceContext, child_id: str, limit: int, after: Any = None
 ) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from mpdb.audit.trail import AuditAction, append_in_tx
+from mpdb.auth.access import check_episode_write
 from mpdb.auth.principal import AgencyKind
 from mpdb.domain import commands as cmd
 from mpdb.domain import rules
@@ -113,8 +114,9 @@ class Write:
             if cid not in visible:
                 raise NotFound(NOT_FOUND_MESSAGE.format(kind="child"), field=f"{fld}.childIds[{i}]")
         seen = await self.repo.persons_seen(list(dict.fromkeys([*c.person_ids, *(p.id for p in c.new_persons)])))
+        linkable = await self.repo.persons_linkable(list(c.person_ids))
         for i, pid in enumerate(c.person_ids):
-            if not seen.get(pid):
+            if pid not in linkable:
                 raise NotFound(NOT_FOUND_MESSAGE.format(kind="person"), field=f"{fld}.personIds[{i}]")
         for i, np in enumerate(c.new_persons):
             _check_new_person_id(seen, np.id, f"{fld}.newPersons[{i}].id")
@@ -295,7 +297,7 @@ async def report_missing(ctx: ServiceContext, c: cmd.ReportMissing, idempotency_
             {"agencyId": record_agency, "sourceRef": episode_id, "missingType": missing_type, **w.prov()},
             _iso(c.reported_at) or "")
 
-        area = rules.rule_area(facts["responsibleLa"], missing_from_la)
+        area = rules.rule_area(facts["responsibleLa"], missing_from_la, facts["homeLa"])
         area_rules = book.for_area(area)
         times = [_dt(t) for t in facts["reportedTimes"]] + [c.reported_at]
         fired = rules.evaluate_triggers(times, c.reported_at, area_rules.triggers, area_rules.area)
@@ -313,11 +315,16 @@ async def report_missing(ctx: ServiceContext, c: cmd.ReportMissing, idempotency_
 
 # --- updateEpisode / recordFound / recordReturn ----------------------------------------------
 
-async def _locked_episode(w: Write, episode_id: str) -> dict[str, Any]:
-    child_id = await w.repo.lock_episode(episode_id)
-    if child_id is None:
+async def _locked_episode(w: Write, episode_id: str, writes: set[str] | None = None) -> dict[str, Any]:
+    """Lock the episode and read its facts. `writes`: what the mutation records (sighting, found, ...),
+    checked against the caller's basis for the episode (mpdb.auth.access.check_episode_write); None
+    for mutations no locate-basis caller may make at all (they see the episode only in full)."""
+    locked = await w.repo.lock_episode(episode_id)
+    if locked is None or (writes is None and locked[1] != "record"):
         raise NotFound(NOT_FOUND_MESSAGE.format(kind="episode"), field="input.episodeId")
+    check_episode_write(locked[1], writes or set())
     facts = await w.repo.episode_facts(episode_id)
+    facts["basis"] = locked[1]
     for k in ("reportedAt", "lastSeenAt", "foundAt", "returnedAt"):
         if facts.get(k) is not None:
             facts[k] = _dt(facts[k])
@@ -333,7 +340,10 @@ def _require_open(facts: dict[str, Any]) -> None:
 
 async def update_episode(ctx: ServiceContext, c: cmd.UpdateEpisode, idempotency_key: str) -> dict[str, Any]:
     async def work(w: Write) -> dict[str, Any]:
-        facts = await _locked_episode(w, c.episode_id)
+        writes = {name for name, given in (("sighting", c.went_to), ("companions", not c.companions.empty),
+                                           ("riskAssessment", c.risk_assessment is not None),
+                                           ("whereaboutsKnown", c.whereabouts_known is not None)) if given}
+        facts = await _locked_episode(w, c.episode_id, writes)
         _require_open(facts)
         ra_id = None
         if c.risk_assessment is not None:
@@ -378,7 +388,7 @@ async def record_found(ctx: ServiceContext, c: cmd.RecordFound, idempotency_key:
     book = rules.load_area_rules()
 
     async def work(w: Write) -> dict[str, Any]:
-        facts = await _locked_episode(w, c.episode_id)
+        facts = await _locked_episode(w, c.episode_id, {"found"})
         _require_open(facts)
         if facts["foundAt"] is not None:
             raise Conflict(f"episode {c.episode_id} already has its finding recorded "
@@ -411,7 +421,7 @@ async def record_return(ctx: ServiceContext, c: cmd.RecordReturn, idempotency_ke
     book = rules.load_area_rules()
 
     async def work(w: Write) -> dict[str, Any]:
-        facts = await _locked_episode(w, c.episode_id)
+        facts = await _locked_episode(w, c.episode_id, {"returned"})
         _require_open(facts)
         rules.check_found_returned(facts["reportedAt"], found_at=facts["foundAt"], returned_at=c.returned_at,
                                    now=w.latest)
@@ -420,7 +430,7 @@ async def record_return(ctx: ServiceContext, c: cmd.RecordReturn, idempotency_ke
             raise NotFound(NOT_FOUND_MESSAGE.format(kind="placement of this child"),
                            field="input.returnedToPlacementId")
         loc = await w.place(c.returned_to_place, "input.returnedToPlace") if c.returned_to_place else None
-        area_rules = book.for_area(rules.rule_area(facts["responsibleLa"], facts["missingFromLa"]))
+        area_rules = book.for_area(rules.rule_area(facts["responsibleLa"], facts["missingFromLa"], facts["homeLa"]))
         due = rules.rhi_due_at(c.returned_at, area_rules.rhi_due, book.bank_holidays)
         interview_id = _nid("RI")
         await w.repo.record_return(
@@ -729,7 +739,7 @@ async def link_associate(ctx: ServiceContext, c: cmd.LinkAssociate, idempotency_
         if not await w.repo.lock_child(c.child_id):
             raise NotFound(NOT_FOUND_MESSAGE.format(kind="child"), field="input.childId")
         if c.person_id is not None:
-            if not (await w.repo.persons_seen([c.person_id])).get(c.person_id):
+            if c.person_id not in await w.repo.persons_linkable([c.person_id]):
                 raise NotFound(NOT_FOUND_MESSAGE.format(kind="person"), field="input.personId")
             person_id = c.person_id
         else:

@@ -26,7 +26,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 from typer.testing import CliRunner
 
-from conftest import free_port, serve_in_thread
+from conftest import free_port, graph_connection, serve_in_thread
 from mpdb import cli_token
 from mpdb.auth import dev_idp
 from mpdb.auth.dependencies import authenticate, create_verifier
@@ -89,9 +89,11 @@ class Live:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+def live(tmp_path_factory: pytest.TempPathFactory, neo4j_settings: Settings,
+         registered_agencies: object) -> Iterator[Live]:
     port = free_port()
-    settings = _settings(tmp_path_factory.mktemp("state"), port)
+    # Its own state dir (the dev IdP's key); the session's Neo4j for the agency registry.
+    settings = _settings(tmp_path_factory.mktemp("state"), port, **graph_connection(neo4j_settings))
     app = build_app(settings)
     with serve_in_thread(app, port, lifespan="off"):
         yield Live(f"http://127.0.0.1:{port}", settings, app)
@@ -288,7 +290,13 @@ async def test_each_failure_is_401_invalid_token(http: httpx.AsyncClient, live: 
         "wrong issuer": (f"Bearer {signed(iss='http://127.0.0.1:1/evil')}", "issuer"),
         "not yet valid": (f"Bearer {signed(nbf=int(time.time()) + 300)}", "not yet valid"),
         "no agency": (f"Bearer {signed(agency='')}", "agency"),
-        "role not allowed": (f"Bearer {signed(agency_kind='inspectorate')}", "not allowed"),
+        "role not allowed": (f"Bearer {signed(agency='OFSTED', agency_kind='inspectorate')}",
+                             "role 'investigator' is not allowed for a inspectorate"),
+        "kind not the registry's": (f"Bearer {signed(agency_kind='national_unit')}",
+                                    "claim 'agency_kind' says 'national_unit' but the agency registry lists "
+                                    "agency 'E23000032' as 'police_force'"),
+        "agency not registered": (f"Bearer {signed(agency='E23999999', agency_kind='police_force')}",
+                                  "agency 'E23999999' is not in the agency registry"),
         "other key same kid": (
             "Bearer " + jwt.encode({"alg": "RS256", "kid": header["kid"]}, claims, other_key,
                                    algorithms=["RS256"]),
@@ -337,6 +345,8 @@ async def test_verifier_via_public_jwks_url(live: Live) -> None:
     settings = _settings(
         live.settings.state_dir,
         live.settings.port,
+        neo4j_uri=live.settings.neo4j_uri,
+        neo4j_password=live.settings.neo4j_password,
         oauth_issuer=live.issuer,
         oauth_jwks_url=f"{live.issuer}/jwks.json",
     )
@@ -362,12 +372,20 @@ def test_mint_dev_token_rules(live: Live) -> None:
         mint_dev_token(s, "E23000032", "call_handler", ["intel:read"])
     with pytest.raises(DevIdpError, match="no dev client"):
         mint_dev_token(s, "E23000032", "social_worker")
-    with pytest.raises(DevIdpError, match="pass agency_kind"):
-        mint_dev_token(s, "E06000035", "social_worker")
+    # Every agency of the reference data, its kind from there (Medway Council is not a dev client)
+    _, claims = _parts(mint_dev_token(s, "E06000035", "social_worker"))
+    assert claims["agency"] == "E06000035" and claims["agency_kind"] == "local_authority"
     _, claims = _parts(mint_dev_token(s, "E06000035", "social_worker", agency_kind="local_authority"))
     assert claims["agency"] == "E06000035" and claims["agency_kind"] == "local_authority"
+    with pytest.raises(DevIdpError, match="is a local_authority, not police_force"):
+        mint_dev_token(s, "E06000035", "investigator", agency_kind="police_force")
     with pytest.raises(DevIdpError, match="not allowed"):
-        mint_dev_token(s, "E06000035", "investigator", agency_kind="local_authority")
+        mint_dev_token(s, "E06000035", "investigator")
+    with pytest.raises(DevIdpError, match="not in the reference data"):
+        mint_dev_token(s, "E06999999", "social_worker")
+    # an agency registered by hand (not reference data) names its kind
+    _, claims = _parts(mint_dev_token(s, "RC-PROV", "rhi_practitioner", agency_kind="rhi_provider"))
+    assert claims["agency_kind"] == "rhi_provider"
 
 
 def _prod_settings(tmp_path: Path) -> Settings:

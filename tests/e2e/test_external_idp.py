@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 import pytest
 
+from conftest import graph_connection
 from mpdb.auth.dependencies import create_verifier
 from mpdb.auth.principal import AgencyKind, Role, Scope
 from mpdb.auth.tokens import (
@@ -139,11 +140,13 @@ def external_idp() -> Iterator[ExternalIdp]:
 
 
 @pytest.fixture
-async def verifier(external_idp: ExternalIdp, tmp_path: Path) -> Any:
+async def verifier(external_idp: ExternalIdp, tmp_path: Path, neo4j_settings: Settings,
+                   registered_agencies: object) -> Any:
     settings = Settings(
         _env_file=None,
         env="test",
         state_dir=tmp_path,
+        **graph_connection(neo4j_settings),  # the agency registry
         oauth_issuer=external_idp.issuer,
         oauth_jwks_url=external_idp.jwks_uri,
         oauth_audience="mpdb",

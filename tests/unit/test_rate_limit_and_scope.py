@@ -69,14 +69,16 @@ async def test_aggregates_only_callers_never_reach_a_named_read(principal: Princ
     scope = access_scope_for(principal)
     assert scope.aggregates_only
     repo = RecordRepository(ExplodingGraph())  # type: ignore[arg-type]
-    for call in (repo.child(scope, "C1"), repo.episode(scope, "E1"), repo.episodes_of_child(scope, "C1", 10)):
+    for call in (repo.child(scope, "C1"), repo.episode(scope, "E1"), repo.episodes_of_child(scope, "C1", 10),
+                 repo.locate_profile(scope, "C1")):
         with pytest.raises(Forbidden):
             await call
     # Aggregate queries still get their parameters.
-    assert scope.cypher_params() == {"agencyId": "X", "national": principal.agency_kind is AgencyKind.NATIONAL_UNIT}
+    assert scope.cypher_params() == {"agencyId": "X", "national": principal.agency_kind is AgencyKind.NATIONAL_UNIT,
+                                     "police": principal.agency_kind is AgencyKind.POLICE_FORCE}
 
 
 def test_case_roles_are_not_aggregates_only() -> None:
     scope = access_scope_for(_principal(AgencyKind.POLICE_FORCE, Role.INVESTIGATOR, Scope.CHILD_READ))
     assert not scope.aggregates_only
-    assert scope.named_record_params() == {"agencyId": "X", "national": False}
+    assert scope.named_record_params() == {"agencyId": "X", "national": False, "police": True}

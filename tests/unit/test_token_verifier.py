@@ -20,7 +20,9 @@ from joserfc.jwk import ECKey, Key, OctKey, RSAKey
 
 from mpdb.auth.policy import load_policy
 from mpdb.auth.principal import AgencyKind, Role, Scope
+from mpdb.auth.registry import CachedAgencyRegistry, StaticAgencyRegistry
 from mpdb.auth.tokens import (
+    AgencyKindMismatchError,
     ExpiredTokenError,
     InvalidAudienceError,
     InvalidClaimError,
@@ -31,9 +33,11 @@ from mpdb.auth.tokens import (
     MalformedTokenError,
     MissingClaimError,
     NotYetValidError,
+    RegistryUnavailableError,
     RoleNotAllowedError,
     TokenError,
     TokenVerifier,
+    UnknownAgencyError,
     UnknownKeyError,
     UnsupportedAlgorithmError,
 )
@@ -101,6 +105,14 @@ EC_1 = ECKey.generate_key("P-256", parameters={"kid": "ec-1", "use": "sig", "alg
 ATTACKER = RSAKey.generate_key(2048, parameters={"kid": "rsa-1"})  # same kid, other key
 
 
+# The agency registry the verifier checks tokens against (in production: the graph's Agency nodes).
+REGISTRY = {
+    "E23000032": "police_force", "E23000001": "police_force", "E10000016": "local_authority",
+    "E06000021": "local_authority",
+    "RHI-KENT-01": "rhi_provider", "NCA-MPU": "national_unit", "OFSTED": "inspectorate",
+}
+
+
 class Clock:
     def __init__(self) -> None:
         self.t = 1000.0
@@ -128,6 +140,7 @@ def make_verifier(url: str, clock: Clock, **kw: Any) -> TokenVerifier:
         fetch_timeout_seconds=2,
         clock=clock,
     )
+    kw.setdefault("registry", StaticAgencyRegistry(REGISTRY))
     return TokenVerifier(issuer=ISSUER, audience=AUDIENCE, jwks=jwks, policy=POLICY, **kw)
 
 
@@ -437,7 +450,7 @@ async def test_wrong_issuer_rejected(env: Env) -> None:
     await rejected(env.verifier, sign(RSA_1, claims(iss=_DROP)), InvalidIssuerError)
 
 
-@pytest.mark.parametrize("claim", ["agency", "agency_kind", "role", "sub", "client_id"])
+@pytest.mark.parametrize("claim", ["agency", "role", "sub", "client_id"])
 async def test_missing_required_claim_rejected(env: Env, claim: str) -> None:
     error = await rejected(env.verifier, sign(RSA_1, claims(**{claim: _DROP})), MissingClaimError)
     assert error.reason == "missing_claim"
@@ -450,27 +463,95 @@ async def test_non_string_agency_rejected(env: Env) -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "role"),
+    ("agency", "role"),
     [
-        ("inspectorate", "investigator"),
-        ("rhi_provider", "la_missing_lead"),
-        ("local_authority", "call_handler"),
-        ("police_force", "social_worker"),
-        ("system", "operator"),  # the CLI principal can never come from a token
-        ("police_force", "operator"),
+        ("OFSTED", "investigator"),
+        ("RHI-KENT-01", "la_missing_lead"),
+        ("E10000016", "call_handler"),
+        ("E23000032", "social_worker"),
+        ("E23000032", "operator"),  # the CLI principal can never come from a token
     ],
 )
-async def test_role_not_allowed_for_agency_kind(env: Env, kind: str, role: str) -> None:
-    token = sign(RSA_1, claims(agency_kind=kind, role=role))
+async def test_role_not_allowed_for_agency_kind(env: Env, agency: str, role: str) -> None:
+    token = sign(RSA_1, claims(agency=agency, agency_kind=_DROP, role=role))
     error = await rejected(env.verifier, token, RoleNotAllowedError)
     assert error.reason == "role_not_allowed"
 
 
-async def test_unknown_role_or_kind_rejected(env: Env) -> None:
+async def test_unknown_role_rejected(env: Env) -> None:
     await rejected(env.verifier, sign(RSA_1, claims(role="chief_constable")), InvalidClaimError)
-    await rejected(env.verifier, sign(RSA_1, claims(agency_kind="army")), InvalidClaimError)
     await rejected(env.verifier, sign(RSA_1, claims(role=["investigator", "auditor"])),
                    InvalidClaimError)
+
+
+# --- the agency registry ------------------------------------------------------------------------
+
+
+async def test_agency_kind_is_derived_from_the_registry_when_the_claim_is_absent(env: Env) -> None:
+    p = await env.verifier.verify(sign(RSA_1, claims(agency_kind=_DROP)))
+    assert (p.agency_id, p.agency_kind) == ("E23000032", AgencyKind.POLICE_FORCE)
+    p = await env.verifier.verify(sign(RSA_1, claims(agency="NCA-MPU", agency_kind=_DROP, scope="child:read")))
+    assert (p.agency_kind, p.scopes) == (AgencyKind.NATIONAL_UNIT, {Scope.CHILD_READ})
+    p = await env.verifier.verify(sign(RSA_1, claims(agency_kind="")))  # empty claim = absent
+    assert p.agency_kind is AgencyKind.POLICE_FORCE
+
+
+@pytest.mark.parametrize("kind", ["national_unit", "local_authority", "system", "army"])
+async def test_agency_kind_claim_disagreeing_with_the_registry_is_refused(env: Env, kind: str) -> None:
+    # A force claiming to be the national unit must not read nationally.
+    error = await rejected(env.verifier, sign(RSA_1, claims(agency_kind=kind)), AgencyKindMismatchError)
+    assert error.reason == "agency_kind_mismatch"
+    assert error.description == (f"claim 'agency_kind' says {kind!r} but the agency registry lists agency "
+                                 "'E23000032' as 'police_force'")
+
+
+@pytest.mark.parametrize("agency", ["E23999999", "MPDB", "nca-mpu", "E23000032 "])
+async def test_agency_unknown_to_the_registry_is_refused(env: Env, agency: str) -> None:
+    error = await rejected(env.verifier, sign(RSA_1, claims(agency=agency, agency_kind=_DROP)), UnknownAgencyError)
+    assert (error.reason, error.description) == ("unknown_agency", f"agency {agency!r} is not in the agency registry")
+
+
+async def test_registry_failure_fails_closed(env: Env) -> None:
+    class Down:
+        async def kind_of(self, agency_id: str) -> AgencyKind | None:
+            raise OSError("connection refused")
+
+        async def aclose(self) -> None:
+            return None
+
+    verifier = env.make(registry=Down())
+    try:
+        error = await rejected(verifier, sign(RSA_1), RegistryUnavailableError)
+        assert error.reason == "registry_unavailable"
+    finally:
+        await verifier.aclose()
+
+
+async def test_cached_registry_reads_once_and_rereads_on_a_miss_at_most_every_few_seconds() -> None:
+    loads: list[dict[str, str]] = []
+    current = {"E23000032": "police_force", "MPDB": "system", "X-ODD": "army"}
+    now = [0.0]
+
+    async def load() -> dict[str, str]:
+        loads.append(dict(current))
+        return dict(current)
+
+    registry = CachedAgencyRegistry(load, refresh_seconds=60, miss_refresh_seconds=5, clock=lambda: now[0])
+    assert await registry.kind_of("E23000032") is AgencyKind.POLICE_FORCE
+    assert await registry.kind_of("MPDB") is None  # the CLI operator is never a token's agency
+    assert await registry.kind_of("X-ODD") is None  # a kind mpdb has no policy for
+    assert len(loads) == 1
+    current["RHI-NEW"] = "rhi_provider"
+    assert await registry.kind_of("RHI-NEW") is None  # a miss within 5 s does not re-read
+    now[0] = 5.0
+    assert await registry.kind_of("RHI-NEW") is AgencyKind.RHI_PROVIDER  # added a moment ago: accepted
+    assert len(loads) == 2
+    for _ in range(20):
+        assert await registry.kind_of("E99999999") is None  # a stream of unknown ids: no re-read storm
+    assert len(loads) == 2
+    now[0] = 70.0
+    assert await registry.kind_of("E23000032") is AgencyKind.POLICE_FORCE
+    assert len(loads) == 3  # periodic refresh
 
 
 async def test_scope_claim_wider_than_policy_is_clipped(env: Env) -> None:

@@ -3,6 +3,9 @@ from __future__ import annotations
 import strawberry
 
 from mpdb.api.permissions import requires
+from datetime import UTC, datetime
+
+from mpdb.api.types.locate import LocateProfile
 from mpdb.api.types.records import Child, Episode
 from mpdb.api.types.reference import Force, LocalAuthority
 from mpdb.auth.principal import Scope
@@ -16,6 +19,15 @@ class RecordQueries:
     async def child(self, info: strawberry.Info, id: strawberry.ID) -> Child | None:
         row = await svc.get_child(info.context.service, str(id))
         return Child.from_row(row) if row else None
+
+    @strawberry.field(extensions=requires(Scope.CHILD_READ),
+                      description="A child's locate profile (docs/ACCESS.md): for any police force while the child "
+                                  "is missing, and for whoever may read the child in full; null otherwise (also when "
+                                  "no such child exists). Its open episodes are the ones a force may record a "
+                                  "sighting, the finding and the return on.")
+    async def locate_profile(self, info: strawberry.Info, child_id: strawberry.ID) -> LocateProfile | None:
+        row = await svc.locate_profile(info.context.service, str(child_id))
+        return LocateProfile.from_row(row, datetime.now(UTC).date()) if row else None
 
     @strawberry.field(extensions=requires(Scope.CHILD_READ),
                       description="An episode you may see, or null (also when no such episode exists).")

@@ -5,13 +5,17 @@ touches a child (and in bulk after seeding and imports):
 
 - `Episode.areaAgencies`: forces whose area the episode touched (reported to, found by, missing
   from, last seen or found in) and providers commissioned for its return interview.
-- `Child.accessAgencies`: agencies that may read the child's record: the responsible LA, every
-  placing and host LA, every force whose area holds one of the child's placements or episodes,
+- `Child.accessAgencies`: agencies that may read the child's record: the responsible LA, the LA
+  the child lives in (its `HOME_AT` place's LA: residence), every placing and host LA, every force whose area holds one of the child's placements or episodes,
   commissioned providers, and the agency that recorded the child (`recordedBy`), so a child a
   force imports before any episode or placement is known is not invisible to that force. The
   recording agency gets the record only, not the child's episodes elsewhere.
 - `Child.historyAgencies`: agencies that may read every episode of the child wherever it
   happened: the LAs above, and forces that currently hold an open episode for the child.
+- `Child.openEpisodeForces`: forces an open episode of the child is reported to. Non-empty means
+  the child is missing now: the locate basis (CHILD_LOCATABLE) opens for every force.
+
+The rules, with their lawful basis and purpose, are tabled in docs/ACCESS.md.
 """
 
 from typing import Final, LiteralString
@@ -36,6 +40,8 @@ WITH c,
      COLLECT {
         MATCH (c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) RETURN la.code AS a
         UNION
+        MATCH (c)-[:HOME_AT]->(home:Location) WHERE home.laCode IS NOT NULL RETURN home.laCode AS a
+        UNION
         MATCH (c)-[:PLACED_IN]->(:Placement)-[:PLACED_BY|HOSTED_BY]->(la:LocalAuthority) RETURN la.code AS a
      } AS las,
      COLLECT {
@@ -55,11 +61,38 @@ RETURN count(c) AS refreshed
 """
 
 # Predicates spliced (as literal Cypher, never input) into scoped reads. `c` is a Child, `e` an
-# Episode of that child; `$agencyId` and `$national` come from AccessScope.cypher_params().
+# Episode of that child; `$agencyId`, `$national` and `$police` come from AccessScope.cypher_params().
 CHILD_VISIBLE: Final[LiteralString] = "($national OR $agencyId IN c.accessAgencies)"
 EPISODE_VISIBLE: Final[LiteralString] = (
     "($national OR $agencyId IN c.historyAgencies OR $agencyId IN e.areaAgencies)"
 )
+
+# Locate basis (docs/ACCESS.md): while a child is missing (an open episode reported to a force),
+# every police force may read the child's locate profile, and may record a sighting, the finding
+# and the return on the open episode. Not the full record: CHILD_VISIBLE still decides that. Once
+# the episode closes the basis ends; a force that recorded the finding keeps the episode and the
+# record through FOUND_BY (areaAgencies), as any force with an episode in its area does.
+CHILD_LOCATABLE: Final[LiteralString] = (
+    "($national OR ($police AND size(coalesce(c.openEpisodeForces, [])) > 0))"
+)
+EPISODE_LOCATABLE: Final[LiteralString] = (
+    "($national OR ($police AND e.status = 'open' AND EXISTS { (e)-[:REPORTED_TO]->(:Force) }))"
+)
+# An episode the caller may write to: in full (EPISODE_VISIBLE) or on the locate basis.
+EPISODE_WRITABLE: Final[LiteralString] = "(" + EPISODE_VISIBLE + " OR " + EPISODE_LOCATABLE + ")"
+
+# A person (`p`) the caller may name in a link or companion list by id: one it already sees through a
+# child or episode it may read, or any adult of concern (docs/ACCESS.md, adults of concern): an
+# adult known to one force must be linkable by the next instead of being recorded twice. Peers and
+# family members stay private to the agencies that see their children.
+# PERSON_VISIBLE: seen through a child or episode the caller may read (a "new" person with that id
+# simply reuses it); PERSON_LINKABLE: may also be named by id (`personId`, `companions.personIds`).
+PERSON_VISIBLE: Final[LiteralString] = (
+    "($national"
+    " OR EXISTS { MATCH (c:Child)-[:ASSOCIATES_WITH]->(p) WHERE " + CHILD_VISIBLE + " }"
+    " OR EXISTS { MATCH (c:Child)-[:HAD]->(e:Episode)-[:WITH_PERSON]->(p) WHERE " + EPISODE_VISIBLE + " })"
+)
+PERSON_LINKABLE: Final[LiteralString] = "(p.role = 'adult_of_concern' OR " + PERSON_VISIBLE + ")"
 
 # The child's own account in a return interview (`ri`, an interview of an episode of child `c`):
 # only with rhi:read:confidential (`$canReadConfidential`, AccessScope.return_interview_params) and

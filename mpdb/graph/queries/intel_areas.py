@@ -198,9 +198,10 @@ WHERE """
     + """
 WITH c, e, ri,
      [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0] AS responsibleLa,
+     [(c)-[:HOME_AT]->(home:Location) | home.laCode][0] AS homeLa,
      [(e)-[:MISSING_FROM_LOCATION]->(l:Location) | l.laCode][0] AS fromLa,
      [(ri)-[:BY]->(a:Agency) | a.id][0] AS provider
-WITH c, e, ri, provider, coalesce(responsibleLa, fromLa) AS ruleLa
+WITH c, e, ri, provider, coalesce(responsibleLa, homeLa, fromLa) AS ruleLa
 WHERE $areaMode = 'national'
    OR ($areaMode = 'la' AND (ruleLa = $area OR provider = $area))
    OR ($areaMode = 'force' AND $area IN e.areaAgencies)

@@ -4,7 +4,12 @@ see is simply not matched, exactly as if it did not exist."""
 
 from typing import Final, LiteralString
 
-from mpdb.graph.queries.access import CHILD_VISIBLE, EPISODE_VISIBLE, RHI_CONFIDENTIAL_VISIBLE
+from mpdb.graph.queries.access import (
+    CHILD_LOCATABLE,
+    CHILD_VISIBLE,
+    EPISODE_VISIBLE,
+    RHI_CONFIDENTIAL_VISIBLE,
+)
 
 _EPISODE_PROJECTION: Final[LiteralString] = """
 e {
@@ -33,6 +38,55 @@ RETURN c {
   .unaccompanied, .recordedBy, .recordedAt, .sourceSystem,
   responsibleAuthority: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]
 } AS child
+"""
+)
+
+# A child's locate profile (docs/ACCESS.md, locate basis): what a force needs to find a missing
+# child, for a caller who may read the child in full or, while the child is missing, any force.
+# `foundBefore`: where the child was found in earlier episodes, newest first ("where to look").
+_LOCATE_PLACE: Final[LiteralString] = (
+    "{id: l.id, name: l.name, kind: l.kind, laCode: l.laCode, forceCode: l.forceCode,"
+    " latitude: l.point.latitude, longitude: l.point.longitude}"
+)
+LOCATE_PROFILE: Final[LiteralString] = (
+    """
+MATCH (c:Child {id: $childId})
+WHERE """
+    + CHILD_VISIBLE
+    + " OR "
+    + CHILD_LOCATABLE
+    + """
+RETURN c {
+  .id, .pseudonym, .givenName, .familyName, .dateOfBirth, .sex, .lookedAfter, .unaccompanied,
+  basis: CASE WHEN """
+    + CHILD_VISIBLE
+    + """ THEN 'record' ELSE 'locate' END,
+  responsibleAuthority: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la {.code, .name}][0],
+  homeAuthority: [(c)-[:HOME_AT]->(h:Location)-[:IN_LA]->(la:LocalAuthority) | la {.code, .name}][0],
+  activeFlags: [(c)-[:HAS_FLAG]->(f:Flag {status: 'active'})-[:RAISED_BY]->(a:Agency) |
+                {type: f.type, raisedBy: a.id, raisedAt: f.raisedAt}],
+  openEpisodes: [(c)-[:HAD]->(e:Episode {status: 'open'}) |
+    e {.id, .reportedAt, .lastSeenAt, .riskGrade, .gradeScheme, .category, .whereaboutsKnown,
+       reportedTo: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0],
+       lastSeenPlace: [(e)-[:LAST_SEEN_AT]->(l:Location) | """
+    + _LOCATE_PLACE
+    + """][0],
+       missingFromPlace: [(e)-[:MISSING_FROM_LOCATION]->(l:Location) | """
+    + _LOCATE_PLACE
+    + """][0],
+       sightings: [(e)-[w:WENT_TO]->(l:Location) | {at: w.at, place: """
+    + _LOCATE_PLACE
+    + """}]}],
+  foundBefore: COLLECT {
+    MATCH (c)-[:HAD]->(e:Episode)-[:FOUND_AT]->(l:Location)
+    WHERE e.foundAt IS NOT NULL
+    RETURN {episodeId: e.id, foundAt: e.foundAt, foundBy: [(e)-[:FOUND_BY]->(f:Force) | f.code][0],
+            place: """
+    + _LOCATE_PLACE
+    + """} AS found
+    ORDER BY e.foundAt DESC LIMIT 20
+  }
+} AS profile
 """
 )
 
@@ -92,6 +146,12 @@ RETURN ri {
 } AS interview
 """
 )
+
+# The agency registry tokens are checked against (mpdb/auth/registry.py): public reference data.
+AGENCY_REGISTRY: Final[LiteralString] = """
+MATCH (a:Agency) WHERE a.kind IS NOT NULL
+RETURN a.id AS id, a.kind AS kind
+"""
 
 FORCES: Final[LiteralString] = """
 MATCH (f:Force)

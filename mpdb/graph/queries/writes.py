@@ -11,7 +11,7 @@ second reads after its lock (open episodes, flags) includes what the first commi
 
 from typing import Final, LiteralString
 
-from mpdb.graph.queries.access import CHILD_VISIBLE, EPISODE_VISIBLE
+from mpdb.graph.queries.access import CHILD_VISIBLE, EPISODE_VISIBLE, EPISODE_WRITABLE, PERSON_LINKABLE, PERSON_VISIBLE
 
 # --- idempotency -----------------------------------------------------------------------------
 
@@ -114,6 +114,7 @@ WHERE $created OR """
     + """
 RETURN c.id AS id, c.lookedAfter AS lookedAfter,
        [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0] AS responsibleLa,
+       [(c)-[:HOME_AT]->(home:Location) | home.laCode][0] AS homeLa,
        [(c)-[:HAD]->(e:Episode {status: 'open'}) | e.id][0] AS openEpisodeId,
        [(c)-[:HAD]->(e:Episode) | e.reportedAt] AS reportedTimes,
        [(c)-[:HAS_FLAG]->(fl:Flag {status: 'active'}) | fl {.id, .type}] AS activeFlags,
@@ -134,24 +135,21 @@ RETURN c.id AS id
 """
 )
 
-# Persons carry no access lists: an associate is reachable only through a child the caller sees
-# (ASSOCIATES_WITH a visible child, or WITH_PERSON on a visible episode), so `visible` is false for
-# anyone else's associates and the service answers NOT_FOUND as for an unknown id. Locking them
-# keeps a concurrent link or report from racing a change to the same person.
+# Persons carry no access lists: PERSON_LINKABLE (access.py) decides, so `visible` is false for anyone
+# else's peers and family and the service answers NOT_FOUND as for an unknown id; adults of concern
+# are linkable by every case role. Locking them keeps a concurrent link or report from racing a
+# change to the same person.
 PERSONS_SEEN: Final[LiteralString] = (
     """
 UNWIND $ids AS pid
 MATCH (p:Person {id: pid})
 SET p._lock = true
 REMOVE p._lock
-RETURN p.id AS id,
-       $national
-       OR EXISTS { MATCH (c:Child)-[:ASSOCIATES_WITH]->(p) WHERE """
-    + CHILD_VISIBLE
-    + """ }
-       OR EXISTS { MATCH (c:Child)-[:HAD]->(e:Episode)-[:WITH_PERSON]->(p) WHERE """
-    + EPISODE_VISIBLE
-    + """ } AS visible
+RETURN p.id AS id, """
+    + PERSON_VISIBLE
+    + """ AS visible, """
+    + PERSON_LINKABLE
+    + """ AS linkable
 """
 )
 
@@ -193,15 +191,19 @@ FOREACH (_ IN CASE WHEN ls IS NULL THEN [] ELSE [1] END |
 RETURN e.id AS id
 """
 
+# `basis`: 'record' when the caller may read the episode in full, 'locate' when only the locate
+# basis lets it write (mpdb.auth.access.check_episode_write decides what it may write then).
 LOCK_EPISODE: Final[LiteralString] = (
     """
 MATCH (c:Child)-[:HAD]->(e:Episode {id: $episodeId})
 WHERE """
-    + EPISODE_VISIBLE
+    + EPISODE_WRITABLE
     + """
 SET c._lock = true, e._lock = true
 REMOVE c._lock, e._lock
-RETURN c.id AS childId
+RETURN c.id AS childId, CASE WHEN """
+    + EPISODE_VISIBLE
+    + """ THEN 'record' ELSE 'locate' END AS basis
 """
 )
 
@@ -209,12 +211,13 @@ EPISODE_FACTS: Final[LiteralString] = (
     """
 MATCH (c:Child)-[:HAD]->(e:Episode {id: $episodeId})
 WHERE """
-    + EPISODE_VISIBLE
+    + EPISODE_WRITABLE
     + """
 RETURN e.id AS id, c.id AS childId, e.status AS status, e.reportedAt AS reportedAt,
        e.lastSeenAt AS lastSeenAt, e.foundAt AS foundAt, e.returnedAt AS returnedAt,
        e.riskGrade AS riskGrade, e.gradeScheme AS gradeScheme, c.lookedAfter AS lookedAfter,
        [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0] AS responsibleLa,
+       [(c)-[:HOME_AT]->(home:Location) | home.laCode][0] AS homeLa,
        coalesce([(e)-[:MISSING_FROM]->(:Placement)-[:HOSTED_BY]->(la:LocalAuthority) | la.code][0],
                 [(e)-[:MISSING_FROM_LOCATION]->(l:Location) | l.laCode][0]) AS missingFromLa,
        [(c)-[:HAS_FLAG]->(fl:Flag {status: 'active'}) | fl {.id, .type}] AS activeFlags,

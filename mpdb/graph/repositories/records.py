@@ -18,6 +18,10 @@ class RecordRepository:
         row = await self.graph.read_one(q.CHILD_BY_ID, {"childId": child_id, **scope.named_record_params()})
         return row["child"] if row else None
 
+    async def locate_profile(self, scope: AccessScope, child_id: str) -> dict[str, Any] | None:
+        row = await self.graph.read_one(q.LOCATE_PROFILE, {"childId": child_id, **scope.named_record_params()})
+        return row["profile"] if row else None
+
     async def episodes_of_child(
         self,
         scope: AccessScope,
@@ -58,6 +62,10 @@ class ReferenceRepository:
 
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
+
+    async def agency_kinds(self) -> dict[str, str]:
+        """Every registered agency id with its kind (the token registry)."""
+        return {r["id"]: r["kind"] for r in await self.graph.read(q.AGENCY_REGISTRY)}
 
     async def forces(self) -> list[dict[str, Any]]:
         return [r["force"] for r in await self.graph.read(q.FORCES)]

@@ -86,6 +86,13 @@ class WriteRepository:
         rows = await self._run(q.PERSONS_SEEN, ids=ids, **self.scope.cypher_params())
         return {r["id"]: bool(r["visible"]) for r in rows}
 
+    async def persons_linkable(self, ids: list[str]) -> set[str]:
+        """Of these person ids, those the caller may name by id in a link (docs/ACCESS.md)."""
+        if not ids:
+            return set()
+        rows = await self._run(q.PERSONS_SEEN, ids=ids, **self.scope.cypher_params())
+        return {r["id"] for r in rows if r["linkable"]}
+
     async def merge_persons(self, persons: list[dict[str, Any]], prov: dict[str, Any]) -> None:
         if persons:
             await self._run(q.MERGE_PERSONS, persons=persons, prov=prov)
@@ -101,9 +108,10 @@ class WriteRepository:
     async def create_episode(self, **params: Any) -> None:
         await self._run(q.CREATE_EPISODE, **params)
 
-    async def lock_episode(self, episode_id: str) -> str | None:
+    async def lock_episode(self, episode_id: str) -> tuple[str, str] | None:
+        """(child id, basis) of an episode the caller may write to; basis 'record' or 'locate'."""
         row = _one(await self._run(q.LOCK_EPISODE, episodeId=episode_id, **self.scope.cypher_params()))
-        return row["childId"] if row else None
+        return (row["childId"], row["basis"]) if row else None
 
     async def episode_facts(self, episode_id: str) -> dict[str, Any]:
         return (await self._run(q.EPISODE_FACTS, episodeId=episode_id, **self.scope.cypher_params()))[0]

@@ -328,7 +328,7 @@ class SyntheticGenerator:
 
         # per-LA practice
         never_police = set(rng.sample(codes, min(cal.host_force_never_notifying_las, len(codes))))
-        providers = {p.region: p.id for p in RHI_PROVIDERS}
+        providers = {p.region: p.id for p in RHI_PROVIDERS if p.region}
         for c in codes:
             w = self.las[c]
             if rng.random() < cal.rhi_commissioned_share:
