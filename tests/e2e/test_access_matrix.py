@@ -22,7 +22,7 @@ from mpdb.graph.queries.access import REFRESH_ACCESS
 
 pytestmark = pytest.mark.integration
 
-KP, SP, MET = "E23000032", "E23000015", "E23000001"  # Kent, Staffordshire, Metropolitan police
+KP, SP, MET, GMP = "E23000032", "E23000015", "E23000001", "E23000005"  # Kent, Staffordshire, Met, Greater Manchester
 KCC, STOKE, HARINGEY = "E10000016", "E06000021", "E09000014"
 RHI, NCA, OFSTED = "RHI-KENT-01", "NCA-MPU", "OFSTED"
 
@@ -37,7 +37,11 @@ RHI, NCA, OFSTED = "RHI-KENT-01", "NCA-MPU", "OFSTED"
 #           the provider sees the child and that episode only.
 #   Return interviews: AM-RHI-RI1 (by RHI-KENT-01) and AM-OOA-RI1 (by Kent CC itself, after the
 #           Stoke-placement episode), both with a confidential account.
+#   AM-RES  a child who is not looked after and lives in Haringey (home LA: residence basis), with
+#           one closed episode reported to Kent Police.
 #   AM-AUD  read only by the audit-events fixture (events for auditors).
+# Locate basis: AM-XF is missing now (its open episode is reported to Staffordshire), so every
+# police force, Greater Manchester Police included, reads its locate profile.
 SCENARIO = """
 MATCH (kp:Force {code: $kp}), (sp:Force {code: $sp}), (met:Force {code: $met}),
       (kcc:LocalAuthority {code: $kcc}), (stoke:LocalAuthority {code: $stoke}),
@@ -79,16 +83,24 @@ CREATE (r1)-[:FOLLOWED_BY]->(:ReturnInterview {id: 'AM-RHI-RI1', status: 'comple
         confidentialAccount: 'AM confidential account', summaryPlaces: ['Margate']})-[:BY]->(rhi)
 CREATE (rc)-[:HAD]->(:Episode {id: 'AM-RHI-E2', status: 'closed', reportedAt: datetime('2026-02-20T20:00:00Z')})-[:REPORTED_TO]->(kp)
 
+CREATE (resHome:Location {id: 'AM-RES-HOME', name: 'AM residence', kind: 'residence', laCode: $haringey,
+        forceCode: $met, point: point({latitude: 51.59, longitude: -0.11})})-[:IN_LA]->(har)
+CREATE (resHome)-[:IN_FORCE]->(met)
+CREATE (res:Child {id: 'AM-RES', pseudonym: 'P-AM-RES', givenName: 'Resa', familyName: 'Matrix',
+        dateOfBirth: date('2011-08-09'), sex: 'F', lookedAfter: false})
+CREATE (res)-[:HOME_AT]->(resHome)
+CREATE (res)-[:HAD]->(:Episode {id: 'AM-RES-E1', status: 'closed', reportedAt: datetime('2026-02-12T20:00:00Z')})-[:REPORTED_TO]->(kp)
+
 CREATE (aud:Child {id: 'AM-AUD', pseudonym: 'P-AM-AUD', givenName: 'Auda', familyName: 'Matrix', sex: 'F'})
 CREATE (aud)-[:LOOKED_AFTER_BY]->(kcc)
 CREATE (aud)-[:HAD]->(:Episode {id: 'AM-AUD-E1', status: 'closed', reportedAt: datetime('2026-01-02T20:00:00Z')})-[:REPORTED_TO]->(kp)
 """
-CHILD_IDS = ["AM-OWN", "AM-OOA", "AM-XF", "AM-UN", "AM-RHI", "AM-AUD"]
+CHILD_IDS = ["AM-OWN", "AM-OOA", "AM-XF", "AM-UN", "AM-RHI", "AM-RES", "AM-AUD"]
 MISSING_CHILD, MISSING_EPISODE = "AM-NO-SUCH-CHILD", "AM-NO-SUCH-EPISODE"
 
 SENSITIVE = {  # (dateOfBirth, ethnicity) as stored
     "AM-OWN": ("2011-01-02", "WBRI"), "AM-OOA": ("2010-02-03", "MWBC"), "AM-XF": ("2009-03-04", None),
-    "AM-UN": ("2012-04-05", None), "AM-RHI": ("2010-06-07", None),
+    "AM-UN": ("2012-04-05", None), "AM-RHI": ("2010-06-07", None), "AM-RES": ("2011-08-09", None),
 }
 EPISODES = {  # newest first, as child.episodes orders them
     "AM-OWN": ["AM-OWN-E1"],
@@ -96,13 +108,14 @@ EPISODES = {  # newest first, as child.episodes orders them
     "AM-XF": ["AM-XF-E2", "AM-XF-E1"],
     "AM-UN": ["AM-UN-E1"],
     "AM-RHI": ["AM-RHI-E2", "AM-RHI-E1"],
+    "AM-RES": ["AM-RES-E1"],
 }
 CHILD_OF = {e: c for c, eps in EPISODES.items() for e in eps}
 
 # Which episodes each agency may read (by hand, from the rules):
 EPISODES_VISIBLE_TO: dict[str, set[str]] = {
     # Kent Police: episodes in its area; no open episode, so no one else's history.
-    KP: {"AM-OWN-E1", "AM-OOA-E0", "AM-XF-E1", "AM-RHI-E1", "AM-RHI-E2"},
+    KP: {"AM-OWN-E1", "AM-OOA-E0", "AM-XF-E1", "AM-RHI-E1", "AM-RHI-E2", "AM-RES-E1"},
     # Staffordshire: the Stoke-placement episode; the whole history of AM-XF (it holds the open one).
     SP: {"AM-OOA-E1", "AM-XF-E1", "AM-XF-E2"},
     # Kent CC: its looked-after children's episodes wherever they happened.
@@ -111,19 +124,30 @@ EPISODES_VISIBLE_TO: dict[str, set[str]] = {
     STOKE: {"AM-OOA-E0", "AM-OOA-E1"},
     # The provider: only the episode it is commissioned for.
     RHI: {"AM-RHI-E1"},
+    # Haringey: its looked-after child, and the child who lives in Haringey (residence), wherever
+    # their episodes happened.
+    HARINGEY: {"AM-UN-E1", "AM-RES-E1"},
+    # Greater Manchester Police: nothing in its area; the locate basis gives a profile, not episodes.
+    GMP: set(),
     NCA: set(CHILD_OF),
     OFSTED: set(),
 }
 # Children whose record each agency may read.
 CHILDREN_VISIBLE_TO: dict[str, set[str]] = {
-    KP: {"AM-OWN", "AM-OOA", "AM-XF", "AM-RHI"},
+    KP: {"AM-OWN", "AM-OOA", "AM-XF", "AM-RHI", "AM-RES"},
     SP: {"AM-OOA", "AM-XF"},
     KCC: {"AM-OWN", "AM-OOA", "AM-RHI"},
     STOKE: {"AM-OOA"},
     RHI: {"AM-RHI"},
+    HARINGEY: {"AM-UN", "AM-RES"},
+    GMP: set(),
     NCA: set(EPISODES),
     OFSTED: set(),
 }
+# Children missing now (an open episode reported to a force), with those open episodes: the locate
+# basis opens their locate profile to every police force.
+MISSING_NOW = {"AM-XF": ["AM-XF-E2"]}
+POLICE = {KP, SP, GMP}
 
 
 @dataclass(frozen=True)
@@ -162,6 +186,9 @@ CALLERS = [
     Caller("kent-cc-analyst", KCC, "analyst"),
     Caller("stoke-la-missing-lead", STOKE, "la_missing_lead"),
     Caller("stoke-social-worker-read-only", STOKE, "social_worker", ("child:read",)),
+    Caller("haringey-la-missing-lead", HARINGEY, "la_missing_lead"),
+    Caller("gmp-investigator", GMP, "investigator"),
+    Caller("gmp-call-handler", GMP, "call_handler"),
     Caller("rhi-provider-practitioner", RHI, "rhi_practitioner"),
     Caller("rhi-provider-auditor", RHI, "auditor"),
     Caller("nca-investigator", NCA, "investigator"),
@@ -177,7 +204,7 @@ EPISODE_Q = "query($id: ID!) { episode(id: $id) { id childId status } }"
 EVENTS_Q = """query($rid: String) { auditEvents(recordId: $rid, first: 50) {
   nodes { action operation subject agencyId recordIds } } }"""
 
-ALL_SCENARIO_IDS = [*CHILD_IDS, *CHILD_OF, "AM-AUD-E1", "AM-OOA-P", "AM-RHI-RI1", "AM-OOA-RI1"]
+ALL_SCENARIO_IDS = [*CHILD_IDS, *CHILD_OF, "AM-AUD-E1", "AM-OOA-P", "AM-RHI-RI1", "AM-OOA-RI1", "AM-RES-HOME"]
 
 
 @pytest.fixture(scope="module")
@@ -285,6 +312,77 @@ async def test_episode(live_server, matrix, caller: Caller, episode_id: str) -> 
     status = "open" if episode_id == "AM-XF-E2" else "closed"
     assert body == {"data": {"episode": {"id": episode_id, "childId": CHILD_OF[episode_id], "status": status}}}
     assert await _events_of(matrix, subject) == [("consultation", "episode", sorted([episode_id, CHILD_OF[episode_id]]))]
+
+
+# --- the locate profile: the locate basis -------------------------------------------------------
+
+LOCATE_Q = """query($id: ID!) { locateProfile(childId: $id) { id pseudonym familyName basis
+  openEpisodes { id reportedTo } } }"""
+
+
+@pytest.mark.parametrize(("caller", "child_id"), CHILD_CELLS)
+async def test_locate_profile(live_server, matrix, caller: Caller, child_id: str) -> None:  # type: ignore[no-untyped-def]
+    body, subject = _call(live_server, caller, "locateProfile", child_id, LOCATE_Q)
+    if "child:read" not in caller.effective:
+        _forbidden(body, "locateProfile")
+        assert await _events_of(matrix, subject) == []
+        return
+    if child_id in CHILDREN_VISIBLE_TO[caller.agency]:
+        basis = "RECORD"
+    elif child_id in MISSING_NOW and (caller.agency in POLICE or caller.agency == NCA):
+        basis = "LOCATE"
+    else:
+        absent = _absent(live_server, caller, "locateProfile", MISSING_CHILD, LOCATE_Q)
+        assert body == absent == {"data": {"locateProfile": None}}
+        assert await _events_of(matrix, subject) == []
+        return
+    open_episodes = MISSING_NOW.get(child_id, [])
+    assert body == {"data": {"locateProfile": {
+        "id": child_id, "pseudonym": f"P-{child_id}", "familyName": "Matrix", "basis": basis,
+        "openEpisodes": [{"id": e, "reportedTo": SP} for e in open_episodes]}}}
+    assert await _events_of(matrix, subject) == [("consultation", "locateProfile", sorted([child_id, *open_episodes]))]
+
+
+UPDATE_EPISODE = """mutation($input: UpdateEpisodeInput!, $key: String!) {
+  updateEpisode(input: $input, idempotencyKey: $key) { episodeId riskGrade } }"""
+EPISODE_WRITERS = [c for c in CALLERS if c.scopes is None and c.role in (
+    "investigator", "call_handler", "la_missing_lead")]
+
+
+@pytest.mark.parametrize(("caller", "episode_id"), [
+    pytest.param(c, e, id=f"{c.label}-{e}") for c in EPISODE_WRITERS for e in ("AM-XF-E2", "AM-UN-E1")])
+async def test_risk_grade_on_the_locate_basis(live_server, matrix, caller: Caller, episode_id: str) -> None:  # type: ignore[no-untyped-def]
+    """A force holding an open episode only on the locate basis may not re-grade its risk (FORBIDDEN,
+    nothing written); with no basis at all the episode reads as nonexistent (NOT_FOUND). The
+    grade given is the current one, so an allowed write changes nothing the other cells read."""
+    subject = _subject(caller, "updateEpisode", episode_id)
+    token = live_server.token(caller.agency, caller.role, subject=subject)
+
+    def update(target: str) -> dict[str, Any]:
+        variables = {"key": f"am-upd-{caller.label}-{target}", "input": {
+            "episodeId": target, "riskAssessment": {"scheme": "2017", "grade": "medium"}}}
+        return live_server.graphql(UPDATE_EPISODE, variables, token=token, purpose="access matrix test").json()
+
+    body = update(episode_id)
+    grades = await matrix.read("MATCH (:Episode {id: $id})-[:ASSESSED_IN]->(ra) WHERE ra.author = $s RETURN ra",
+                               {"id": episode_id, "s": subject})
+    full = episode_id in EPISODES_VISIBLE_TO[caller.agency]
+    locate = episode_id == "AM-XF-E2" and caller.agency in POLICE
+    if full and episode_id == "AM-XF-E2":
+        assert body == {"data": {"updateEpisode": {"episodeId": episode_id, "riskGrade": "medium"}}}
+        assert len(grades) == 1
+        return
+    assert body["data"] is None and grades == []
+    if locate:
+        assert body["errors"][0]["extensions"] == {"code": "FORBIDDEN", "field": "input.episodeId"}
+    elif full:  # a closed episode the caller sees in full: the lifecycle rule, not access, refuses
+        assert body["errors"][0]["extensions"]["code"] == "RULE_VIOLATION"
+    else:
+        absent = update(MISSING_EPISODE)
+        assert [(e["message"], e["extensions"]) for e in body["errors"]] == \
+               [(e["message"], e["extensions"]) for e in absent["errors"]]
+        assert body["errors"][0]["extensions"] == {"code": "NOT_FOUND", "field": "input.episodeId"}
+    assert await _events_of(matrix, subject) == []
 
 
 # --- return interviews: the confidential account -------------------------------------------------
@@ -433,7 +531,7 @@ async def test_raise_flag(live_server, matrix, caller: Caller, child_id: str) ->
 
 def test_every_scenario_record_is_named_in_the_expectations() -> None:
     """Guard against a scenario record nobody's expectations cover."""
-    covered = set(EPISODES) | set(CHILD_OF) | {"AM-AUD", "AM-AUD-E1", "AM-OOA-P", *INTERVIEWS}
+    covered = set(EPISODES) | set(CHILD_OF) | {"AM-AUD", "AM-AUD-E1", "AM-OOA-P", "AM-RES-HOME", *INTERVIEWS}
     assert covered == set(ALL_SCENARIO_IDS)
     for agency, children in CHILDREN_VISIBLE_TO.items():
         for e in EPISODES_VISIBLE_TO[agency]:

@@ -1,0 +1,301 @@
+"""A cross-force case told with local agencies' tokens only (no national unit), over real HTTP with
+real tokens and a real Neo4j: each agency does its own part and sees exactly what docs/ACCESS.md
+gives it.
+
+The case (all synthetic):
+- XA-A, looked after by Kent County Council (responsible LA), placed by Kent in a Stoke-on-Trent
+  children's home (host LA Stoke, host force Staffordshire): out of area and across a force boundary.
+- Staffordshire Police (the host force) reports XA-A missing from the placement.
+- West Midlands Police, a third force with no other link to the child, reads the child's locate
+  profile, records a sighting in Birmingham and the finding; Staffordshire records the return.
+- XA-B, not looked after, lives in Birmingham (home LA) and went missing with XA-A: Birmingham sees
+  its episode and records the return interview it owes.
+- An adult of concern already known to the Metropolitan Police (a fourth force) is linked to XA-A by
+  Staffordshire as the same person, not a second record.
+- Haringey and Greater Manchester Police have no basis: every read is exactly like a read of a child
+  that does not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from mpdb.graph.queries.access import REFRESH_ACCESS
+
+pytestmark = pytest.mark.integration
+
+KENT_POLICE, STAFFS, WMP, MET, GMP = "E23000032", "E23000015", "E23000014", "E23000001", "E23000005"
+KCC, STOKE, BIRMINGHAM, HARINGEY = "E10000016", "E06000021", "E08000025", "E09000014"
+PURPOSE = "test: locate a child reported missing"
+
+SCENARIO = """
+MATCH (kcc:LocalAuthority {code: $kcc}), (bham:LocalAuthority {code: $bham}), (wmp:Force {code: $wmp}),
+      (met:Force {code: $met}), (har:LocalAuthority {code: $haringey})
+CREATE (a:Child {id: 'XA-A', pseudonym: 'P-XA-A', givenName: 'Ava', familyName: 'Crossfield', sex: 'F',
+        dateOfBirth: date('2011-03-04'), lookedAfter: true, recordedBy: $kcc,
+        recordedAt: datetime('2026-01-01T00:00:00Z'), sourceSystem: 'test', author: 'xa'})
+CREATE (a)-[:LOOKED_AFTER_BY]->(kcc)
+CREATE (a)-[:HAS_FLAG]->(:Flag {id: 'XA-FLAG-CSE', type: 'cse', status: 'active', note: 'private note',
+        raisedAt: datetime('2026-01-05T00:00:00Z')})-[:RAISED_BY]->(kcc)
+CREATE (bhome:Location {id: 'XA-L-BHOME', name: 'XA-B family home', kind: 'residence', laCode: $bham,
+        forceCode: $wmp, point: point({latitude: 52.47, longitude: -1.90})})-[:IN_LA]->(bham)
+CREATE (bhome)-[:IN_FORCE]->(wmp)
+CREATE (b:Child {id: 'XA-B', pseudonym: 'P-XA-B', givenName: 'Ben', familyName: 'Homewood', sex: 'M',
+        dateOfBirth: date('2010-07-08'), lookedAfter: false, recordedBy: $wmp,
+        recordedAt: datetime('2026-01-01T00:00:00Z'), sourceSystem: 'test', author: 'xa'})
+CREATE (b)-[:HOME_AT]->(bhome)
+// an adult of concern the Met already knows, through one of its own children
+CREATE (m:Child {id: 'XA-M', pseudonym: 'P-XA-M', givenName: 'Mia', familyName: 'Metro', sex: 'F',
+        dateOfBirth: date('2010-01-01'), lookedAfter: false, recordedBy: $met,
+        recordedAt: datetime('2026-01-01T00:00:00Z'), sourceSystem: 'test'})
+CREATE (m)-[:HAD]->(:Episode {id: 'XA-M-E1', status: 'closed', reportedAt: datetime('2026-02-01T20:00:00Z')})
+       -[:REPORTED_TO]->(met)
+CREATE (m)-[:ASSOCIATES_WITH {kind: 'adult_of_concern', since: date('2026-01-01')}]->
+       (:Person {id: 'XA-ADULT', name: 'Adult Known-to-Met', role: 'adult_of_concern', recordedBy: $met})
+"""
+
+START = """
+mutation($input: StartPlacementInput!, $key: String!) {
+  startPlacement(input: $input, idempotencyKey: $key) {
+    placementId hostLa hostForce outOfArea crossForce notifications { kind to sent }
+  }
+}
+"""
+REPORT = """
+mutation($input: ReportMissingInput!, $key: String!) {
+  reportMissing(input: $input, idempotencyKey: $key) { episodeId childId reportedTo ruleArea }
+}
+"""
+UPDATE = """
+mutation($input: UpdateEpisodeInput!, $key: String!) {
+  updateEpisode(input: $input, idempotencyKey: $key) { episodeId wentToLocationIds withChildIds }
+}
+"""
+FOUND = """
+mutation($input: RecordFoundInput!, $key: String!) {
+  recordFound(input: $input, idempotencyKey: $key) { episodeId foundBy notifiedAgency }
+}
+"""
+RETURN = """
+mutation($input: RecordReturnInput!, $key: String!) {
+  recordReturn(input: $input, idempotencyKey: $key) { episodeId status returnInterviewId returnInterviewDueAt ruleArea }
+}
+"""
+RHI = """
+mutation($input: RecordReturnInterviewInput!, $key: String!) {
+  recordReturnInterview(input: $input, idempotencyKey: $key) { episodeId status providerAgencyId }
+}
+"""
+LINK = """
+mutation($input: LinkAssociateInput!, $key: String!) {
+  linkAssociate(input: $input, idempotencyKey: $key) { childId personId kind linked }
+}
+"""
+LOCATE = """
+query($id: ID!) {
+  locateProfile(childId: $id) {
+    id pseudonym givenName familyName sex age dateOfBirth lookedAfter basis
+    responsibleAuthority { code name } homeAuthority { code name }
+    activeFlags { type raisedBy raisedAt }
+    openEpisodes { id reportedTo lastSeenPlace { name laCode } riskGrade sightings { place { name laCode } } }
+    foundBefore { episodeId foundBy place { name laCode forceCode } }
+  }
+}
+"""
+CHILD = "query($id: ID!) { child(id: $id) { id givenName episodes { nodes { id } } } }"
+EPISODE = "query($id: ID!) { episode(id: $id) { id status foundBy } }"
+DUTIES = """
+query($kind: DutyKind!, $area: String) {
+  duties(kind: $kind, area: $area, first: 50) { nodes { kind childId episodeId dutyHolder recipient } }
+}
+"""
+
+
+def key() -> str:
+    return str(uuid.uuid4())
+
+
+def ok(resp: httpx.Response, field: str) -> Any:
+    body = resp.json()
+    assert resp.status_code == 200 and "errors" not in body, body
+    return body["data"][field]
+
+
+def error(resp: httpx.Response) -> dict[str, Any]:
+    body = resp.json()
+    assert resp.status_code == 200 and body.get("errors"), body
+    return body["errors"][0]
+
+
+@pytest.fixture(scope="module")
+async def case(reference_graph):  # type: ignore[no-untyped-def]
+    await reference_graph.write("MATCH (n) WHERE n.id STARTS WITH 'XA-' DETACH DELETE n", {})
+    await reference_graph.write(SCENARIO, {"kcc": KCC, "bham": BIRMINGHAM, "wmp": WMP, "met": MET,
+                                           "haringey": HARINGEY})
+    await reference_graph.write(REFRESH_ACCESS, {"childIds": ["XA-A", "XA-B", "XA-M"]})
+    return reference_graph
+
+
+class Agencies:
+    """One token per agency doing its part; subjects distinct so audit events can be told apart."""
+
+    def __init__(self, live_server: Any) -> None:
+        self.live = live_server
+        self.tokens = {
+            "kcc": live_server.token(KCC, "la_missing_lead", subject="xa-kcc"),
+            "stoke": live_server.token(STOKE, "la_missing_lead", subject="xa-stoke"),
+            "bham": live_server.token(BIRMINGHAM, "la_missing_lead", subject="xa-bham"),
+            "haringey": live_server.token(HARINGEY, "la_missing_lead", subject="xa-haringey"),
+            "staffs": live_server.token(STAFFS, "investigator", subject="xa-staffs"),
+            "wmp": live_server.token(WMP, "investigator", subject="xa-wmp"),
+            "gmp": live_server.token(GMP, "investigator", subject="xa-gmp"),
+            "met": live_server.token(MET, "investigator", subject="xa-met"),
+        }
+
+    def q(self, who: str, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> httpx.Response:
+        return self.live.graphql(query, variables, token=self.tokens[who], purpose=kw.pop("purpose", PURPOSE), **kw)
+
+    def m(self, who: str, query: str, input: dict[str, Any]) -> httpx.Response:
+        return self.live.graphql(query, {"input": input, "key": key()}, token=self.tokens[who], purpose=PURPOSE)
+
+
+async def test_cross_force_case_with_local_tokens_only(live_server, case) -> None:  # type: ignore[no-untyped-def]
+    ag = Agencies(live_server)
+
+    # -- Kent CC places its child in a Stoke children's home (out of area, across a force boundary)
+    placed = ok(ag.m("kcc", START, {
+        "childId": "XA-A", "placementType": "K2", "dcsApproved": True,
+        "place": {"name": "XA Stoke children's home", "kind": "childrens_home", "latitude": 53.02,
+                  "longitude": -2.17, "laCode": STOKE, "forceCode": STAFFS}}), "startPlacement")
+    assert (placed["hostLa"], placed["hostForce"], placed["outOfArea"], placed["crossForce"]) == \
+        (STOKE, STAFFS, True, True)
+    assert sorted((n["kind"], n["to"]) for n in placed["notifications"]) == [
+        ("placement_to_host_force", STAFFS), ("placement_to_host_la", STOKE)]
+
+    # -- Staffordshire (host force) reports XA-A missing from the placement, with XA-B
+    # Staffordshire cannot see XA-B yet, so XA-B's report is Staffordshire's own new episode first
+    ep_b = ok(ag.m("staffs", REPORT, {
+        "childId": "XA-B", "reporterType": "parent", "reportedAt": "2026-03-01T21:00:00Z",
+        "missingFromPlace": {"name": "XA street", "kind": "public_place", "latitude": 53.01, "longitude": -2.18,
+                             "laCode": STOKE, "forceCode": STAFFS},
+        "riskAssessment": {"scheme": "2017", "grade": "medium"}}), "reportMissing")
+    # (XA-B was recorded by West Midlands Police, whose child it is not: Staffordshire reached it only
+    # because it is missing now and Staffordshire is a police force reporting in its own area)
+    assert ep_b["reportedTo"] == STAFFS
+    ep_a = ok(ag.m("staffs", REPORT, {
+        "childId": "XA-A", "reporterType": "childrens_home", "reportedAt": "2026-03-01T22:00:00Z",
+        "lastSeenAt": "2026-03-01T20:30:00Z", "missingFromPlacementId": placed["placementId"],
+        "lastSeenPlace": {"name": "XA bus station", "kind": "transport_hub", "latitude": 53.025, "longitude": -2.175,
+                          "laCode": STOKE, "forceCode": STAFFS},
+        "companions": {"childIds": ["XA-B"]},
+        "riskAssessment": {"scheme": "2017", "grade": "high"}}), "reportMissing")
+    assert (ep_a["reportedTo"], ep_a["ruleArea"]) == (STAFFS, KCC)
+    e1 = ep_a["episodeId"]
+
+    # -- West Midlands Police: no record, but the locate profile while the child is missing
+    assert ok(ag.q("wmp", CHILD, {"id": "XA-A"}), "child") is None
+    assert ok(ag.q("wmp", EPISODE, {"id": e1}), "episode") is None
+    profile = ok(ag.q("wmp", LOCATE, {"id": "XA-A"}), "locateProfile")
+    assert profile["basis"] == "LOCATE"
+    assert (profile["givenName"], profile["familyName"], profile["sex"], profile["lookedAfter"]) == \
+        ("Ava", "Crossfield", "F", True)
+    assert profile["dateOfBirth"] == "2011-03-04"  # investigators hold child:read:sensitive
+    assert profile["responsibleAuthority"] == {"code": KCC, "name": "Kent"}
+    assert profile["homeAuthority"] is None
+    assert profile["activeFlags"] == [{"type": "cse", "raisedBy": KCC, "raisedAt": "2026-01-05T00:00:00+00:00"}]
+    assert profile["openEpisodes"] == [{"id": e1, "reportedTo": STAFFS, "riskGrade": "high", "sightings": [],
+                                        "lastSeenPlace": {"name": "XA bus station", "laCode": STOKE}}]
+    assert profile["foundBefore"] == []
+
+    # a finding force records facts of finding, not the investigating force's risk judgement
+    err = error(ag.m("wmp", UPDATE, {"episodeId": e1, "riskAssessment": {"scheme": "2017", "grade": "low"}}))
+    assert err["extensions"] == {"code": "FORBIDDEN", "field": "input.episodeId"}
+    assert "not riskAssessment" in err["message"]
+    seen = ok(ag.m("wmp", UPDATE, {"episodeId": e1, "wentTo": [{"at": "2026-03-02T09:00:00Z", "place": {
+        "name": "XA Birmingham New Street", "kind": "transport_hub", "latitude": 52.4778, "longitude": -1.8990,
+        "laCode": BIRMINGHAM, "forceCode": WMP}}]}), "updateEpisode")
+    assert len(seen["wentToLocationIds"]) == 1
+    found = ok(ag.m("wmp", FOUND, {"episodeId": e1, "foundAt": "2026-03-02T10:00:00Z", "foundPlace": {
+        "name": "XA Birmingham park", "kind": "park", "latitude": 52.47, "longitude": -1.89,
+        "laCode": BIRMINGHAM, "forceCode": WMP}}), "recordFound")
+    assert found == {"episodeId": e1, "foundBy": WMP, "notifiedAgency": KCC}
+    # a force may only record as itself, also on the locate basis
+    err = error(ag.m("gmp", FOUND, {"episodeId": ep_b["episodeId"], "foundAt": "2026-03-02T10:00:00Z",
+                                    "foundByForce": WMP, "foundPlace": {"laCode": BIRMINGHAM, "forceCode": WMP}}))
+    assert err["extensions"] == {"code": "FORBIDDEN", "field": "input.foundByForce"}
+
+    # -- Staffordshire records the return; the duty falls to the responsible LA
+    ret = ok(ag.m("staffs", RETURN, {"episodeId": e1, "returnedAt": "2026-03-02T14:00:00Z",
+                                     "returnedToPlacementId": placed["placementId"]}), "recordReturn")
+    assert (ret["status"], ret["ruleArea"]) == ("closed", KCC)
+
+    # -- after the episode closes: the finder keeps that episode and the record, not the history
+    profile = ok(ag.q("wmp", LOCATE, {"id": "XA-A"}), "locateProfile")
+    assert profile["basis"] == "RECORD" and profile["openEpisodes"] == []
+    assert profile["foundBefore"] == [{"episodeId": e1, "foundBy": WMP, "place": {
+        "name": "XA Birmingham park", "laCode": BIRMINGHAM, "forceCode": WMP}}]
+    child = ok(ag.q("wmp", CHILD, {"id": "XA-A"}), "child")
+    assert child["episodes"]["nodes"] == [{"id": e1}]
+    assert ok(ag.q("wmp", EPISODE, {"id": e1}), "episode") == {"id": e1, "status": "closed", "foundBy": WMP}
+    # a force that never touched the case: no basis once the child is found
+    assert ok(ag.q("gmp", LOCATE, {"id": "XA-A"}), "locateProfile") is None
+    # ... and no write either: the closed episode reads like one that does not exist
+    err = error(ag.m("gmp", RETURN, {"episodeId": e1, "returnedAt": "2026-03-02T15:00:00Z"}))
+    nope = error(ag.m("gmp", RETURN, {"episodeId": "XA-NO-SUCH", "returnedAt": "2026-03-02T15:00:00Z"}))
+    assert err["extensions"] == nope["extensions"] == {"code": "NOT_FOUND", "field": "input.episodeId"}
+    assert err["message"] == nope["message"]
+
+    # -- agencies with no basis read XA-A exactly like a child that does not exist
+    for who in ("haringey", "gmp"):
+        for query, field in ((CHILD, "child"), (LOCATE, "locateProfile")):
+            assert ok(ag.q(who, query, {"id": "XA-A"}), field) is None
+            assert ok(ag.q(who, query, {"id": "XA-NO-SUCH"}), field) is None
+
+    # -- audit: West Midlands' reads on the locate basis are logged with its purpose
+    events = await case.read(
+        "MATCH (e:AuditEvent {subject: 'xa-wmp', action: 'consultation'}) "
+        "RETURN e.operation AS op, e.recordIds AS ids, e.purpose AS purpose, e.agencyId AS agency ORDER BY e.seq")
+    assert events[0] == {"op": "locateProfile", "ids": ["XA-A", e1], "purpose": PURPOSE, "agency": WMP}
+    assert [e["op"] for e in events] == ["locateProfile", "locateProfile", "child", "child.episodes", "episode"]
+    assert events[1]["ids"] == ["XA-A", e1]
+
+
+async def test_home_la_sees_its_resident_child_and_owes_the_return_interview(live_server, case) -> None:  # type: ignore[no-untyped-def]
+    ag = Agencies(live_server)
+    # Birmingham (XA-B's home LA) reads the child and its episode reported in Staffordshire
+    ep = ok(ag.m("staffs", REPORT, {
+        "childId": "XA-B", "reporterType": "parent", "reportedAt": "2026-04-01T21:00:00Z",
+        "missingFromPlace": {"name": "XA-B street", "kind": "public_place", "latitude": 53.01, "longitude": -2.18,
+                             "laCode": STOKE, "forceCode": STAFFS},
+        "riskAssessment": {"scheme": "2017", "grade": "low"}}), "reportMissing")
+    assert ep["ruleArea"] == BIRMINGHAM  # the home LA's rules: it owes the return interview
+    child = ok(ag.q("bham", CHILD, {"id": "XA-B"}), "child")
+    assert child["givenName"] == "Ben" and ep["episodeId"] in [n["id"] for n in child["episodes"]["nodes"]]
+    ret = ok(ag.m("staffs", RETURN, {"episodeId": ep["episodeId"], "returnedAt": "2026-04-02T08:00:00Z"}),
+             "recordReturn")
+    assert ret["ruleArea"] == BIRMINGHAM
+    duties = ok(ag.q("bham", DUTIES, {"kind": "RHI_OVERDUE", "area": BIRMINGHAM}), "duties")["nodes"]
+    assert {"kind": "RHI_OVERDUE", "childId": "XA-B", "episodeId": ep["episodeId"], "dutyHolder": BIRMINGHAM,
+            "recipient": None} in duties
+    done = ok(ag.m("bham", RHI, {"episodeId": ep["episodeId"], "status": "completed",
+                                 "offeredAt": "2026-04-02T10:00:00Z", "completedAt": "2026-04-03T10:00:00Z"}),
+              "recordReturnInterview")
+    assert done == {"episodeId": ep["episodeId"], "status": "completed", "providerAgencyId": BIRMINGHAM}
+    duties = ok(ag.q("bham", DUTIES, {"kind": "RHI_OVERDUE", "area": BIRMINGHAM}), "duties")["nodes"]
+    assert [d for d in duties if d["episodeId"] == ep["episodeId"]] == []
+    # Stoke, where the child went missing but does not live, has no basis for the child
+    assert ok(ag.q("stoke", CHILD, {"id": "XA-B"}), "child") is None
+
+
+async def test_adult_known_to_another_force_is_linked_not_duplicated(live_server, case) -> None:  # type: ignore[no-untyped-def]
+    ag = Agencies(live_server)
+    linked = ok(ag.m("staffs", LINK, {"childId": "XA-A", "personId": "XA-ADULT", "kind": "adult_of_concern",
+                                      "since": "2026-03-01"}), "linkAssociate")
+    assert linked == {"childId": "XA-A", "personId": "XA-ADULT", "kind": "adult_of_concern", "linked": True}
+    row = await case.read_one("MATCH (p:Person {name: 'Adult Known-to-Met'}) RETURN count(p) AS n, "
+                              "[(p)<-[:ASSOCIATES_WITH]-(c:Child) | c.id] AS children")
+    assert row["n"] == 1 and sorted(row["children"]) == ["XA-A", "XA-M"]
