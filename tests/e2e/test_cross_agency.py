@@ -149,6 +149,7 @@ class Agencies:
             "kcc": live_server.token(KCC, "la_missing_lead", subject="xa-kcc"),
             "stoke": live_server.token(STOKE, "la_missing_lead", subject="xa-stoke"),
             "bham": live_server.token(BIRMINGHAM, "la_missing_lead", subject="xa-bham"),
+            "bham-rhi": live_server.token(BIRMINGHAM, "rhi_practitioner", subject="xa-bham-rhi"),
             "haringey": live_server.token(HARINGEY, "la_missing_lead", subject="xa-haringey"),
             "staffs": live_server.token(STAFFS, "investigator", subject="xa-staffs"),
             "wmp": live_server.token(WMP, "investigator", subject="xa-wmp"),
@@ -168,7 +169,8 @@ async def test_cross_force_case_with_local_tokens_only(live_server, case) -> Non
 
     # -- Kent CC places its child in a Stoke children's home (out of area, across a force boundary)
     placed = ok(ag.m("kcc", START, {
-        "childId": "XA-A", "placementType": "K2", "dcsApproved": True,
+        "placementId": "XA-P1", "childId": "XA-A", "startDate": "2026-02-01", "placementType": "K2",
+        "dcsApproved": True,
         "place": {"name": "XA Stoke children's home", "kind": "childrens_home", "latitude": 53.02,
                   "longitude": -2.17, "laCode": STOKE, "forceCode": STAFFS}}), "startPlacement")
     assert (placed["hostLa"], placed["hostForce"], placed["outOfArea"], placed["crossForce"]) == \
@@ -176,25 +178,23 @@ async def test_cross_force_case_with_local_tokens_only(live_server, case) -> Non
     assert sorted((n["kind"], n["to"]) for n in placed["notifications"]) == [
         ("placement_to_host_force", STAFFS), ("placement_to_host_la", STOKE)]
 
-    # -- Staffordshire (host force) reports XA-A missing from the placement, with XA-B
-    # Staffordshire cannot see XA-B yet, so XA-B's report is Staffordshire's own new episode first
-    ep_b = ok(ag.m("staffs", REPORT, {
-        "childId": "XA-B", "reporterType": "parent", "reportedAt": "2026-03-01T21:00:00Z",
-        "missingFromPlace": {"name": "XA street", "kind": "public_place", "latitude": 53.01, "longitude": -2.18,
-                             "laCode": STOKE, "forceCode": STAFFS},
-        "riskAssessment": {"scheme": "2017", "grade": "medium"}}), "reportMissing")
-    # (XA-B was recorded by West Midlands Police, whose child it is not: Staffordshire reached it only
-    # because it is missing now and Staffordshire is a police force reporting in its own area)
-    assert ep_b["reportedTo"] == STAFFS
+    # -- Staffordshire (host force) reports XA-A missing from the placement
     ep_a = ok(ag.m("staffs", REPORT, {
         "childId": "XA-A", "reporterType": "childrens_home", "reportedAt": "2026-03-01T22:00:00Z",
         "lastSeenAt": "2026-03-01T20:30:00Z", "missingFromPlacementId": placed["placementId"],
         "lastSeenPlace": {"name": "XA bus station", "kind": "transport_hub", "latitude": 53.025, "longitude": -2.175,
                           "laCode": STOKE, "forceCode": STAFFS},
-        "companions": {"childIds": ["XA-B"]},
         "riskAssessment": {"scheme": "2017", "grade": "high"}}), "reportMissing")
     assert (ep_a["reportedTo"], ep_a["ruleArea"]) == (STAFFS, KCC)
     e1 = ep_a["episodeId"]
+
+    # -- West Midlands Police reports its own XA-B missing from home in Birmingham, with XA-A: a child
+    # it has no record of, but one missing right now (the locate basis)
+    ep_b = ok(ag.m("wmp", REPORT, {
+        "childId": "XA-B", "reporterType": "parent", "reportedAt": "2026-03-01T23:00:00Z",
+        "missingFromPlace": {"locationId": "XA-L-BHOME"}, "companions": {"childIds": ["XA-A"]},
+        "riskAssessment": {"scheme": "2017", "grade": "medium"}}), "reportMissing")
+    assert (ep_b["reportedTo"], ep_b["ruleArea"]) == (WMP, "national")  # Birmingham keeps the national rules
 
     # -- West Midlands Police: no record, but the locate profile while the child is missing
     assert ok(ag.q("wmp", CHILD, {"id": "XA-A"}), "child") is None
@@ -232,6 +232,10 @@ async def test_cross_force_case_with_local_tokens_only(live_server, case) -> Non
     ret = ok(ag.m("staffs", RETURN, {"episodeId": e1, "returnedAt": "2026-03-02T14:00:00Z",
                                      "returnedToPlacementId": placed["placementId"]}), "recordReturn")
     assert (ret["status"], ret["ruleArea"]) == ("closed", KCC)
+    # ... and West Midlands closes its own XA-B's episode (found with XA-A)
+    ok(ag.m("wmp", FOUND, {"episodeId": ep_b["episodeId"], "foundAt": "2026-03-02T10:00:00Z",
+                           "foundPlace": {"locationId": "XA-L-BHOME"}}), "recordFound")
+    ok(ag.m("wmp", RETURN, {"episodeId": ep_b["episodeId"], "returnedAt": "2026-03-02T11:00:00Z"}), "recordReturn")
 
     # -- after the episode closes: the finder keeps that episode and the record, not the history
     profile = ok(ag.q("wmp", LOCATE, {"id": "XA-A"}), "locateProfile")
@@ -259,36 +263,38 @@ async def test_cross_force_case_with_local_tokens_only(live_server, case) -> Non
     events = await case.read(
         "MATCH (e:AuditEvent {subject: 'xa-wmp', action: 'consultation'}) "
         "RETURN e.operation AS op, e.recordIds AS ids, e.purpose AS purpose, e.agencyId AS agency ORDER BY e.seq")
-    assert events[0] == {"op": "locateProfile", "ids": ["XA-A", e1], "purpose": PURPOSE, "agency": WMP}
+    assert events[0] == {"op": "locateProfile", "ids": sorted(["XA-A", e1]), "purpose": PURPOSE, "agency": WMP}
     assert [e["op"] for e in events] == ["locateProfile", "locateProfile", "child", "child.episodes", "episode"]
-    assert events[1]["ids"] == ["XA-A", e1]
+    assert events[1]["ids"] == sorted(["XA-A", e1])
 
 
 async def test_home_la_sees_its_resident_child_and_owes_the_return_interview(live_server, case) -> None:  # type: ignore[no-untyped-def]
     ag = Agencies(live_server)
-    # Birmingham (XA-B's home LA) reads the child and its episode reported in Staffordshire
-    ep = ok(ag.m("staffs", REPORT, {
+    # Birmingham (XA-B's home LA) reads the child and its episodes, wherever they were reported
+    ep = ok(ag.m("wmp", REPORT, {
         "childId": "XA-B", "reporterType": "parent", "reportedAt": "2026-04-01T21:00:00Z",
-        "missingFromPlace": {"name": "XA-B street", "kind": "public_place", "latitude": 53.01, "longitude": -2.18,
-                             "laCode": STOKE, "forceCode": STAFFS},
+        "missingFromPlace": {"name": "XA-B street", "kind": "public_place", "latitude": 52.45, "longitude": -1.93,
+                             "laCode": BIRMINGHAM, "forceCode": WMP},
         "riskAssessment": {"scheme": "2017", "grade": "low"}}), "reportMissing")
-    assert ep["ruleArea"] == BIRMINGHAM  # the home LA's rules: it owes the return interview
+    assert ep["ruleArea"] == "national"  # Birmingham, the home LA, keeps the national rules
     child = ok(ag.q("bham", CHILD, {"id": "XA-B"}), "child")
     assert child["givenName"] == "Ben" and ep["episodeId"] in [n["id"] for n in child["episodes"]["nodes"]]
-    ret = ok(ag.m("staffs", RETURN, {"episodeId": ep["episodeId"], "returnedAt": "2026-04-02T08:00:00Z"}),
+    ret = ok(ag.m("wmp", RETURN, {"episodeId": ep["episodeId"], "returnedAt": "2026-04-02T08:00:00Z"}),
              "recordReturn")
-    assert ret["ruleArea"] == BIRMINGHAM
+    assert ret["ruleArea"] == "national"
     duties = ok(ag.q("bham", DUTIES, {"kind": "RHI_OVERDUE", "area": BIRMINGHAM}), "duties")["nodes"]
     assert {"kind": "RHI_OVERDUE", "childId": "XA-B", "episodeId": ep["episodeId"], "dutyHolder": BIRMINGHAM,
             "recipient": None} in duties
-    done = ok(ag.m("bham", RHI, {"episodeId": ep["episodeId"], "status": "completed",
+    # the LA's in-house interviewer records it
+    done = ok(ag.m("bham-rhi", RHI, {"episodeId": ep["episodeId"], "status": "completed",
                                  "offeredAt": "2026-04-02T10:00:00Z", "completedAt": "2026-04-03T10:00:00Z"}),
               "recordReturnInterview")
     assert done == {"episodeId": ep["episodeId"], "status": "completed", "providerAgencyId": BIRMINGHAM}
     duties = ok(ag.q("bham", DUTIES, {"kind": "RHI_OVERDUE", "area": BIRMINGHAM}), "duties")["nodes"]
     assert [d for d in duties if d["episodeId"] == ep["episodeId"]] == []
-    # Stoke, where the child went missing but does not live, has no basis for the child
+    # Stoke and Haringey have no basis for the child
     assert ok(ag.q("stoke", CHILD, {"id": "XA-B"}), "child") is None
+    assert ok(ag.q("haringey", CHILD, {"id": "XA-B"}), "child") is None
 
 
 async def test_adult_known_to_another_force_is_linked_not_duplicated(live_server, case) -> None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,14 @@ second reads after its lock (open episodes, flags) includes what the first commi
 
 from typing import Final, LiteralString
 
-from mpdb.graph.queries.access import CHILD_VISIBLE, EPISODE_VISIBLE, EPISODE_WRITABLE, PERSON_LINKABLE, PERSON_VISIBLE
+from mpdb.graph.queries.access import (
+    CHILD_LOCATABLE,
+    CHILD_VISIBLE,
+    EPISODE_VISIBLE,
+    EPISODE_WRITABLE,
+    PERSON_LINKABLE,
+    PERSON_VISIBLE,
+)
 
 # --- idempotency -----------------------------------------------------------------------------
 
@@ -124,12 +131,16 @@ RETURN c.id AS id, c.lookedAfter AS lookedAfter,
 """
 )
 
+# Children a caller may name as companions: those it sees, and (for a force) those missing now, on
+# the locate basis: "who else is missing right now with them" is a locate fact.
 VISIBLE_CHILDREN: Final[LiteralString] = (
     """
 UNWIND $ids AS cid
 MATCH (c:Child {id: cid})
 WHERE """
     + CHILD_VISIBLE
+    + " OR "
+    + CHILD_LOCATABLE
     + """
 RETURN c.id AS id
 """
