@@ -264,7 +264,8 @@ _notification_item: Final[LiteralString] = """
 """
 
 # Out-of-area placements with no placement_to_host_la notification at all: the notification is due
-# $placementGraceDays days after the placement starts (emergency placements: 5 working days).
+# $placementGraceDays days after the placement starts, as a recorded one would be
+# (seed/rules/area_rules.toml [notification_due] placement_to_host_la).
 _placement_never_notified_area_start: Final[LiteralString] = """
 CALL () {
   MATCH (:LocalAuthority {code: $area})<-[:PLACED_BY|HOSTED_BY]-(p:Placement) RETURN p

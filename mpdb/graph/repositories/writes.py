@@ -68,6 +68,15 @@ class WriteRepository:
                                homeId=home_id)
         return bool(rows[0]["created"])
 
+    async def child_id_taken(self, child_id: str) -> dict[str, Any] | None:
+        """None when free; else `visible`: whether the caller may see the child holding it."""
+        return _one(await self._run(q.CHILD_ID_TAKEN, childId=child_id, **self.scope.named_record_params()))
+
+    async def duplicate_candidates(self, lac_ref_la: str | None, lac_child_ref: str | None,
+                                   date_of_birth: Any) -> list[dict[str, Any]]:
+        return await self._run(q.DUPLICATE_CANDIDATES, lacRefLa=lac_ref_la, lacChildRef=lac_child_ref,
+                               dateOfBirth=date_of_birth, **self.scope.named_record_params())
+
     async def lock_child(self, child_id: str, *, created: bool = False) -> bool:
         rows = await self._run(q.LOCK_CHILD, childId=child_id, created=created, **self.scope.cypher_params())
         return bool(rows)
@@ -129,6 +138,13 @@ class WriteRepository:
         if child_ids or person_ids:
             await self._run(q.ADD_COMPANIONS, episodeId=episode_id, childIds=child_ids, personIds=person_ids,
                             source=source)
+
+    async def add_reverse_companions(self, child_id: str, companion_ids: list[str], source: str) -> list[str]:
+        """The companions' open episodes now also name `child_id`; returns those episode ids."""
+        if not companion_ids:
+            return []
+        rows = await self._run(q.ADD_REVERSE_COMPANIONS, childId=child_id, companionIds=companion_ids, source=source)
+        return [r["episodeId"] for r in rows]
 
     async def add_went_to(self, episode_id: str, sightings: list[dict[str, Any]]) -> None:
         if sightings:
