@@ -556,10 +556,11 @@ async def record_found(ctx: ServiceContext, c: cmd.RecordFound, idempotency_key:
             # "police -> responsible LA when found (half of forces don't)" (DOMAIN.md): mpdb sends it
             # as part of recording the finding, so it cannot be forgotten.
             notification_id = _nid("NOT")
+            ack_due = _iso(w.now + timedelta(hours=book.notification_ack_hours))
             await w.repo.create_notification(
                 id=notification_id, aboutId=c.episode_id, fromId=force, toId=facts["responsibleLa"],
-                props={"kind": "found_to_responsible_la", **w.prov()}, sentAt=_iso(w.now),
-                dueAt=_iso(w.now + timedelta(hours=book.notification_ack_hours)))
+                props={"kind": "found_to_responsible_la", **w.prov()}, sentAt=_iso(w.now), dueAt=ack_due,
+                ackDueAt=ack_due)
             w.disclosures.append(([notification_id, c.episode_id, facts["childId"]], [facts["responsibleLa"]]))
         w.touched(c.episode_id, notification_id, record_id, child=facts["childId"])
         return {"episodeId": c.episode_id, "foundBy": force, "foundAtLocationId": loc["id"],
@@ -723,7 +724,8 @@ async def start_placement(ctx: ServiceContext, c: cmd.StartPlacement, idempotenc
                 nid, due = _nid("NOT"), _iso(rules.notification_due_at(book, kind, start))
                 await w.repo.create_notification(
                     id=nid, aboutId=c.placement_id, fromId=placing, toId=to, props={"kind": kind, **w.prov()},
-                    sentAt=_iso(w.now) if c.notify_sent else None, dueAt=due)
+                    sentAt=_iso(w.now) if c.notify_sent else None, dueAt=due,
+                    ackDueAt=_iso(w.now + timedelta(hours=book.notification_ack_hours)) if c.notify_sent else None)
                 notifications.append({"id": nid, "kind": kind, "to": to, "sent": c.notify_sent, "dueAt": due})
                 if c.notify_sent:
                     w.disclosures.append(([nid, c.placement_id, c.child_id], [to]))
@@ -816,6 +818,8 @@ async def acknowledge_notification(ctx: ServiceContext, c: cmd.AcknowledgeNotifi
 
 async def mark_notification_sent(ctx: ServiceContext, c: cmd.MarkNotificationSent,
                                  idempotency_key: str) -> dict[str, Any]:
+    book = rules.load_area_rules()
+
     async def work(w: Write) -> dict[str, Any]:
         row = await w.repo.lock_notification_for_party(c.notification_id)
         if row is None:
@@ -837,7 +841,9 @@ async def mark_notification_sent(ctx: ServiceContext, c: cmd.MarkNotificationSen
         if row["reportedAt"] is not None and c.sent_at < _dt(row["reportedAt"]):
             raise RuleViolation(f"sentAt is before the episode was reported ({_iso(_dt(row['reportedAt']))})",
                                 field="input.sentAt", rule="BEFORE_REPORTED")
-        await w.repo.mark_notification_sent(c.notification_id, _iso(c.sent_at) or "", ctx.principal.subject)
+        await w.repo.mark_notification_sent(
+            c.notification_id, _iso(c.sent_at) or "", ctx.principal.subject,
+            _iso(c.sent_at + timedelta(hours=book.notification_ack_hours)) or "")
         w.touched(c.notification_id, row["aboutId"])
         w.disclosures.append(([i for i in (c.notification_id, row["aboutId"], row["childId"]) if i], [row["toId"]]))
         return {"notificationId": c.notification_id, "sentAt": _iso(c.sent_at), "recipient": row["toId"],

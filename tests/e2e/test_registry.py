@@ -66,6 +66,11 @@ mutation($input: ReportMissingInput!, $key: String!) {
   reportMissing(input: $input, idempotencyKey: $key) { episodeId childId }
 }
 """
+SENT = """
+mutation($input: MarkNotificationSentInput!, $key: String!) {
+  markNotificationSent(input: $input, idempotencyKey: $key) { notificationId sentAt }
+}
+"""
 DUTIES = """
 query($kind: DutyKind!, $asOf: DateTime) {
   duties(kind: $kind, asOf: $asOf, first: 50) {
@@ -286,6 +291,23 @@ async def test_placement_recorded_late_is_overdue_from_its_start(live_server, sc
     d = ok(live_server.graphql(DUTIES, {"kind": "NOTIFICATION_UNSENT", "asOf": as_of.isoformat()},
                                token=tokens["stoke"]), "duties")
     assert [n["notificationId"] for n in d["nodes"] if n["placementId"] == "T8-P-LATE"] == [notes[1]["id"]]
+
+    # sent today: the host LA's acknowledgement is due 72 hours after the sending, not at start + 5 days
+    sent_at = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
+    ok(live_server.graphql(SENT, {"input": {"notificationId": notes[1]["id"], "sentAt": sent_at.isoformat()},
+                                  "key": key()}, token=kcc), "markNotificationSent")
+
+    def unacknowledged(at: datetime) -> list[tuple]:
+        d = ok(live_server.graphql(DUTIES, {"kind": "NOTIFICATION_UNACKNOWLEDGED", "asOf": at.isoformat()},
+                                   token=tokens["stoke"]), "duties")
+        return [(n["notificationId"], datetime.fromisoformat(n["dueAt"]), n["daysOverdue"]) for n in d["nodes"]
+                if n["placementId"] == "T8-P-LATE"]
+
+    assert unacknowledged(sent_at + timedelta(hours=71)) == []
+    assert unacknowledged(sent_at + timedelta(hours=73)) == [(notes[1]["id"], sent_at + timedelta(hours=72), 0)]
+    later = datetime.combine(start, time(12, 0), tzinfo=UTC) + timedelta(days=30)
+    d = ok(live_server.graphql(DUTIES, {"kind": "NOTIFICATION_UNSENT", "asOf": later.isoformat()}, token=kcc), "duties")
+    assert [n["notificationId"] for n in d["nodes"] if n["placementId"] == "T8-P-LATE"] == [notes[0]["id"]]
 
 
 async def test_past_placement_with_end_date_and_default_start(live_server, scenario, tokens) -> None:  # type: ignore[no-untyped-def]

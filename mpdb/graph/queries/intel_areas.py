@@ -252,7 +252,8 @@ _notification_item: Final[LiteralString] = """
   id: n.id, childId: c.id,
   episodeId: CASE WHEN e:Episode THEN e.id END, placementId: CASE WHEN e:Placement THEN e.id END,
   notificationId: n.id, returnInterviewId: null, dutyHolder: src.id, recipient: dst.id,
-  dueAt: coalesce(n.dueAt, CASE WHEN e:Episode THEN e.reportedAt ELSE datetime({date: e.startDate}) END),
+  dueAt: CASE WHEN n.sentAt IS NOT NULL AND n.ackDueAt IS NOT NULL THEN n.ackDueAt
+              ELSE coalesce(n.dueAt, CASE WHEN e:Episode THEN e.reportedAt ELSE datetime({date: e.startDate}) END) END,
   evidence: [
     {kind: 'notification', id: n.id, at: n.sentAt, detail: n.kind + CASE WHEN n.sentAt IS NULL
        THEN ' never sent' ELSE ' sent, not acknowledged' END},
@@ -328,7 +329,7 @@ WITH item
 def _notification_unacknowledged(head: LiteralString) -> LiteralString:
     return (
         head
-        + "n.sentAt IS NOT NULL AND n.acknowledgedAt IS NULL AND n.dueAt < $asOf"
+        + "n.sentAt IS NOT NULL AND n.acknowledgedAt IS NULL AND coalesce(n.ackDueAt, n.dueAt) < $asOf"
         + _notification_body
         + "WITH "
         + _notification_item

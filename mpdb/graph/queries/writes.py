@@ -357,7 +357,8 @@ MATCH (src:Agency {id: $fromId}), (dst:Agency {id: $toId})
 CREATE (n:Notification {id: $id})
 SET n += $props,
     n.sentAt = CASE WHEN $sentAt IS NULL THEN null ELSE datetime($sentAt) END,
-    n.dueAt = datetime($dueAt)
+    n.dueAt = datetime($dueAt),
+    n.ackDueAt = CASE WHEN $ackDueAt IS NULL THEN null ELSE datetime($ackDueAt) END
 CREATE (n)-[:ABOUT]->(about), (n)-[:FROM]->(src), (n)-[:TO]->(dst)
 RETURN n.id AS id
 """
@@ -481,7 +482,7 @@ RETURN n.id AS id, n.kind AS kind, n.sentAt AS sentAt,
 
 MARK_NOTIFICATION_SENT: Final[LiteralString] = """
 MATCH (n:Notification {id: $notificationId})
-SET n.sentAt = datetime($sentAt), n.sentBy = $author
+SET n.sentAt = datetime($sentAt), n.sentBy = $author, n.ackDueAt = datetime($ackDueAt)
 RETURN n.sentAt AS sentAt
 """
 

@@ -158,7 +158,7 @@ class WriteRepository:
                         foundAt=found_at)
 
     async def create_notification(self, **params: Any) -> None:
-        rows = await self._run(q.CREATE_NOTIFICATION, **params)
+        rows = await self._run(q.CREATE_NOTIFICATION, **{"ackDueAt": None, **params})
         if not rows:
             raise RuntimeError(f"notification {params.get('id')} not created: an endpoint is missing")
 
@@ -192,8 +192,9 @@ class WriteRepository:
         return _one(await self._run(q.LOCK_NOTIFICATION_FOR_PARTY, notificationId=notification_id,
                                     agencyId=self.scope.agency_id))
 
-    async def mark_notification_sent(self, notification_id: str, sent_at: str, author: str) -> None:
-        await self._run(q.MARK_NOTIFICATION_SENT, notificationId=notification_id, sentAt=sent_at, author=author)
+    async def mark_notification_sent(self, notification_id: str, sent_at: str, author: str, ack_due_at: str) -> None:
+        await self._run(q.MARK_NOTIFICATION_SENT, notificationId=notification_id, sentAt=sent_at, author=author,
+                        ackDueAt=ack_due_at)
 
     async def acknowledge_notification(self, notification_id: str, at: str, author: str) -> None:
         await self._run(q.ACKNOWLEDGE_NOTIFICATION, notificationId=notification_id, at=at, author=author)
