@@ -70,6 +70,9 @@ class Write:
     record_ids: list[str] = field(default_factory=list)
     children: list[str] = field(default_factory=list)
     disclosures: list[tuple[list[str], list[str]]] = field(default_factory=list)
+    # Existing records shown to the caller by a mutation whose own action is another (registerChild
+    # returning the candidates it created a child despite): their own CONSULTATION event.
+    consulted: list[str] = field(default_factory=list)
     audit: bool = True
 
     @property
@@ -208,6 +211,8 @@ async def _mutate(
             await repo.refresh_access(w.children)
         if w.audit:
             await append_in_tx(tx, ctx.audit_context, w.action, operation, w.record_ids)
+            if w.consulted:
+                await append_in_tx(tx, ctx.audit_context, AuditAction.CONSULTATION, operation, w.consulted)
             for ids, recipients in w.disclosures:
                 await append_in_tx(tx, ctx.audit_context, AuditAction.DISCLOSURE, operation, ids, recipients)
         await repo.store_result(stored_key, result_json)
@@ -332,11 +337,12 @@ async def register_child(ctx: ServiceContext, c: cmd.RegisterChild, idempotency_
         hidden = [r["id"] for r, _ in matches if not r["visible"]]
         if matches:
             ctx.require_purpose()  # existing records are about to be shown
-            w.record_ids.extend(r["id"] for r, _ in matches)
+            w.consulted.extend(r["id"] for r, _ in matches)
             if hidden:
                 w.disclosures.append((hidden, [ctx.principal.agency_id]))
         if matches and not c.create_despite_candidates:
-            w.action = AuditAction.CONSULTATION
+            # Nothing is collected: the one thing done is showing the candidates.
+            w.action, w.record_ids, w.consulted = AuditAction.CONSULTATION, w.consulted, []
             return {"childId": None, "created": False, "candidates": candidates}
         if same_ref is not None:
             raise Conflict("another record already holds this LA reference (lacRefLa + lacChildRef), so a second "

@@ -215,6 +215,9 @@ async def test_duplicate_candidates_in_full_or_in_summary(live_server, scenario,
     assert forced == {**hidden, "childId": "T8-NEW-2", "created": True}
     row = await scenario.read_one("MATCH (c:Child {id: 'T8-NEW-2'}) RETURN c.givenName AS g, c.familyName AS f")
     assert row == {"g": "Zoe", "f": "OBrien Smith"}
+    assert await audit_events(scenario, "registerChild", "T8-NEW-2") == [("collection", KENT_CC, ["T8-NEW-2"], [])]
+    assert (await audit_events(scenario, "registerChild", "T8-HID"))[2:] == [
+        ("consultation", KENT_CC, ["T8-HID"], []), ("disclosure", KENT_CC, ["T8-HID"], [KENT_CC])]
 
 
 async def test_who_may_register_whom(live_server, scenario, tokens) -> None:  # type: ignore[no-untyped-def]
