@@ -63,11 +63,11 @@ def _given_family(name: str) -> frozenset[str]:
 
 def _typo(a: str, b: str) -> bool:
     shortest = min(len(a), len(b))
-    if shortest >= 4 and jellyfish.damerau_levenshtein_distance(a, b) <= 1:
-        # Two swapped letters ("Kahn", "Khan") are the commonest keying slip and keep every letter;
-        # any other edit needs the longer names.
-        if shortest >= MIN_LEN_FOR_TYPO or sorted(a) == sorted(b):
-            return True
+    # Two swapped letters ("Kahn", "Khan") are the commonest keying slip and keep every letter;
+    # any other edit needs the longer names.
+    if (shortest >= 4 and jellyfish.damerau_levenshtein_distance(a, b) <= 1
+            and (shortest >= MIN_LEN_FOR_TYPO or sorted(a) == sorted(b))):
+        return True
     # Below 4 letters a shared sound is mostly coincidence ("Jon", "Jan").
     return min(len(a), len(b)) >= 4 and jellyfish.metaphone(a) == jellyfish.metaphone(b)
 

@@ -36,8 +36,8 @@ __all__ = [
     "TriggerResult", "category_for", "check_episode_times", "check_found_returned",
     "check_grade_allowed", "check_grade_in_scheme", "check_no_open_episode", "episode_record_agency",
     "evaluate_triggers", "home_notification_due", "ssda903_missing_type",
-    "load_area_rules", "notification_due_at", "parse_area_rules", "placement_geography", "rhi_due_at", "rhi_timeliness",
-    "rule_area", "strategy_meeting_due_at",
+    "load_area_rules", "notification_due_at", "parse_area_rules", "placement_geography", "rhi_due_at",
+    "rhi_timeliness", "rule_area", "strategy_meeting_due_at",
 ]
 
 DEFAULT_RULES_FILE = Path(__file__).resolve().parents[2] / "seed" / "rules" / "area_rules.toml"

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 import pytest_asyncio
-
 from conftest import wipe_data
+
 from mpdb.graph.queries.access import REFRESH_ACCESS
 
 pytestmark = pytest.mark.integration
