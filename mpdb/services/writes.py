@@ -316,6 +316,7 @@ async def _check_register_basis(w: Write, c: cmd.RegisterChild) -> None:
 async def register_child(ctx: ServiceContext, c: cmd.RegisterChild, idempotency_key: str) -> dict[str, Any]:
     async def work(w: Write) -> dict[str, Any]:
         await _check_register_basis(w, c)
+        await w.repo.lock_agency_registrations()
         if c.id is not None:
             taken = await w.repo.child_id_taken(c.id)
             if taken is not None:

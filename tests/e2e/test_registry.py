@@ -5,6 +5,7 @@ missing together linked both ways, all or nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -253,6 +254,22 @@ async def test_who_may_register_whom(live_server, scenario, tokens) -> None:  # 
     assert child == {"id": "T8-W-2", "givenName": "Piotr", "familyName": "Lis", "dateOfBirth": "2013-03-03",
                      "responsibleAuthority": None, "lookedAfter": False}
     assert ok(live_server.graphql(CHILD, {"id": "T8-W-2"}, token=tokens["staffs_inv"]), "child") is None
+
+
+async def test_concurrent_registrations_of_one_child_create_it_once(live_server, scenario, tokens) -> None:  # type: ignore[no-untyped-def]
+    headers = {"Authorization": f"Bearer {tokens['kcc']}", "X-MPDB-Purpose": "test"}
+    inputs = [{"id": f"T8-RACE-{i}", "givenName": "Rhea", "familyName": "Race", "dateOfBirth": "2014-07-07",
+               "lookedAfterBy": KENT_CC} for i in range(4)]
+    async with httpx.AsyncClient(base_url=live_server.base_url, timeout=60) as client:
+        resps = await asyncio.gather(*[
+            client.post("/graphql", json={"query": REGISTER, "variables": {"input": inp, "key": key()}}, headers=headers)
+            for inp in inputs])
+    results = [r.json()["data"]["registerChild"] for r in resps]
+    [made] = [r for r in results if r["created"]]
+    assert made["candidates"] == []
+    assert sorted(r["candidates"][0]["child"]["id"] for r in results if not r["created"]) == [made["childId"]] * 3
+    n = await scenario.read_one("MATCH (c:Child {familyName: 'Race'}) RETURN count(c) AS n")
+    assert n == {"n": 1}
 
 
 # --- placements at their real dates ----------------------------------------------------------

@@ -104,6 +104,15 @@ RETURN c.id AS id, """
 """
 )
 
+# Registrations by one agency run one after the other: a double submission, or two colleagues
+# registering the same child at once, then finds the first one's child as a candidate instead of
+# creating a second. (Across agencies they still run concurrently: see README, registerChild.)
+LOCK_AGENCY_REGISTRATIONS: Final[LiteralString] = """
+MATCH (a:Agency {id: $agencyId})
+SET a._lock = true
+REMOVE a._lock
+"""
+
 # Likely existing records of a child about to be registered, across ALL agencies (a duplicate is
 # most likely exactly where the caller cannot see it): the same LA reference, or the same date of
 # birth (range index child_dob). Names come back to the service for the fuzzy comparison

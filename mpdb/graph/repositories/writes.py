@@ -72,6 +72,9 @@ class WriteRepository:
         """None when free; else `visible`: whether the caller may see the child holding it."""
         return _one(await self._run(q.CHILD_ID_TAKEN, childId=child_id, **self.scope.named_record_params()))
 
+    async def lock_agency_registrations(self) -> None:
+        await self._run(q.LOCK_AGENCY_REGISTRATIONS, agencyId=self.scope.agency_id)
+
     async def duplicate_candidates(self, lac_ref_la: str | None, lac_child_ref: str | None,
                                    date_of_birth: Any) -> list[dict[str, Any]]:
         return await self._run(q.DUPLICATE_CANDIDATES, lacRefLa=lac_ref_la, lacChildRef=lac_child_ref,
