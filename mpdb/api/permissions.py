@@ -23,5 +23,20 @@ class HasScopes(BasePermission):
         return info.context.service.principal.has(*self.scopes)
 
 
+class HasAnyScope(BasePermission):
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def __init__(self, *scopes: Scope) -> None:
+        self.scopes = scopes
+        self.message = f"Forbidden: needs scope {' or '.join(self.scopes)}"
+
+    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        return any(info.context.service.principal.has(s) for s in self.scopes)
+
+
 def requires(*scopes: Scope) -> list[PermissionExtension]:
     return [PermissionExtension(permissions=[HasScopes(*scopes)], use_directives=False)]
+
+
+def requires_any(*scopes: Scope) -> list[PermissionExtension]:
+    return [PermissionExtension(permissions=[HasAnyScope(*scopes)], use_directives=False)]

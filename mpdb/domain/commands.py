@@ -163,6 +163,18 @@ class ReportMissing(Command):
         return self
 
 
+class RegisterChild(NewChildInput):
+    """A child known to an agency before any episode: a looked-after child, a child living in the
+    LA's area, a child a force deals with. Checked for likely duplicates first (registerChild)."""
+    create_despite_candidates: bool = Field(default=False, description=(
+        "Create the child even though likely existing records were returned as candidates."))
+
+
+class ReportMissingTogether(Command):
+    """Several children reported missing together: one report each, every pair linked both ways."""
+    children: list[ReportMissing] = Field(min_length=2, max_length=20)
+
+
 class Sighting(Command):
     at: AwareDatetime
     place: PlaceInput
@@ -254,12 +266,19 @@ class StartPlacement(Command):
     placement_id: Id = Field(description="Client-generated id of the new placement.")
     child_id: Id
     placing_la: Code | None = Field(default=None, description="Defaults to the caller's LA.")
-    start_date: date
+    start_date: date | None = Field(default=None, description="Defaults to today (UK).")
+    end_date: date | None = None
     placement_type: PlacementType
     place: PlaceInput
     establishment: EstablishmentInput | None = None
     dcs_approved: bool | None = None
     notify_sent: bool = Field(default=False, description="The placing LA has sent the host notifications now.")
+
+    @model_validator(mode="after")
+    def _dates(self) -> StartPlacement:
+        if self.end_date is not None and self.start_date is not None and self.end_date < self.start_date:
+            raise _FieldError("endDate", "endDate is before startDate")
+        return self
 
 
 class EndPlacement(Command):

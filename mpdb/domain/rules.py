@@ -14,7 +14,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -36,8 +36,8 @@ __all__ = [
     "TriggerResult", "category_for", "check_episode_times", "check_found_returned",
     "check_grade_allowed", "check_grade_in_scheme", "check_no_open_episode", "episode_record_agency",
     "evaluate_triggers", "home_notification_due", "ssda903_missing_type",
-    "load_area_rules", "parse_area_rules", "placement_geography", "rhi_due_at", "rhi_timeliness",
-    "rule_area", "strategy_meeting_due_at",
+    "load_area_rules", "notification_due_at", "parse_area_rules", "placement_geography", "rhi_due_at",
+    "rhi_timeliness", "rule_area", "strategy_meeting_due_at",
 ]
 
 DEFAULT_RULES_FILE = Path(__file__).resolve().parents[2] / "seed" / "rules" / "area_rules.toml"
@@ -61,6 +61,9 @@ class AreaRuleBook:
     areas: Mapping[str, AreaRules]
     bank_holidays: frozenset[date] = field(default_factory=frozenset)
     notification_ack_hours: int = 72
+    # Notification kind -> days from the event it is about (placement start or end) to the time
+    # the notice is due; see `notification_due_at`.
+    notification_due_days: Mapping[str, int] = field(default_factory=dict)
 
     def for_area(self, la_code: str | None) -> AreaRules:
         return self.areas.get(la_code or "", self.national)
@@ -112,7 +115,33 @@ def parse_area_rules(data: Mapping[str, Any]) -> AreaRuleBook:
             triggers=_triggers(raw["triggers"], f"areas.{code}") if "triggers" in raw else national.triggers,
         )
     holidays = frozenset(date.fromisoformat(d) for d in (data.get("bank_holidays") or {}).get("england", []))
-    return AreaRuleBook(national, areas, holidays, int(nat.get("notification_ack_hours", 72)))
+    return AreaRuleBook(national, areas, holidays, int(nat.get("notification_ack_hours", 72)),
+                        _notification_due(data.get("notification_due") or {}))
+
+
+PLACEMENT_NOTIFICATION_KINDS = ("placement_to_host_la", "placement_to_host_force", "home_to_host_la")
+
+
+def _notification_due(raw: Mapping[str, Any]) -> dict[str, int]:
+    unknown = set(raw) - set(PLACEMENT_NOTIFICATION_KINDS)
+    if unknown:
+        raise ValueError(f"notification_due: unknown kinds {sorted(unknown)}")
+    out = {}
+    for kind in PLACEMENT_NOTIFICATION_KINDS:
+        entry = raw.get(kind)
+        if entry is None:
+            raise ValueError(f"notification_due.{kind} is missing: every placement notice needs a timescale")
+        if set(entry) != {"days"} or not isinstance(entry["days"], int) or entry["days"] < 0:
+            raise ValueError(f"notification_due.{kind} must be {{ days = <whole number >= 0> }}")
+        out[kind] = entry["days"]
+    return out
+
+
+def notification_due_at(book: AreaRuleBook, kind: str, event_date: date) -> datetime:
+    """When a placement notice is due: `days` after the day the placement started (or ended, for a
+    discharge notice), counted from 00:00 UTC of that day, as the duties queries count it. Counted
+    from the event, never from data entry, so a placement recorded late is overdue at once."""
+    return datetime.combine(event_date, time(0, 0), tzinfo=UTC) + timedelta(days=book.notification_due_days[kind])
 
 
 @lru_cache(maxsize=4)

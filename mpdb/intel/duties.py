@@ -7,8 +7,8 @@ Kinds and when an item is due (all relative to `asOf`, default now):
   went missing from) or its commissioned provider carries out; in a force: episodes in its area.
 - `notification_unsent`: a Notification never sent whose `dueAt` has passed (no dueAt: the
   placement start / episode report), plus every out-of-area placement with no
-  `placement_to_host_la` notification at all, due `PLACEMENT_NOTIFICATION_GRACE_DAYS` after the
-  placement starts (the statutory notice; 10% of placements are never notified).
+  `placement_to_host_la` notification at all, due as a recorded one would be: the days of
+  `[notification_due] placement_to_host_la` in seed/rules/area_rules.toml after the placement starts (the statutory notice; 10% of placements are never notified).
 - `notification_unacknowledged`: sent, not acknowledged, past `dueAt`.
   For both notification kinds the area is the sender or the recipient.
 - `found_not_notified`: a looked-after child found by police with no SENT
@@ -40,7 +40,6 @@ from mpdb.graph.repositories.records import ReferenceRepository
 from mpdb.intel.hotspots import NATIONAL, Area, resolve_area
 from mpdb.services.context import ServiceContext
 
-PLACEMENT_NOTIFICATION_GRACE_DAYS = 5
 FOUND_NOTIFICATION_GRACE_HOURS = 24
 TRIGGER_EVIDENCE_CAP = 50
 
@@ -177,7 +176,7 @@ async def duties(
         rest = [i for i in every if after is None or (i.due_at, i.id) > (_aware(after[0]), after[1])]
         items, total, has_next = rest[:limit], len(every), len(rest) > limit
     else:
-        grace = {"placementGraceDays": PLACEMENT_NOTIFICATION_GRACE_DAYS,
+        grace = {"placementGraceDays": _rule_book().notification_due_days["placement_to_host_la"],
                  "foundGraceHours": FOUND_NOTIFICATION_GRACE_HOURS}
         rows = await repo.duty_page(ctx.scope, kind.value, area.mode, area.code, as_of, grace, limit + 1, after)
         total = await repo.duty_count(ctx.scope, kind.value, area.mode, area.code, as_of, grace)

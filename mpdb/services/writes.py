@@ -28,12 +28,14 @@ from neo4j import AsyncManagedTransaction
 
 from mpdb.audit.trail import AuditAction, append_in_tx
 from mpdb.auth.access import check_episode_write
-from mpdb.auth.principal import AgencyKind
+from mpdb.auth.principal import AgencyKind, Scope
 from mpdb.domain import commands as cmd
-from mpdb.domain import rules
+from mpdb.domain import names, rules
+from mpdb.domain.deadlines import UK_TZ
 from mpdb.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from mpdb.domain.geo import cell_id
 from mpdb.graph.repositories.writes import WriteRepository
+from mpdb.intel.co_missing import age_band
 from mpdb.services.context import ServiceContext
 
 SOURCE_SYSTEM = "mpdb-api"
@@ -44,6 +46,11 @@ NOT_FOUND_MESSAGE = "no such {kind}, or not one you may change"
 
 def _iso(t: datetime | date | None) -> str | None:
     return t.isoformat() if t is not None else None
+
+
+def _uk_date(t: datetime) -> date:
+    """The calendar day in England and Wales: placements start and end on local days."""
+    return t.astimezone(UK_TZ).date()
 
 
 def _nid(prefix: str) -> str:
@@ -64,6 +71,9 @@ class Write:
     record_ids: list[str] = field(default_factory=list)
     children: list[str] = field(default_factory=list)
     disclosures: list[tuple[list[str], list[str]]] = field(default_factory=list)
+    # Existing records shown to the caller by a mutation whose own action is another (registerChild
+    # returning the candidates it created a child despite): their own CONSULTATION event.
+    consulted: list[str] = field(default_factory=list)
     audit: bool = True
 
     @property
@@ -81,8 +91,9 @@ class Write:
             self.children.append(child)
             self.record_ids.append(child)
 
-    async def place(self, p: cmd.PlaceInput, fld: str) -> dict[str, Any]:
-        """An existing location, or a new one with its LA and force resolved."""
+    async def area(self, p: cmd.PlaceInput, fld: str) -> dict[str, Any]:
+        """The LA and force of a place (an existing location, or the one a new place would get),
+        without creating anything."""
         if p.location_id is not None:
             loc = await self.repo.location(p.location_id)
             if loc is None:
@@ -95,6 +106,13 @@ class Write:
                                    "(or one of the codes is unknown)", field=f"{fld}.laCode")
             which = "laCode" if p.la_code else "forceCode"
             raise InvalidInput(f"unknown {which} {p.la_code or p.force_code}", field=f"{fld}.{which}")
+        return area
+
+    async def place(self, p: cmd.PlaceInput, fld: str) -> dict[str, Any]:
+        """An existing location, or a new one with its LA and force resolved."""
+        area = await self.area(p, fld)
+        if p.location_id is not None:
+            return area
         loc_id = _nid("LOC")
         props = {"name": p.name, "kind": p.kind, "laCode": area["laCode"], "forceCode": area["forceCode"],
                  "postcode": p.postcode, **self.prov()}
@@ -195,6 +213,8 @@ async def _mutate(
             await repo.refresh_access(w.children)
         if w.audit:
             await append_in_tx(tx, ctx.audit_context, w.action, operation, w.record_ids)
+            if w.consulted:
+                await append_in_tx(tx, ctx.audit_context, AuditAction.CONSULTATION, operation, w.consulted)
             for ids, recipients in w.disclosures:
                 await append_in_tx(tx, ctx.audit_context, AuditAction.DISCLOSURE, operation, ids, recipients)
         await repo.store_result(stored_key, result_json)
@@ -207,110 +227,258 @@ class _Key(cmd.Command):
     key: cmd.IdempotencyKey
 
 
-# --- reportMissing ---------------------------------------------------------------------------
+# --- registerChild ---------------------------------------------------------------------------
 
-async def _resolve_new_child(w: Write, nc: cmd.NewChildInput) -> tuple[str, bool]:
-    child_id = nc.id
-    if nc.lac_ref_la and nc.lac_child_ref:
-        existing = await w.repo.child_by_lac_ref(nc.lac_ref_la, nc.lac_child_ref)
-        if existing is not None:
-            child_id = existing
-        elif child_id is None:
-            # A key derived from the LA's own reference: two concurrent first reports of the same
-            # looked-after child MERGE onto one node.
-            digest = hashlib.sha256(f"{nc.lac_ref_la}|{nc.lac_child_ref}".encode()).hexdigest()[:24]
-            child_id = f"C-LAC-{digest}"
-    assert child_id is not None
+def _child_key(nc: cmd.NewChildInput, existing_by_ref: str | None) -> str:
+    if existing_by_ref is not None:
+        return existing_by_ref
+    if nc.id is not None:
+        return nc.id
+    assert nc.lac_ref_la and nc.lac_child_ref
+    # A key derived from the LA's own reference: two concurrent first reports of the same
+    # looked-after child MERGE onto one node.
+    digest = hashlib.sha256(f"{nc.lac_ref_la}|{nc.lac_child_ref}".encode()).hexdigest()[:24]
+    return f"C-LAC-{digest}"
+
+
+async def _create_child(w: Write, nc: cmd.NewChildInput, child_id: str, prefix: str) -> bool:
+    """Creates the child under `child_id` (False when it already exists: nothing is written)."""
     home_id = None
     if nc.home is not None:
-        home_id = (await w.place(nc.home, "input.newChild.home"))["id"]
+        home_id = (await w.place(nc.home, f"{prefix}.home"))["id"]
     if nc.looked_after_by is not None and await w.repo.la_facts(nc.looked_after_by) is None:
-        raise InvalidInput(f"unknown local authority {nc.looked_after_by}", field="input.newChild.lookedAfterBy")
+        raise InvalidInput(f"unknown local authority {nc.looked_after_by}", field=f"{prefix}.lookedAfterBy")
     props = {
         "pseudonym": "P-" + hashlib.sha256(child_id.encode()).hexdigest()[:12].upper(),
         "givenName": nc.given_name, "familyName": nc.family_name, "dateOfBirth": nc.date_of_birth,
         "sex": nc.sex, "ethnicity": nc.ethnicity, "lacRefLa": nc.lac_ref_la, "lacChildRef": nc.lac_child_ref,
         "lookedAfter": nc.looked_after_by is not None, "unaccompanied": nc.unaccompanied, **w.prov(),
     }
-    created = await w.repo.merge_new_child(child_id, props, nc.looked_after_by, home_id)
-    return child_id, created
+    return await w.repo.merge_new_child(child_id, props, nc.looked_after_by, home_id)
+
+
+def _match_reasons(c: cmd.NewChildInput, row: dict[str, Any]) -> list[str]:
+    """Why an existing record is likely this child, naming only fields the caller typed (never how
+    the recorded value differs), or [] when it is not a likely match."""
+    if row["sameRef"]:
+        return ["lacReference"]
+    if c.date_of_birth is None or row["dateOfBirth"] != c.date_of_birth:
+        return []
+    compared = [(f, m(typed, rec)) for f, m, typed, rec in (
+        ("familyName", names.match_family_name, c.family_name, row["familyName"]),
+        ("givenName", names.match_given_name, c.given_name, row["givenName"]),
+    ) if names.normalise(typed) and names.normalise(rec)]
+    # The date of birth alone is shared by ~160 children a year in England: never a candidate.
+    if not compared or any(m is None for _, m in compared):
+        return []
+    return ["dateOfBirth", *(f for f, _ in compared)]
+
+
+def _candidate(row: dict[str, Any], reasons: list[str], now: datetime) -> dict[str, Any]:
+    if row["visible"]:
+        return {"matchedOn": reasons, "summary": None,
+                "child": {"id": row["id"], "givenName": row["givenName"], "familyName": row["familyName"],
+                          "dateOfBirth": _iso(row["dateOfBirth"])}}
+    s = row["summary"]
+    return {"matchedOn": reasons, "child": None, "summary": {
+        "pseudonym": s["pseudonym"], "ageBand": age_band(s.get("dateOfBirth"), now),
+        "responsibleAuthority": s.get("responsibleAuthority"),
+        "activeFlags": [{"type": f["type"], "raisedBy": f.get("raisedBy"), "raisedAt": _iso(f.get("raisedAt"))}
+                        for f in sorted(s.get("activeFlags") or [], key=lambda f: (f["type"], f.get("raisedBy") or ""))],
+    }}
+
+
+async def _check_register_basis(w: Write, c: cmd.RegisterChild) -> None:
+    """Who may register which child (docs in README): an LA its looked-after children and the
+    children living in its area; a force any child it deals with (it becomes the recording
+    agency, which gives it the record); the national unit and the operator anyone."""
+    p = w.ctx.principal
+    if p.agency_kind is AgencyKind.LOCAL_AUTHORITY:
+        if c.looked_after_by is not None:
+            if c.looked_after_by != p.agency_id:
+                raise Forbidden(f"a local authority registers the children it looks after: lookedAfterBy must be "
+                                f"{p.agency_id} or omitted (for a child living in your area)", field="input.lookedAfterBy")
+            return
+        if c.home is None:
+            raise InvalidInput("give lookedAfterBy (your local authority) for a child you look after, or home "
+                               "(in your area) for a child living there", field="input.lookedAfterBy")
+        area = await w.area(c.home, "input.home")
+        if area["laCode"] != p.agency_id:
+            raise Forbidden(f"the home is in {area['laCode']}, not in your area: a local authority registers "
+                            "children it looks after or who live in its area", field="input.home")
+        return
+    if p.agency_kind is AgencyKind.POLICE_FORCE:
+        if not p.has(Scope.EPISODE_WRITE):
+            raise Forbidden("Forbidden: a police force registers children with episode:write")
+        return
+    if p.agency_kind not in (AgencyKind.NATIONAL_UNIT, AgencyKind.SYSTEM):
+        raise Forbidden(f"a {p.agency_kind} does not register children")
+
+
+async def register_child(ctx: ServiceContext, c: cmd.RegisterChild, idempotency_key: str) -> dict[str, Any]:
+    async def work(w: Write) -> dict[str, Any]:
+        await _check_register_basis(w, c)
+        await w.repo.lock_agency_registrations()
+        if c.id is not None:
+            taken = await w.repo.child_id_taken(c.id)
+            if taken is not None:
+                if not taken["visible"]:
+                    raise Conflict("this child id is already taken: new child ids must be fresh (e.g. UUIDs)",
+                                   field="input.id", reason="CHILD_KEY_TAKEN")
+                w.action = AuditAction.CONSULTATION
+                w.touched(c.id)
+                return {"childId": c.id, "created": False, "candidates": []}
+        rows = await w.repo.duplicate_candidates(c.lac_ref_la, c.lac_child_ref, c.date_of_birth)
+        same_ref = next((r for r in rows if r["sameRef"]), None)
+        if same_ref is not None and same_ref["visible"] and (c.id is None or c.id == same_ref["id"]):
+            # The LA's own reference names one child: registering it again is finding it.
+            w.action = AuditAction.CONSULTATION
+            w.touched(same_ref["id"])
+            return {"childId": same_ref["id"], "created": False, "candidates": []}
+        matches = [(r, reasons) for r in rows if (reasons := _match_reasons(c, r))]
+        candidates = [_candidate(r, reasons, w.now) for r, reasons in matches]
+        hidden = [r["id"] for r, _ in matches if not r["visible"]]
+        if matches:
+            ctx.require_purpose()  # existing records are about to be shown
+            w.consulted.extend(r["id"] for r, _ in matches)
+            if hidden:
+                w.disclosures.append((hidden, [ctx.principal.agency_id]))
+        if matches and not c.create_despite_candidates:
+            # Nothing is collected: the one thing done is showing the candidates.
+            w.action, w.record_ids, w.consulted = AuditAction.CONSULTATION, w.consulted, []
+            return {"childId": None, "created": False, "candidates": candidates}
+        if same_ref is not None:
+            raise Conflict("another record already holds this LA reference (lacRefLa + lacChildRef), so a second "
+                           "child cannot be created with it", field="input.lacChildRef", reason="CHILD_KEY_TAKEN")
+        child_id = _child_key(c, None)
+        if not await _create_child(w, c, child_id, "input"):
+            # Created concurrently under the same key since the check above (a retry racing itself).
+            raise Conflict("this child was registered concurrently: retry to get it", field="input.id",
+                           reason="CHILD_KEY_TAKEN")
+        w.touched(child_id, child=child_id)
+        return {"childId": child_id, "created": True, "candidates": candidates}
+
+    return await _mutate(ctx, "registerChild", idempotency_key, c, AuditAction.COLLECTION, work)
+
+
+# --- reportMissing ---------------------------------------------------------------------------
+
+async def _resolve_new_child(w: Write, nc: cmd.NewChildInput, prefix: str) -> tuple[str, bool]:
+    existing = None
+    if nc.lac_ref_la and nc.lac_child_ref:
+        existing = await w.repo.child_by_lac_ref(nc.lac_ref_la, nc.lac_child_ref)
+    child_id = _child_key(nc, existing)
+    return child_id, await _create_child(w, nc, child_id, prefix)
+
+
+async def _report_one(w: Write, c: cmd.ReportMissing, book: rules.AreaRuleBook, prefix: str,
+                      batch: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """One child's report inside the caller's transaction; `prefix` is its input path, `batch`
+    the ids of children reported together with it (linked by the caller, not as companions)."""
+    created = False
+    if c.new_child is not None:
+        child_id, created = await _resolve_new_child(w, c.new_child, f"{prefix}.newChild")
+        if not await w.repo.lock_child(child_id, created=created):
+            raise Conflict("a child with this id or LAC reference already exists and is not one you may see; "
+                           "new child ids must be fresh (e.g. UUIDs)", field=f"{prefix}.newChild",
+                           reason="CHILD_KEY_TAKEN")
+    else:
+        assert c.child_id is not None
+        child_id = c.child_id
+        if not await w.repo.lock_child(child_id):
+            raise NotFound(NOT_FOUND_MESSAGE.format(kind="child"), field=f"{prefix}.childId")
+    if child_id in batch:
+        raise InvalidInput("this child is already in the list", field=f"{prefix}.childId")
+    facts = await w.repo.child_facts(child_id, created=created)
+    rules.check_no_open_episode(facts["openEpisodeId"],
+                                field=f"{prefix}.newChild" if c.new_child else f"{prefix}.childId")
+    rules.check_episode_times(c.reported_at, c.last_seen_at, now=w.latest, prefix=prefix)
+    flags = [rules.ActiveFlag(f["id"], f["type"]) for f in facts["activeFlags"]]
+    ra = c.risk_assessment
+    rules.check_grade_allowed(ra.scheme, ra.grade, flags, field=f"{prefix}.riskAssessment")
+    force = await w.acting_force(c.reporting_force, f"{prefix}.reportingForce")
+
+    missing_from_la = None
+    if c.missing_from_placement_id is not None:
+        placement = await w.repo.placement_of_child(child_id, c.missing_from_placement_id)
+        if placement is None:
+            raise NotFound(NOT_FOUND_MESSAGE.format(kind="placement of this child"),
+                           field=f"{prefix}.missingFromPlacementId")
+        missing_from_la = placement["hostLa"]
+    missing_loc = await w.place(c.missing_from_place, f"{prefix}.missingFromPlace") if c.missing_from_place else None
+    if missing_loc and missing_from_la is None:
+        missing_from_la = missing_loc["laCode"]
+    last_seen = await w.place(c.last_seen_place, f"{prefix}.lastSeenPlace") if c.last_seen_place else None
+    with_children, with_persons = await w.companions(c.companions, f"{prefix}.companions", child_id)
+
+    episode_id, ra_id = _nid("EP"), _nid("RA")
+    category = rules.category_for(ra.scheme, ra.grade)
+    await w.repo.create_episode(
+        childId=child_id, reportingForce=force, episodeId=episode_id,
+        props={"status": "open", "whereaboutsKnown": c.whereabouts_known, "consent": c.consent,
+               "reporterType": c.reporter_type, "category": category, **w.prov()},
+        reportedAt=_iso(c.reported_at), lastSeenAt=_iso(c.last_seen_at),
+        missingFromPlacementId=c.missing_from_placement_id,
+        missingFromLocationId=missing_loc["id"] if missing_loc else None,
+        lastSeenLocationId=last_seen["id"] if last_seen else None,
+    )
+    await w.repo.add_risk_assessment(
+        episode_id, ra_id, {"grade": ra.grade, "scheme": ra.scheme, "reason": ra.reason, **w.prov()},
+        _iso(w.now) or "")
+    await w.repo.add_companions(episode_id, with_children, with_persons, "reported")
+    # Both directions: a companion who is missing too was missing with this child.
+    reverse = await w.repo.add_reverse_companions(child_id, with_children, "reported")
+    p = w.ctx.principal
+    record_agency, missing_type = rules.episode_record_agency(p.agency_kind, p.agency_id, force,
+                                                              c.whereabouts_known)
+    record_id = _episode_record_id(record_agency, episode_id)
+    await w.repo.create_episode_record(
+        episode_id, record_id,
+        {"agencyId": record_agency, "sourceRef": episode_id, "missingType": missing_type, **w.prov()},
+        _iso(c.reported_at) or "")
+
+    area = rules.rule_area(facts["responsibleLa"], missing_from_la, facts["homeLa"])
+    area_rules = book.for_area(area)
+    times = [_dt(t) for t in facts["reportedTimes"]] + [c.reported_at]
+    fired = rules.evaluate_triggers(times, c.reported_at, area_rules.triggers, area_rules.area)
+    w.touched(episode_id, ra_id, record_id, *reverse, child=child_id)
+    return {
+        "episodeId": episode_id, "childId": child_id, "childCreated": created, "riskAssessmentId": ra_id,
+        "category": category, "reportedTo": force, "ruleArea": area_rules.area,
+        "strategyMeetingDueAt": _iso(rules.strategy_meeting_due_at(c.reported_at, area_rules.strategy_meeting_days)),
+        "triggers": [{"id": r.trigger.id, "description": r.trigger.description, "rule": r.trigger.describe(),
+                      "count": r.count, "fired": r.fired, "area": r.area} for r in fired],
+    }
 
 
 async def report_missing(ctx: ServiceContext, c: cmd.ReportMissing, idempotency_key: str) -> dict[str, Any]:
     book = rules.load_area_rules()
 
     async def work(w: Write) -> dict[str, Any]:
-        created = False
-        if c.new_child is not None:
-            child_id, created = await _resolve_new_child(w, c.new_child)
-            if not await w.repo.lock_child(child_id, created=created):
-                raise Conflict("a child with this id or LAC reference already exists and is not one you may see; "
-                               "new child ids must be fresh (e.g. UUIDs)", field="input.newChild", reason="CHILD_KEY_TAKEN")
-        else:
-            assert c.child_id is not None
-            child_id = c.child_id
-            if not await w.repo.lock_child(child_id):
-                raise NotFound(NOT_FOUND_MESSAGE.format(kind="child"), field="input.childId")
-        facts = await w.repo.child_facts(child_id, created=created)
-        rules.check_no_open_episode(facts["openEpisodeId"],
-                                    field="input.newChild" if c.new_child else "input.childId")
-        rules.check_episode_times(c.reported_at, c.last_seen_at, now=w.latest)
-        flags = [rules.ActiveFlag(f["id"], f["type"]) for f in facts["activeFlags"]]
-        ra = c.risk_assessment
-        rules.check_grade_allowed(ra.scheme, ra.grade, flags)
-        force = await w.acting_force(c.reporting_force, "input.reportingForce")
-
-        missing_from_la = None
-        if c.missing_from_placement_id is not None:
-            placement = await w.repo.placement_of_child(child_id, c.missing_from_placement_id)
-            if placement is None:
-                raise NotFound(NOT_FOUND_MESSAGE.format(kind="placement of this child"),
-                               field="input.missingFromPlacementId")
-            missing_from_la = placement["hostLa"]
-        missing_loc = await w.place(c.missing_from_place, "input.missingFromPlace") if c.missing_from_place else None
-        if missing_loc and missing_from_la is None:
-            missing_from_la = missing_loc["laCode"]
-        last_seen = await w.place(c.last_seen_place, "input.lastSeenPlace") if c.last_seen_place else None
-        with_children, with_persons = await w.companions(c.companions, "input.companions", child_id)
-
-        episode_id, ra_id = _nid("EP"), _nid("RA")
-        category = rules.category_for(ra.scheme, ra.grade)
-        await w.repo.create_episode(
-            childId=child_id, reportingForce=force, episodeId=episode_id,
-            props={"status": "open", "whereaboutsKnown": c.whereabouts_known, "consent": c.consent,
-                   "reporterType": c.reporter_type, "category": category, **w.prov()},
-            reportedAt=_iso(c.reported_at), lastSeenAt=_iso(c.last_seen_at),
-            missingFromPlacementId=c.missing_from_placement_id,
-            missingFromLocationId=missing_loc["id"] if missing_loc else None,
-            lastSeenLocationId=last_seen["id"] if last_seen else None,
-        )
-        await w.repo.add_risk_assessment(
-            episode_id, ra_id, {"grade": ra.grade, "scheme": ra.scheme, "reason": ra.reason, **w.prov()},
-            _iso(w.now) or "")
-        await w.repo.add_companions(episode_id, with_children, with_persons, "reported")
-        p = ctx.principal
-        record_agency, missing_type = rules.episode_record_agency(p.agency_kind, p.agency_id, force,
-                                                                  c.whereabouts_known)
-        record_id = _episode_record_id(record_agency, episode_id)
-        await w.repo.create_episode_record(
-            episode_id, record_id,
-            {"agencyId": record_agency, "sourceRef": episode_id, "missingType": missing_type, **w.prov()},
-            _iso(c.reported_at) or "")
-
-        area = rules.rule_area(facts["responsibleLa"], missing_from_la, facts["homeLa"])
-        area_rules = book.for_area(area)
-        times = [_dt(t) for t in facts["reportedTimes"]] + [c.reported_at]
-        fired = rules.evaluate_triggers(times, c.reported_at, area_rules.triggers, area_rules.area)
-        w.touched(episode_id, ra_id, record_id, child=child_id)
-        return {
-            "episodeId": episode_id, "childId": child_id, "childCreated": created, "riskAssessmentId": ra_id,
-            "category": category, "reportedTo": force, "ruleArea": area_rules.area,
-            "strategyMeetingDueAt": _iso(rules.strategy_meeting_due_at(c.reported_at, area_rules.strategy_meeting_days)),
-            "triggers": [{"id": r.trigger.id, "description": r.trigger.description, "rule": r.trigger.describe(),
-                          "count": r.count, "fired": r.fired, "area": r.area} for r in fired],
-        }
+        return await _report_one(w, c, book, "input")
 
     return await _mutate(ctx, "reportMissing", idempotency_key, c, AuditAction.COLLECTION, work)
+
+
+async def report_missing_together(ctx: ServiceContext, c: cmd.ReportMissingTogether,
+                                  idempotency_key: str) -> dict[str, Any]:
+    """One report per child and WITH_CHILD {source: 'reported'} from every child's new episode to
+    every other child, in one transaction: any refusal (field `input.children[i]...`) writes nothing."""
+    book = rules.load_area_rules()
+
+    async def work(w: Write) -> dict[str, Any]:
+        reports: list[dict[str, Any]] = []
+        for i, child in enumerate(c.children):
+            done = frozenset(r["childId"] for r in reports)
+            reports.append(await _report_one(w, child, book, f"input.children[{i}]", done))
+        links = 0
+        for r in reports:
+            others = [o["childId"] for o in reports if o["childId"] != r["childId"]]
+            await w.repo.add_companions(r["episodeId"], others, [], "reported")
+            links += len(others)
+        return {"reports": reports, "withChildLinks": links}
+
+    return await _mutate(ctx, "reportMissingTogether", idempotency_key, c, AuditAction.COLLECTION, work)
 
 
 # --- updateEpisode / recordFound / recordReturn ----------------------------------------------
@@ -405,10 +573,11 @@ async def record_found(ctx: ServiceContext, c: cmd.RecordFound, idempotency_key:
             # "police -> responsible LA when found (half of forces don't)" (DOMAIN.md): mpdb sends it
             # as part of recording the finding, so it cannot be forgotten.
             notification_id = _nid("NOT")
+            ack_due = _iso(w.now + timedelta(hours=book.notification_ack_hours))
             await w.repo.create_notification(
                 id=notification_id, aboutId=c.episode_id, fromId=force, toId=facts["responsibleLa"],
-                props={"kind": "found_to_responsible_la", **w.prov()}, sentAt=_iso(w.now),
-                dueAt=_iso(w.now + timedelta(hours=book.notification_ack_hours)))
+                props={"kind": "found_to_responsible_la", **w.prov()}, sentAt=_iso(w.now), dueAt=ack_due,
+                ackDueAt=ack_due)
             w.disclosures.append(([notification_id, c.episode_id, facts["childId"]], [facts["responsibleLa"]]))
         w.touched(c.episode_id, notification_id, record_id, child=facts["childId"])
         return {"episodeId": c.episode_id, "foundBy": force, "foundAtLocationId": loc["id"],
@@ -522,12 +691,24 @@ async def start_placement(ctx: ServiceContext, c: cmd.StartPlacement, idempotenc
         if facts["responsibleLa"] and facts["responsibleLa"] != placing:
             raise RuleViolation(f"the child is looked after by {facts['responsibleLa']}, not {placing}",
                                 field="input.placingLa", rule="RESPONSIBLE_LA_MISMATCH")
-        if facts["openPlacementIds"]:
+        start = c.start_date or _uk_date(w.now)
+        today = _uk_date(w.latest)
+        if start > today:
+            raise InvalidInput("startDate is in the future", field="input.startDate")
+        if facts["dateOfBirth"] is not None and start < facts["dateOfBirth"]:
+            raise RuleViolation(f"startDate is before the child's date of birth ({facts['dateOfBirth']})",
+                                field="input.startDate", rule="BEFORE_BIRTH")
+        if c.end_date is not None:
+            if c.end_date < start:
+                raise RuleViolation(f"endDate is before the placement started ({start})", field="input.endDate",
+                                    rule="END_BEFORE_START")
+            if c.end_date > today:
+                raise InvalidInput("endDate is in the future", field="input.endDate")
+        # A placement that has already ended is history and may sit beside the current one.
+        if c.end_date is None and facts["openPlacementIds"]:
             raise Conflict(f"the child's placement {facts['openPlacementIds'][0]} has not ended: end it first",
                            field="input.childId", reason="OPEN_PLACEMENT_EXISTS",
                            openPlacementId=facts["openPlacementIds"][0])
-        if c.start_date > w.latest.date():
-            raise InvalidInput("startDate is in the future", field="input.startDate")
         loc = await w.place(c.place, "input.place")
         est_id = est_kind = None
         if c.establishment is not None:
@@ -548,47 +729,55 @@ async def start_placement(ctx: ServiceContext, c: cmd.StartPlacement, idempotenc
                                         home=origin, placement=target)
         if not await w.repo.create_placement(
             childId=c.child_id, placingLa=placing, hostLa=loc["laCode"], hostForce=loc["forceCode"],
-            locationId=loc["id"], placementId=c.placement_id, establishmentId=est_id, startDate=_iso(c.start_date),
+            locationId=loc["id"], placementId=c.placement_id, establishmentId=est_id, startDate=_iso(start),
+            endDate=_iso(c.end_date),
             props={"placementType": c.placement_type, "distanceKm": geo.distance_km, "outOfArea": geo.out_of_area,
                    "crossForce": geo.cross_force, "dcsApproved": c.dcs_approved, **w.prov()}):
             raise Conflict("placementId is already taken: use a fresh id", field="input.placementId",
                            reason="ID_TAKEN")
         notifications = []
-        due = _iso(w.now + timedelta(hours=book.notification_ack_hours))
         if geo.out_of_area:
             for kind, to in (("placement_to_host_la", loc["laCode"]), ("placement_to_host_force", loc["forceCode"])):
-                nid = _nid("NOT")
+                nid, due = _nid("NOT"), _iso(rules.notification_due_at(book, kind, start))
                 await w.repo.create_notification(
                     id=nid, aboutId=c.placement_id, fromId=placing, toId=to, props={"kind": kind, **w.prov()},
-                    sentAt=_iso(w.now) if c.notify_sent else None, dueAt=due)
-                notifications.append({"id": nid, "kind": kind, "to": to, "sent": c.notify_sent})
+                    sentAt=_iso(w.now) if c.notify_sent else None, dueAt=due,
+                    ackDueAt=_iso(w.now + timedelta(hours=book.notification_ack_hours)) if c.notify_sent else None)
+                notifications.append({"id": nid, "kind": kind, "to": to, "sent": c.notify_sent, "dueAt": due})
                 if c.notify_sent:
                     w.disclosures.append(([nid, c.placement_id, c.child_id], [to]))
                 w.record_ids.append(nid)
         if rules.home_notification_due(est_kind, geo.out_of_area):
-            notifications.append(await _home_notification(w, c.placement_id, placing, loc["laCode"], "placement",
-                                                          due or ""))
+            notifications.append(await _home_notification(w, book, c.placement_id, placing, loc["laCode"],
+                                                          "placement", start))
+            if c.end_date is not None:
+                notifications.append(await _home_notification(w, book, c.placement_id, placing, loc["laCode"],
+                                                              "discharge", c.end_date))
         w.touched(c.placement_id, child=c.child_id)
         return {"placementId": c.placement_id, "childId": c.child_id, "placingLa": placing,
                 "hostLa": loc["laCode"], "hostForce": loc["forceCode"], "locationId": loc["id"],
+                "startDate": _iso(start), "endDate": _iso(c.end_date),
                 "distanceKm": geo.distance_km, "distanceFrom": "home" if home else "placing_la_centroid",
-                "outOfArea": geo.out_of_area, "crossForce": geo.cross_force, "notifications": notifications}
+                "outOfArea": geo.out_of_area, "crossForce": geo.cross_force,
+                "notifications": notifications}
 
     return await _mutate(ctx, "startPlacement", idempotency_key, c, AuditAction.COLLECTION, work)
 
 
-async def _home_notification(w: Write, placement_id: str, placing_la: str, host_la: str, occasion: str,
-                             due_at: str) -> dict[str, Any]:
+async def _home_notification(w: Write, book: rules.AreaRuleBook, placement_id: str, placing_la: str,
+                             host_la: str, occasion: str, event_date: date) -> dict[str, Any]:
     """The children's home's notice to the host LA, on placement or discharge. The home is an
     Establishment, not an agency that signs in, so the notice is FROM the placing LA that
     contracts the home (the home itself is ABOUT -> Placement -> AT); it starts unsent, and the
-    placing LA marks it sent (markNotificationSent) when the home has sent it."""
+    placing LA marks it sent (markNotificationSent) when the home has sent it. Due from the day
+    of the placement or discharge (`event_date`)."""
     nid = _nid("NOT")
+    due = _iso(rules.notification_due_at(book, "home_to_host_la", event_date)) or ""
     await w.repo.create_notification(
         id=nid, aboutId=placement_id, fromId=placing_la, toId=host_la,
-        props={"kind": "home_to_host_la", "occasion": occasion, **w.prov()}, sentAt=None, dueAt=due_at)
+        props={"kind": "home_to_host_la", "occasion": occasion, **w.prov()}, sentAt=None, dueAt=due)
     w.record_ids.append(nid)
-    return {"id": nid, "kind": "home_to_host_la", "to": host_la, "sent": False}
+    return {"id": nid, "kind": "home_to_host_la", "to": host_la, "sent": False, "dueAt": due}
 
 
 async def end_placement(ctx: ServiceContext, c: cmd.EndPlacement, idempotency_key: str) -> dict[str, Any]:
@@ -616,8 +805,7 @@ async def end_placement(ctx: ServiceContext, c: cmd.EndPlacement, idempotency_ke
         est = row["establishment"] or {}
         if rules.home_notification_due(est.get("kind"), bool(row["outOfArea"])) and row["hostLa"]:
             notifications.append(await _home_notification(
-                w, c.placement_id, row["placingLa"], row["hostLa"], "discharge",
-                _iso(w.now + timedelta(hours=book.notification_ack_hours)) or ""))
+                w, book, c.placement_id, row["placingLa"], row["hostLa"], "discharge", c.end_date))
         w.touched(c.placement_id, child=row["childId"])
         return {"placementId": c.placement_id, "childId": row["childId"], "endDate": _iso(c.end_date),
                 "notifications": notifications}
@@ -647,6 +835,8 @@ async def acknowledge_notification(ctx: ServiceContext, c: cmd.AcknowledgeNotifi
 
 async def mark_notification_sent(ctx: ServiceContext, c: cmd.MarkNotificationSent,
                                  idempotency_key: str) -> dict[str, Any]:
+    book = rules.load_area_rules()
+
     async def work(w: Write) -> dict[str, Any]:
         row = await w.repo.lock_notification_for_party(c.notification_id)
         if row is None:
@@ -668,7 +858,9 @@ async def mark_notification_sent(ctx: ServiceContext, c: cmd.MarkNotificationSen
         if row["reportedAt"] is not None and c.sent_at < _dt(row["reportedAt"]):
             raise RuleViolation(f"sentAt is before the episode was reported ({_iso(_dt(row['reportedAt']))})",
                                 field="input.sentAt", rule="BEFORE_REPORTED")
-        await w.repo.mark_notification_sent(c.notification_id, _iso(c.sent_at) or "", ctx.principal.subject)
+        await w.repo.mark_notification_sent(
+            c.notification_id, _iso(c.sent_at) or "", ctx.principal.subject,
+            _iso(c.sent_at + timedelta(hours=book.notification_ack_hours)) or "")
         w.touched(c.notification_id, row["aboutId"])
         w.disclosures.append(([i for i in (c.notification_id, row["aboutId"], row["childId"]) if i], [row["toId"]]))
         return {"notificationId": c.notification_id, "sentAt": _iso(c.sent_at), "recipient": row["toId"],

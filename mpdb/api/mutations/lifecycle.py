@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypeVar
 
 import strawberry
 
-from mpdb.api.permissions import requires
+from mpdb.api.permissions import requires, requires_any
 from mpdb.api.types import writes as t
 from mpdb.auth.principal import Scope
 from mpdb.domain import commands as cmd
@@ -31,11 +31,34 @@ def _command(model: type[C], data: Any) -> C:
 class LifecycleMutations:
     @strawberry.mutation(extensions=requires(Scope.EPISODE_WRITE), description=(
         "Report a child missing: a new open episode (for an existing child, or a new child created with it), "
-        "its first risk grade, and the repeat-missing triggers of its rule area evaluated on it."))
+        "its first risk grade, and the repeat-missing triggers of its rule area evaluated on it. A companion "
+        "child who is missing too (an open episode) gets the reverse link on that episode."))
     async def report_missing(self, info: strawberry.Info, input: t.ReportMissingInput,
                              idempotency_key: IdemKey) -> t.ReportMissingPayload:
         r = await svc.report_missing(info.context.service, _command(cmd.ReportMissing, input), idempotency_key)
         return t.ReportMissingPayload.from_result(r)
+
+    @strawberry.mutation(extensions=requires(Scope.EPISODE_WRITE), description=(
+        "Report several children missing together in one transaction: one report each (as reportMissing) and "
+        "WITH_CHILD {source: 'reported'} from every child's new episode to every other child, so each pair is "
+        "linked both ways. Any refused child (field input.children[i]...) writes nothing at all."))
+    async def report_missing_together(self, info: strawberry.Info, input: t.ReportMissingTogetherInput,
+                                      idempotency_key: IdemKey) -> t.ReportMissingTogetherPayload:
+        r = await svc.report_missing_together(info.context.service, _command(cmd.ReportMissingTogether, input),
+                                              idempotency_key)
+        return t.ReportMissingTogetherPayload.from_result(r)
+
+    @strawberry.mutation(extensions=requires_any(Scope.PLACEMENT_WRITE, Scope.EPISODE_WRITE), description=(
+        "Register a child before any episode: a local authority its looked-after children (lookedAfterBy = "
+        "itself) or children living in its area (home in its area), a police force a child it deals with. "
+        "Likely existing records (same LA reference; same date of birth and matching names, allowing accents, "
+        "hyphens, nicknames and one typo) are returned as candidates and nothing is created, unless "
+        "createDespiteCandidates. Candidates you may not read in full appear in summary form; showing them is "
+        "audited (consultation, and disclosure to you for the summaries)."))
+    async def register_child(self, info: strawberry.Info, input: t.RegisterChildInput,
+                             idempotency_key: IdemKey) -> t.RegisterChildPayload:
+        r = await svc.register_child(info.context.service, _command(cmd.RegisterChild, input), idempotency_key)
+        return t.RegisterChildPayload.from_result(r)
 
     @strawberry.mutation(extensions=requires(Scope.EPISODE_WRITE), description=(
         "Add sightings (places the child went to), companions, or a new risk grade to an open episode."))
@@ -72,9 +95,10 @@ class LifecycleMutations:
         return t.RecordReturnInterviewPayload.from_result(r)
 
     @strawberry.mutation(extensions=requires(Scope.PLACEMENT_WRITE), description=(
-        "Start a placement: host LA and force come from the address; distance, outOfArea and crossForce are "
-        "derived; an out-of-area placement creates notifications to the host LA and host force (and, in a "
-        "children's home, the home's own notification to the host LA, unsent)."))
+        "Start a placement (on startDate, default today; or record a past one with endDate): host LA and force "
+        "come from the address; distance, outOfArea and crossForce are derived; an out-of-area placement creates "
+        "notifications to the host LA and host force (and, in a children's home, the home's own notification to "
+        "the host LA, unsent), each due counted from startDate, so one recorded late is overdue at once."))
     async def start_placement(self, info: strawberry.Info, input: t.StartPlacementInput,
                               idempotency_key: IdemKey) -> t.StartPlacementPayload:
         r = await svc.start_placement(info.context.service, _command(cmd.StartPlacement, input), idempotency_key)

@@ -17,6 +17,8 @@ from typing import Any
 import strawberry
 from strawberry.types.unset import UnsetType
 
+from mpdb.api.types.intel_links import ChildSummary, FlagSummary
+
 
 def input_data(obj: Any) -> Any:
     """A strawberry input as plain data for the command models; unset and null fields are omitted."""
@@ -100,6 +102,27 @@ class NewChildInput:
     home: PlaceInput | None = None
 
 
+@strawberry.input(description="A child known before any episode. Give a client-generated id, or the LA's "
+                              "SSDA903 reference (lacRefLa + lacChildRef). A local authority registers a child it "
+                              "looks after (lookedAfterBy: itself) or who lives in its area (home in its area); a "
+                              "police force a child it deals with.")
+class RegisterChildInput:
+    id: strawberry.ID | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    date_of_birth: date | None = None
+    sex: str | None = strawberry.field(default=None, description="F, M or U (default U).")
+    ethnicity: str | None = strawberry.field(default=None, description="SSDA903 ethnicity code.")
+    lac_ref_la: str | None = None
+    lac_child_ref: str | None = None
+    looked_after_by: str | None = strawberry.field(default=None, description="GSS code of the responsible LA.")
+    unaccompanied: bool | None = None
+    home: PlaceInput | None = None
+    create_despite_candidates: bool | None = strawberry.field(default=None, description=(
+        "Create the child even when likely existing records are found (they are still returned). Default "
+        "false: nothing is created and the candidates are returned."))
+
+
 @strawberry.input
 class ReportMissingInput:
     child_id: strawberry.ID | None = strawberry.field(default=None, description="An existing child; or newChild.")
@@ -116,6 +139,12 @@ class ReportMissingInput:
     consent: bool | None = None
     companions: CompanionsInput | None = None
     risk_assessment: RiskAssessmentInput
+
+
+@strawberry.input(description="Children reported missing together: one report each (as reportMissing), and "
+                              "every pair linked both ways (WITH_CHILD, source reported). All or nothing.")
+class ReportMissingTogetherInput:
+    children: list[ReportMissingInput] = strawberry.field(description="2 to 20 different children.")
 
 
 @strawberry.input
@@ -179,7 +208,11 @@ class StartPlacementInput:
     placement_id: strawberry.ID = strawberry.field(description="Client-generated id of the new placement.")
     child_id: strawberry.ID
     placing_la: str | None = strawberry.field(default=None, description="Defaults to the caller's LA.")
-    start_date: date
+    start_date: date | None = strawberry.field(default=None, description=(
+        "The day the placement started (default today, UK): not in the future, not before the child's date of "
+        "birth. Notifications are due counted from it (seed/rules/area_rules.toml [notification_due])."))
+    end_date: date | None = strawberry.field(default=None, description=(
+        "For a placement that has already ended: not before startDate, not in the future."))
     placement_type: str = strawberry.field(description="SSDA903 PLACE code (K2, U1-U6, H5, R1, ...).")
     place: PlaceInput
     establishment: EstablishmentInput | None = None
@@ -272,6 +305,64 @@ class ReportMissingPayload:
                    triggers=[TriggerResult(**t) for t in r["triggers"]])
 
 
+@strawberry.type(description="Each child's report, in input order, and how many WITH_CHILD links were written "
+                             "(n children: n*(n-1), every pair both ways).")
+class ReportMissingTogetherPayload:
+    reports: list[ReportMissingPayload]
+    with_child_links: int
+
+    @classmethod
+    def from_result(cls, r: dict[str, Any]) -> ReportMissingTogetherPayload:
+        return cls(reports=[ReportMissingPayload.from_result(x) for x in r["reports"]],
+                   with_child_links=r["withChildLinks"])
+
+
+@strawberry.type(description="A likely existing record you may read in full.")
+class CandidateChild:
+    id: strawberry.ID
+    given_name: str | None
+    family_name: str | None
+    date_of_birth: date | None
+
+
+@strawberry.type(description=(
+    "A likely existing record of the child being registered. `child` when you may read it in full; otherwise "
+    "`summary` only (pseudonym, age band, responsible LA, active flags: no id, no names). `matchedOn` names the "
+    "fields of your input it matched (lacReference, dateOfBirth, familyName, givenName; names compared ignoring "
+    "case, accents, hyphens and spaces, allowing nicknames, one typo or the same sound), never the recorded "
+    "values."))
+class DuplicateCandidate:
+    matched_on: list[str]
+    child: CandidateChild | None
+    summary: ChildSummary | None
+
+    @classmethod
+    def from_result(cls, r: dict[str, Any]) -> DuplicateCandidate:
+        c, s = r.get("child"), r.get("summary")
+        return cls(
+            matched_on=r["matchedOn"],
+            child=CandidateChild(id=strawberry.ID(c["id"]), given_name=c["givenName"], family_name=c["familyName"],
+                                 date_of_birth=_d(c["dateOfBirth"])) if c else None,
+            summary=ChildSummary(
+                pseudonym=s["pseudonym"], age_band=s["ageBand"], responsible_authority=s["responsibleAuthority"],
+                active_flags=[FlagSummary(type=f["type"], raised_by=f["raisedBy"], raised_at=_dt(f["raisedAt"]))
+                              for f in s["activeFlags"]]) if s else None)
+
+
+@strawberry.type
+class RegisterChildPayload:
+    child_id: strawberry.ID | None = strawberry.field(description=(
+        "The new child, or the existing one this registration named (same id, or same LA reference); null "
+        "when candidates were found and nothing was created."))
+    created: bool
+    candidates: list[DuplicateCandidate]
+
+    @classmethod
+    def from_result(cls, r: dict[str, Any]) -> RegisterChildPayload:
+        return cls(child_id=r["childId"], created=r["created"],
+                   candidates=[DuplicateCandidate.from_result(c) for c in r["candidates"]])
+
+
 @strawberry.type
 class UpdateEpisodePayload:
     episode_id: strawberry.ID
@@ -343,6 +434,13 @@ class NotificationRef:
     kind: str
     to: str
     sent: bool
+    due_at: datetime | None = strawberry.field(default=None, description=(
+        "When the notice is due: the placement's start (or end, for a discharge) plus the timescale in "
+        "seed/rules/area_rules.toml [notification_due]."))
+
+    @classmethod
+    def from_result(cls, r: dict[str, Any]) -> NotificationRef:
+        return cls(id=r["id"], kind=r["kind"], to=r["to"], sent=r["sent"], due_at=_dt(r.get("dueAt")))
 
 
 @strawberry.type
@@ -353,6 +451,8 @@ class StartPlacementPayload:
     host_la: str
     host_force: str
     location_id: strawberry.ID
+    start_date: date
+    end_date: date | None
     distance_km: float | None
     distance_from: str = strawberry.field(description="home or placing_la_centroid.")
     out_of_area: bool
@@ -363,8 +463,10 @@ class StartPlacementPayload:
     def from_result(cls, r: dict[str, Any]) -> StartPlacementPayload:
         return cls(placement_id=r["placementId"], child_id=r["childId"], placing_la=r["placingLa"],
                    host_la=r["hostLa"], host_force=r["hostForce"], location_id=r["locationId"],
+                   start_date=_d(r["startDate"]), end_date=_d(r["endDate"]),  # type: ignore[arg-type]
                    distance_km=r["distanceKm"], distance_from=r["distanceFrom"], out_of_area=r["outOfArea"],
-                   cross_force=r["crossForce"], notifications=[NotificationRef(**n) for n in r["notifications"]])
+                   cross_force=r["crossForce"],
+                   notifications=[NotificationRef.from_result(n) for n in r["notifications"]])
 
 
 @strawberry.type
@@ -378,7 +480,7 @@ class EndPlacementPayload:
     @classmethod
     def from_result(cls, r: dict[str, Any]) -> EndPlacementPayload:
         return cls(placement_id=r["placementId"], child_id=r["childId"], end_date=_d(r["endDate"]),  # type: ignore[arg-type]
-                   notifications=[NotificationRef(**n) for n in r["notifications"]])
+                   notifications=[NotificationRef.from_result(n) for n in r["notifications"]])
 
 
 @strawberry.type

@@ -253,7 +253,8 @@ _notification_item: Final[LiteralString] = """
   id: n.id, childId: c.id,
   episodeId: CASE WHEN e:Episode THEN e.id END, placementId: CASE WHEN e:Placement THEN e.id END,
   notificationId: n.id, returnInterviewId: null, dutyHolder: src.id, recipient: dst.id,
-  dueAt: coalesce(n.dueAt, CASE WHEN e:Episode THEN e.reportedAt ELSE datetime({date: e.startDate}) END),
+  dueAt: CASE WHEN n.sentAt IS NOT NULL AND n.ackDueAt IS NOT NULL THEN n.ackDueAt
+              ELSE coalesce(n.dueAt, CASE WHEN e:Episode THEN e.reportedAt ELSE datetime({date: e.startDate}) END) END,
   evidence: [
     {kind: 'notification', id: n.id, at: n.sentAt, detail: n.kind + CASE WHEN n.sentAt IS NULL
        THEN ' never sent' ELSE ' sent, not acknowledged' END},
@@ -265,7 +266,8 @@ _notification_item: Final[LiteralString] = """
 """
 
 # Out-of-area placements with no placement_to_host_la notification at all: the notification is due
-# $placementGraceDays days after the placement starts (emergency placements: 5 working days).
+# $placementGraceDays days after the placement starts, as a recorded one would be
+# (seed/rules/area_rules.toml [notification_due] placement_to_host_la).
 _placement_never_notified_area_start: Final[LiteralString] = """
 CALL () {
   MATCH (:LocalAuthority {code: $area})<-[:PLACED_BY|HOSTED_BY]-(p:Placement) RETURN p
@@ -328,7 +330,7 @@ WITH item
 def _notification_unacknowledged(head: LiteralString) -> LiteralString:
     return (
         head
-        + "n.sentAt IS NOT NULL AND n.acknowledgedAt IS NULL AND n.dueAt < $asOf"
+        + "n.sentAt IS NOT NULL AND n.acknowledgedAt IS NULL AND coalesce(n.ackDueAt, n.dueAt) < $asOf"
         + _notification_body
         + "WITH "
         + _notification_item

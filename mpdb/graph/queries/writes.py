@@ -19,6 +19,7 @@ from mpdb.graph.queries.access import (
     PERSON_LINKABLE,
     PERSON_VISIBLE,
 )
+from mpdb.graph.queries.summary import child_summary
 
 # --- idempotency -----------------------------------------------------------------------------
 
@@ -99,6 +100,52 @@ FOREACH (_ IN CASE WHEN created AND home IS NOT NULL THEN [1] ELSE [] END |
 RETURN created
 """
 
+# Whether a client-chosen child id is taken, and by a child the caller may see: registerChild
+# answers a visible one as "already registered" and refuses an invisible one like a taken key.
+CHILD_ID_TAKEN: Final[LiteralString] = (
+    """
+MATCH (c:Child {id: $childId})
+RETURN c.id AS id, """
+    + CHILD_VISIBLE
+    + """ AS visible
+"""
+)
+
+# Registrations by one agency run one after the other: a double submission, or two colleagues
+# registering the same child at once, then finds the first one's child as a candidate instead of
+# creating a second. (Across agencies they still run concurrently: see README, registerChild.)
+LOCK_AGENCY_REGISTRATIONS: Final[LiteralString] = """
+MATCH (a:Agency {id: $agencyId})
+SET a._lock = true
+REMOVE a._lock
+"""
+
+# Likely existing records of a child about to be registered, across ALL agencies (a duplicate is
+# most likely exactly where the caller cannot see it): the same LA reference, or the same date of
+# birth (range index child_dob). Names come back to the service for the fuzzy comparison
+# (mpdb/domain/names.py) and are dropped there for every child the caller may not see; `summary`
+# is what such a child may be shown as.
+DUPLICATE_CANDIDATES: Final[LiteralString] = (
+    """
+CALL () {
+  MATCH (c:Child {lacRefLa: $lacRefLa, lacChildRef: $lacChildRef})
+  RETURN c, true AS sameRef
+  UNION
+  MATCH (c:Child {dateOfBirth: $dateOfBirth})
+  RETURN c, false AS sameRef
+}
+WITH c, true IN collect(sameRef) AS sameRef
+RETURN c.id AS id, sameRef, c.givenName AS givenName, c.familyName AS familyName,
+       c.dateOfBirth AS dateOfBirth, """
+    + CHILD_VISIBLE
+    + """ AS visible, """
+    + child_summary("c")
+    + """ AS summary
+ORDER BY c.recordedAt, c.id
+LIMIT 200
+"""
+)
+
 # `$created`: the child was created by this very transaction, so it has no access lists yet.
 LOCK_CHILD: Final[LiteralString] = (
     """
@@ -119,7 +166,7 @@ MATCH (c:Child {id: $childId})
 WHERE $created OR """
     + CHILD_VISIBLE
     + """
-RETURN c.id AS id, c.lookedAfter AS lookedAfter,
+RETURN c.id AS id, c.lookedAfter AS lookedAfter, c.dateOfBirth AS dateOfBirth,
        [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0] AS responsibleLa,
        [(c)-[:HOME_AT]->(home:Location) | home.laCode][0] AS homeLa,
        [(c)-[:HAD]->(e:Episode {status: 'open'}) | e.id][0] AS openEpisodeId,
@@ -288,6 +335,20 @@ CALL (e) {
 RETURN children, persons
 """
 
+# The other direction of "reported missing with": a companion child who is itself missing (an open
+# episode) was missing with this child too. Written on the companion's open episode whoever holds
+# it, because the companion child is one the caller may see (checked before) and the link is what
+# lets the other force see who its child is missing with.
+ADD_REVERSE_COMPANIONS: Final[LiteralString] = """
+MATCH (c:Child {id: $childId})
+UNWIND $companionIds AS cid
+MATCH (:Child {id: cid})-[:HAD]->(other:Episode {status: 'open'})
+SET other._lock = true
+REMOVE other._lock
+MERGE (other)-[:WITH_CHILD {source: $source}]->(c)
+RETURN other.id AS episodeId
+"""
+
 ADD_WENT_TO: Final[LiteralString] = """
 MATCH (e:Episode {id: $episodeId})
 UNWIND $sightings AS s
@@ -319,7 +380,8 @@ MATCH (src:Agency {id: $fromId}), (dst:Agency {id: $toId})
 CREATE (n:Notification {id: $id})
 SET n += $props,
     n.sentAt = CASE WHEN $sentAt IS NULL THEN null ELSE datetime($sentAt) END,
-    n.dueAt = datetime($dueAt)
+    n.dueAt = datetime($dueAt),
+    n.ackDueAt = CASE WHEN $ackDueAt IS NULL THEN null ELSE datetime($ackDueAt) END
 CREATE (n)-[:ABOUT]->(about), (n)-[:FROM]->(src), (n)-[:TO]->(dst)
 RETURN n.id AS id
 """
@@ -382,7 +444,8 @@ MERGE (p:Placement {id: $placementId})
 WITH c, placing, host, f, l, p
 WHERE p._created
 REMOVE p._created
-SET p += $props, p.startDate = date($startDate)
+SET p += $props, p.startDate = date($startDate),
+    p.endDate = CASE WHEN $endDate IS NULL THEN null ELSE date($endDate) END
 CREATE (c)-[:PLACED_IN]->(p), (p)-[:AT_LOCATION]->(l), (p)-[:PLACED_BY]->(placing),
        (p)-[:HOSTED_BY]->(host), (p)-[:IN_FORCE_AREA]->(f)
 MERGE (c)-[:LOOKED_AFTER_BY]->(placing)
@@ -442,7 +505,7 @@ RETURN n.id AS id, n.kind AS kind, n.sentAt AS sentAt,
 
 MARK_NOTIFICATION_SENT: Final[LiteralString] = """
 MATCH (n:Notification {id: $notificationId})
-SET n.sentAt = datetime($sentAt), n.sentBy = $author
+SET n.sentAt = datetime($sentAt), n.sentBy = $author, n.ackDueAt = datetime($ackDueAt)
 RETURN n.sentAt AS sentAt
 """
 

@@ -68,6 +68,18 @@ class WriteRepository:
                                homeId=home_id)
         return bool(rows[0]["created"])
 
+    async def child_id_taken(self, child_id: str) -> dict[str, Any] | None:
+        """None when free; else `visible`: whether the caller may see the child holding it."""
+        return _one(await self._run(q.CHILD_ID_TAKEN, childId=child_id, **self.scope.named_record_params()))
+
+    async def lock_agency_registrations(self) -> None:
+        await self._run(q.LOCK_AGENCY_REGISTRATIONS, agencyId=self.scope.agency_id)
+
+    async def duplicate_candidates(self, lac_ref_la: str | None, lac_child_ref: str | None,
+                                   date_of_birth: Any) -> list[dict[str, Any]]:
+        return await self._run(q.DUPLICATE_CANDIDATES, lacRefLa=lac_ref_la, lacChildRef=lac_child_ref,
+                               dateOfBirth=date_of_birth, **self.scope.named_record_params())
+
     async def lock_child(self, child_id: str, *, created: bool = False) -> bool:
         rows = await self._run(q.LOCK_CHILD, childId=child_id, created=created, **self.scope.cypher_params())
         return bool(rows)
@@ -138,6 +150,13 @@ class WriteRepository:
             await self._run(q.ADD_COMPANIONS, episodeId=episode_id, childIds=child_ids, personIds=person_ids,
                             source=source)
 
+    async def add_reverse_companions(self, child_id: str, companion_ids: list[str], source: str) -> list[str]:
+        """The companions' open episodes now also name `child_id`; returns those episode ids."""
+        if not companion_ids:
+            return []
+        rows = await self._run(q.ADD_REVERSE_COMPANIONS, childId=child_id, companionIds=companion_ids, source=source)
+        return [r["episodeId"] for r in rows]
+
     async def add_went_to(self, episode_id: str, sightings: list[dict[str, Any]]) -> None:
         if sightings:
             await self._run(q.ADD_WENT_TO, episodeId=episode_id, sightings=sightings)
@@ -150,7 +169,7 @@ class WriteRepository:
                         foundAt=found_at)
 
     async def create_notification(self, **params: Any) -> None:
-        rows = await self._run(q.CREATE_NOTIFICATION, **params)
+        rows = await self._run(q.CREATE_NOTIFICATION, **{"ackDueAt": None, **params})
         if not rows:
             raise RuntimeError(f"notification {params.get('id')} not created: an endpoint is missing")
 
@@ -184,8 +203,9 @@ class WriteRepository:
         return _one(await self._run(q.LOCK_NOTIFICATION_FOR_PARTY, notificationId=notification_id,
                                     agencyId=self.scope.agency_id))
 
-    async def mark_notification_sent(self, notification_id: str, sent_at: str, author: str) -> None:
-        await self._run(q.MARK_NOTIFICATION_SENT, notificationId=notification_id, sentAt=sent_at, author=author)
+    async def mark_notification_sent(self, notification_id: str, sent_at: str, author: str, ack_due_at: str) -> None:
+        await self._run(q.MARK_NOTIFICATION_SENT, notificationId=notification_id, sentAt=sent_at, author=author,
+                        ackDueAt=ack_due_at)
 
     async def acknowledge_notification(self, notification_id: str, at: str, author: str) -> None:
         await self._run(q.ACKNOWLEDGE_NOTIFICATION, notificationId=notification_id, at=at, author=author)
