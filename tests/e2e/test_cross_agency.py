@@ -3,8 +3,10 @@ real tokens and a real Neo4j: each agency does its own part and sees exactly wha
 gives it.
 
 The case (all synthetic):
-- XA-A, looked after by Kent County Council (responsible LA), placed by Kent in a Stoke-on-Trent
-  children's home (host LA Stoke, host force Staffordshire): out of area and across a force boundary.
+- XA-A, looked after by Kent County Council (responsible LA), registered by Kent before anyone went
+  missing, with a CSE flag Kent raised, and placed by Kent in a Stoke-on-Trent children's home (host
+  LA Stoke, host force Staffordshire) on a date weeks before Kent recorded it: out of area, across a
+  force boundary, its notifications overdue from the real start date.
 - Staffordshire Police (the host force) reports XA-A missing from the placement.
 - West Midlands Police, a third force with no other link to the child, reads the child's locate
   profile, records a sighting in Birmingham and the finding; Staffordshire records the return.
@@ -35,12 +37,6 @@ PURPOSE = "test: locate a child reported missing"
 SCENARIO = """
 MATCH (kcc:LocalAuthority {code: $kcc}), (bham:LocalAuthority {code: $bham}), (wmp:Force {code: $wmp}),
       (met:Force {code: $met}), (har:LocalAuthority {code: $haringey})
-CREATE (a:Child {id: 'XA-A', pseudonym: 'P-XA-A', givenName: 'Ava', familyName: 'Crossfield', sex: 'F',
-        dateOfBirth: date('2011-03-04'), lookedAfter: true, recordedBy: $kcc,
-        recordedAt: datetime('2026-01-01T00:00:00Z'), sourceSystem: 'test', author: 'xa'})
-CREATE (a)-[:LOOKED_AFTER_BY]->(kcc)
-CREATE (a)-[:HAS_FLAG]->(:Flag {id: 'XA-FLAG-CSE', type: 'cse', status: 'active', note: 'private note',
-        raisedAt: datetime('2026-01-05T00:00:00Z')})-[:RAISED_BY]->(kcc)
 CREATE (bhome:Location {id: 'XA-L-BHOME', name: 'XA-B family home', kind: 'residence', laCode: $bham,
         forceCode: $wmp, point: point({latitude: 52.47, longitude: -1.90})})-[:IN_LA]->(bham)
 CREATE (bhome)-[:IN_FORCE]->(wmp)
@@ -58,10 +54,20 @@ CREATE (m)-[:ASSOCIATES_WITH {kind: 'adult_of_concern', since: date('2026-01-01'
        (:Person {id: 'XA-ADULT', name: 'Adult Known-to-Met', role: 'adult_of_concern', recordedBy: $met})
 """
 
+REGISTER = """
+mutation($input: RegisterChildInput!, $key: String!) {
+  registerChild(input: $input, idempotencyKey: $key) {
+    childId created candidates { matchedOn child { id } summary { pseudonym ageBand responsibleAuthority } }
+  }
+}
+"""
+RAISE = """
+mutation($input: RaiseFlagInput!, $key: String!) { raiseFlag(input: $input, idempotencyKey: $key) { flagId status } }
+"""
 START = """
 mutation($input: StartPlacementInput!, $key: String!) {
   startPlacement(input: $input, idempotencyKey: $key) {
-    placementId hostLa hostForce outOfArea crossForce notifications { kind to sent }
+    placementId startDate hostLa hostForce outOfArea crossForce notifications { id kind to sent dueAt }
   }
 }
 """
@@ -110,7 +116,9 @@ CHILD = "query($id: ID!) { child(id: $id) { id givenName episodes { nodes { id }
 EPISODE = "query($id: ID!) { episode(id: $id) { id status foundBy } }"
 DUTIES = """
 query($kind: DutyKind!, $area: String) {
-  duties(kind: $kind, area: $area, first: 50) { nodes { kind childId episodeId dutyHolder recipient } }
+  duties(kind: $kind, area: $area, first: 50) {
+    nodes { kind childId episodeId placementId notificationId dutyHolder recipient dueAt }
+  }
 }
 """
 
@@ -136,7 +144,7 @@ async def case(reference_graph):  # type: ignore[no-untyped-def]
     await reference_graph.write("MATCH (n) WHERE n.id STARTS WITH 'XA-' DETACH DELETE n", {})
     await reference_graph.write(SCENARIO, {"kcc": KCC, "bham": BIRMINGHAM, "wmp": WMP, "met": MET,
                                            "haringey": HARINGEY})
-    await reference_graph.write(REFRESH_ACCESS, {"childIds": ["XA-A", "XA-B", "XA-M"]})
+    await reference_graph.write(REFRESH_ACCESS, {"childIds": ["XA-B", "XA-M"]})
     return reference_graph
 
 
@@ -167,7 +175,29 @@ class Agencies:
 async def test_cross_force_case_with_local_tokens_only(live_server, case) -> None:  # type: ignore[no-untyped-def]
     ag = Agencies(live_server)
 
-    # -- Kent CC places its child in a Stoke children's home (out of area, across a force boundary)
+    # -- Kent CC registers its looked-after child before anyone goes missing, and raises a CSE flag
+    child = {"id": "XA-A", "givenName": "Ava", "familyName": "Crossfield", "dateOfBirth": "2011-03-04", "sex": "F",
+             "lookedAfterBy": KCC, "lacRefLa": KCC, "lacChildRef": "KCC-XA-0001"}
+    reg = ok(ag.m("kcc", REGISTER, child), "registerChild")
+    assert reg == {"childId": "XA-A", "created": True, "candidates": []}
+    # registering it again (another key) finds the same record by the LA's reference, creating nothing
+    again = ok(ag.m("kcc", REGISTER, {**child, "id": None}), "registerChild")
+    assert (again["childId"], again["created"]) == ("XA-A", False)
+    # Haringey, which cannot read XA-A, trying to register the same child as one living in its area,
+    # is shown a summary (no id, no names) and creates nothing
+    dup = ok(ag.m("haringey", REGISTER, {
+        "id": "XA-HAR-1", "givenName": "Ava", "familyName": "Crossfield", "dateOfBirth": "2011-03-04",
+        "home": {"name": "XA Haringey flat", "kind": "address", "laCode": HARINGEY, "forceCode": MET}}),
+        "registerChild")
+    assert dup["childId"] is None and dup["created"] is False
+    assert [(c["child"], c["summary"]["pseudonym"], c["summary"]["responsibleAuthority"])
+            for c in dup["candidates"]] == [(None, reg_pseudonym := dup["candidates"][0]["summary"]["pseudonym"], KCC)]
+    assert reg_pseudonym.startswith("P-")
+    assert ok(ag.m("kcc", RAISE, {"flagId": "XA-FLAG-CSE", "childId": "XA-A", "type": "cse",
+                                  "raisedAt": "2026-01-05T00:00:00Z", "note": "private note"}), "raiseFlag") == \
+        {"flagId": "XA-FLAG-CSE", "status": "active"}
+
+    # -- Kent CC records the placement it made on 1 February: out of area, across a force boundary
     placed = ok(ag.m("kcc", START, {
         "placementId": "XA-P1", "childId": "XA-A", "startDate": "2026-02-01", "placementType": "K2",
         "dcsApproved": True,
@@ -175,8 +205,21 @@ async def test_cross_force_case_with_local_tokens_only(live_server, case) -> Non
                   "longitude": -2.17, "laCode": STOKE, "forceCode": STAFFS}}), "startPlacement")
     assert (placed["hostLa"], placed["hostForce"], placed["outOfArea"], placed["crossForce"]) == \
         (STOKE, STAFFS, True, True)
-    assert sorted((n["kind"], n["to"]) for n in placed["notifications"]) == [
-        ("placement_to_host_force", STAFFS), ("placement_to_host_la", STOKE)]
+    assert sorted((n["kind"], n["to"], n["sent"], n["dueAt"]) for n in placed["notifications"]) == [
+        ("placement_to_host_force", STAFFS, False, "2026-02-06T00:00:00+00:00"),
+        ("placement_to_host_la", STOKE, False, "2026-02-06T00:00:00+00:00")]
+    note_ids = {n["to"]: n["id"] for n in placed["notifications"]}
+    # the duties the late record opens: Kent owes both notices, overdue from the real start date;
+    # Stoke sees the one owed to it; Staffordshire (police) the one owed to it
+    owed = [(d["notificationId"], d["dutyHolder"], d["recipient"], d["dueAt"])
+            for d in ok(ag.q("kcc", DUTIES, {"kind": "NOTIFICATION_UNSENT", "area": KCC}), "duties")["nodes"]
+            if d["placementId"] == "XA-P1"]
+    assert sorted(owed) == sorted([(note_ids[STOKE], KCC, STOKE, "2026-02-06T00:00:00+00:00"),
+                                   (note_ids[STAFFS], KCC, STAFFS, "2026-02-06T00:00:00+00:00")])
+    owed_to_stoke = [d["notificationId"] for d in ok(ag.q("stoke", DUTIES, {"kind": "NOTIFICATION_UNSENT",
+                                                                             "area": STOKE}), "duties")["nodes"]
+                     if d["placementId"] == "XA-P1"]
+    assert owed_to_stoke == [note_ids[STOKE]]
 
     # -- Staffordshire (host force) reports XA-A missing from the placement
     ep_a = ok(ag.m("staffs", REPORT, {
@@ -283,8 +326,8 @@ async def test_home_la_sees_its_resident_child_and_owes_the_return_interview(liv
              "recordReturn")
     assert ret["ruleArea"] == "national"
     duties = ok(ag.q("bham", DUTIES, {"kind": "RHI_OVERDUE", "area": BIRMINGHAM}), "duties")["nodes"]
-    assert {"kind": "RHI_OVERDUE", "childId": "XA-B", "episodeId": ep["episodeId"], "dutyHolder": BIRMINGHAM,
-            "recipient": None} in duties
+    assert [(d["kind"], d["childId"], d["dutyHolder"], d["recipient"]) for d in duties
+            if d["episodeId"] == ep["episodeId"]] == [("RHI_OVERDUE", "XA-B", BIRMINGHAM, None)]
     # the LA's in-house interviewer records it
     done = ok(ag.m("bham-rhi", RHI, {"episodeId": ep["episodeId"], "status": "completed",
                                  "offeredAt": "2026-04-02T10:00:00Z", "completedAt": "2026-04-03T10:00:00Z"}),
