@@ -20,13 +20,13 @@ from mpdb.graph.queries.summary import child_summary
 
 # --- children -------------------------------------------------------------------------------
 
-_CHILDREN_BY_NAME: Final[LiteralString] = """
+_by_name: Final[LiteralString] = """
 CALL db.index.fulltext.queryNodes('child_names', $lucene, {limit: $candidates}) YIELD node, score
 WITH node AS c, score
 """
 
 # Agency references: the LA's SSDA903 CHILD id, the unique pupil number, an importer's own reference.
-_CHILDREN_BY_REFERENCE: Final[LiteralString] = """
+_by_reference: Final[LiteralString] = """
 CALL () {
   MATCH (c:Child {lacChildRef: $ref}) RETURN c
   UNION
@@ -37,7 +37,7 @@ CALL () {
 WITH c, 0.0 AS score LIMIT $candidates
 """
 
-_CHILDREN_BY_DOB: Final[LiteralString] = """
+_by_dob: Final[LiteralString] = """
 MATCH (c:Child) WHERE c.dateOfBirth IN $dobs
 WITH c, 0.0 AS score LIMIT $candidates
 """
@@ -108,9 +108,9 @@ RETURN {score: score, nameScore: nameScore, dateOfBirthMatch: dobMatch, referenc
 """
 )
 
-SEARCH_CHILDREN_BY_NAME: Final[LiteralString] = _CHILDREN_BY_NAME + _CHILDREN_TAIL
-SEARCH_CHILDREN_BY_REFERENCE: Final[LiteralString] = _CHILDREN_BY_REFERENCE + _CHILDREN_TAIL
-SEARCH_CHILDREN_BY_DOB: Final[LiteralString] = _CHILDREN_BY_DOB + _CHILDREN_TAIL
+SEARCH_CHILDREN_BY_NAME: Final[LiteralString] = _by_name + _CHILDREN_TAIL
+SEARCH_CHILDREN_BY_REFERENCE: Final[LiteralString] = _by_reference + _CHILDREN_TAIL
+SEARCH_CHILDREN_BY_DOB: Final[LiteralString] = _by_dob + _CHILDREN_TAIL
 
 # --- persons --------------------------------------------------------------------------------
 
