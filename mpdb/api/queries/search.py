@@ -32,7 +32,9 @@ class SearchQueries:
         description="Find a child by name, date of birth and/or agency reference (at least one), best match "
                     "first. A child you may read in full comes as `child`; any other match only as `summary`, so "
                     "you learn that such a child exists and which LA is responsible, never who it is. Needs "
-                    "X-MPDB-Purpose; full results are audited as consulted, summaries as a disclosure by pseudonym.",
+                    "X-MPDB-Purpose; full results are audited as consulted, summaries as a disclosure by pseudonym. At "
+                    "most the 500 best name (or reference, or date) candidates are ranked, before area and "
+                    "pages: narrow a common name with more of it or a date of birth rather than an area.",
     )
     async def search_children(
         self, info: strawberry.Info,
