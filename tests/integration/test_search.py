@@ -79,6 +79,14 @@ def test_lucene_escape_covers_every_special_character() -> None:
         'a\\+b\\-c\\!d\\(e\\)f\\:g\\^h\\[i\\]j\\"k\\{l\\}m\\~n\\*o\\?p\\|q\\&r\\/s\\\\t\\ u')
 
 
+@pytest.mark.parametrize(("raw", "folded"), [
+    ("Zoë", "zoe"), ("Łukasz", "lukasz"), ("Søren", "soren"), ("Siân", "sian"), ("Groß", "gross"), ("Ægir", "aegir"),
+    ("Nguyễn", "nguyen"), ("José", "jose"),
+])
+def test_fold(raw: str, folded: str) -> None:
+    assert svc.fold(raw) == folded
+
+
 def test_swapped_dates() -> None:
     assert svc.swapped(date(2010, 3, 5)) == date(2010, 5, 3)
     assert svc.swapped(date(2010, 3, 13)) is None and svc.swapped(date(2010, 4, 4)) is None
