@@ -100,6 +100,11 @@ QUERIES: list[BenchQuery] = [
                lambda p: {"area": KENT_POLICE, **_window(p, 90)}, lambda c, p: _hotspots(c, p, KENT_POLICE, 90)),
     BenchQuery("hotspots national 1y", 1000, NATIONAL_UNIT, AgencyKind.NATIONAL_UNIT, Role.ANALYST, HOTSPOTS,
                lambda p: {"area": "national", **_window(p, 365)}, lambda c, p: _hotspots(c, p, "national", 365)),
+    # An investigator asking nationally: private places are decided per place for this caller
+    # (mpdb/intel/hotspots.py), the case the analyst query above never exercises.
+    BenchQuery("hotspots national 1y investigator", 1000, KENT_POLICE, AgencyKind.POLICE_FORCE, Role.INVESTIGATOR,
+               HOTSPOTS, lambda p: {"area": "national", **_window(p, 365)},
+               lambda c, p: _hotspots(c, p, "national", 365)),
     BenchQuery("sharedAssociates national", 1000, NATIONAL_UNIT, AgencyKind.NATIONAL_UNIT, Role.INVESTIGATOR,
                SHARED_ASSOCIATES, lambda p: {"asOf": _iso(p)}, _shared_associates),
     BenchQuery("duties found_not_notified force", None, KENT_POLICE, AgencyKind.POLICE_FORCE, Role.INVESTIGATOR,

@@ -23,9 +23,10 @@ from mpdb.api.queries.audit import AuditQueries
 from mpdb.api.queries.intel_areas import IntelAreaQueries
 from mpdb.api.queries.intel_links import IntelLinkQueries
 from mpdb.api.queries.records import RecordQueries
+from mpdb.api.queries.search import SearchQueries
 from mpdb.settings import Settings
 
-QUERY_TYPES: tuple[type, ...] = (RecordQueries, AuditQueries, IntelLinkQueries, IntelAreaQueries,)
+QUERY_TYPES: tuple[type, ...] = (RecordQueries, SearchQueries, AuditQueries, IntelLinkQueries, IntelAreaQueries,)
 MUTATION_TYPES: tuple[type, ...] = (LifecycleMutations,)
 
 

@@ -22,8 +22,18 @@ doubled (`EMERGING_MIN_RATIO`), and rose by at least `EMERGING_MIN_RISE` (2) chi
 Small numbers. For aggregate-only callers (analysts) every count from 1 to
 `small_number_threshold - 1` is replaced by null with `suppressed: true`; a share is withheld
 when its denominator is suppressed or when its numerator or its complement is a small number;
-no episode or child ids are returned, and private places (homes, foster homes, addresses) are
-shown only as their grid cell's centre.
+no episode or child ids are returned.
+
+Private places. A home, a foster home, an address or a semi-independent placement
+(`PRIVATE_PLACE_KINDS`) is a place where identifiable children live, not a public hot spot: its id,
+name and exact coordinates go only to a caller who may read an episode of some child there (any
+kind of place role, any date: the caller could read the place on that episode anyway) or to the
+national unit; everyone else, and every analyst, gets the kind, LA, force and the centre of its
+~500 m grid cell, without id or name. Children's homes and secure units stay named: they are
+registered establishments (Ofsted URN), known to the police and LAs of their area, and "which
+homes do children go missing from" is the question hot spots exist for. Semi-independent
+accommodation is often one flat or a shared house for 16-17 year olds, registered with Ofsted only
+since October 2023 and usually without an establishment record here, so it counts as private.
 """
 
 from __future__ import annotations
@@ -50,7 +60,7 @@ EMERGING_MIN_RISE = 2
 EVIDENCE_EPISODES_CAP = 25
 EVIDENCE_LOCATIONS_CAP = 20
 MAX_WINDOW_DAYS = 5 * 366
-PRIVATE_PLACE_KINDS = frozenset({"residence", "foster_home", "address"})
+PRIVATE_PLACE_KINDS = frozenset({"residence", "foster_home", "address", "semi_independent"})
 
 
 class HotspotKind(StrEnum):
@@ -311,8 +321,9 @@ class HotspotResult:
     suppression_threshold: int | None
 
 
-def _place(loc: Mapping[str, Any], episodes: int | None, children: int | None, private_hidden: bool) -> HotspotPlace:
-    if private_hidden and loc.get("kind") in PRIVATE_PLACE_KINDS:
+def _place(loc: Mapping[str, Any], episodes: int | None, children: int | None, aggregates_only: bool) -> HotspotPlace:
+    # `open` is decided in Cypher per caller (HOTSPOT_DETAIL_*); a row without it is never opened.
+    if loc.get("kind") in PRIVATE_PLACE_KINDS and (aggregates_only or not loc.get("open", False)):
         lat, lon = cell_centre(loc["cell"]) if loc.get("cell") else (None, None)
         return HotspotPlace(None, None, loc.get("kind"), loc.get("laCode"), loc.get("forceCode"), lat, lon,
                             episodes, children)
@@ -371,7 +382,7 @@ def build_hotspot(
         cells=list(cluster.cells),
         place=_place(rep, suppress(len(loc_eps.get(rep.get("id", ""), ())), threshold, apply),
                      suppress(len(loc_children.get(rep.get("id", ""), ())), threshold, apply),
-                     private_hidden=aggregates_only),
+                     aggregates_only=aggregates_only),
         force_codes=sorted({loc["forceCode"] for loc in by_loc.values() if loc.get("forceCode")}),
         la_codes=sorted({loc["laCode"] for loc in by_loc.values() if loc.get("laCode")}),
         children=children_s,
@@ -388,7 +399,7 @@ def build_hotspot(
         episode_ids=episode_ids,
         episode_ids_truncated=not aggregates_only and len(visible) > EVIDENCE_EPISODES_CAP,
         locations=[_place(by_loc[i], suppress(len(loc_eps[i]), threshold, apply),
-                          suppress(len(loc_children[i]), threshold, apply), private_hidden=aggregates_only)
+                          suppress(len(loc_children[i]), threshold, apply), aggregates_only=aggregates_only)
                    for i in ranked_locs[:EVIDENCE_LOCATIONS_CAP]] if place_details_shown else [],
     )
 
@@ -434,7 +445,7 @@ async def hotspots(
     else:
         scored.sort(key=lambda x: (-x[1].episodes, -x[1].children, x[0].peak))
     page = scored[offset:offset + limit]
-    rows = await repo.hotspot_detail(ctx.scope, k, [c.cells for c, _ in page], from_, to)
+    rows = await repo.hotspot_detail(ctx.scope, k, [c.cells for c, _ in page], from_, to, PRIVATE_PLACE_KINDS)
     by_cluster: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         by_cluster[int(r["cluster"])].append(r)

@@ -46,3 +46,15 @@ class ServiceContext:
             return  # nothing personal is being returned, so nothing was consulted
         self.require_purpose()
         await append(self.graph, self.audit_context, AuditAction.CONSULTATION, operation, ids)
+
+    async def disclosed_in_summary(self, operation: str, pseudonyms: Iterable[str]) -> None:
+        """Children shown to the caller in summary form only (pseudonym, age band, responsible LA,
+        active flags): a disclosure to the caller's agency of records it may not read, logged by
+        pseudonym, since the caller was given nothing else to name them by. Written before they are
+        returned, like a consultation."""
+        keys = [p for p in pseudonyms if p]
+        if not keys:
+            return
+        self.require_purpose()
+        await append(self.graph, self.audit_context, AuditAction.DISCLOSURE, operation, keys,
+                     [self.principal.agency_id])

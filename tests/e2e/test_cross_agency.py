@@ -50,7 +50,7 @@ CREATE (m:Child {id: 'XA-M', pseudonym: 'P-XA-M', givenName: 'Mia', familyName: 
         recordedAt: datetime('2026-01-01T00:00:00Z'), sourceSystem: 'test'})
 CREATE (m)-[:HAD]->(:Episode {id: 'XA-M-E1', status: 'closed', reportedAt: datetime('2026-02-01T20:00:00Z')})
        -[:REPORTED_TO]->(met)
-CREATE (m)-[:ASSOCIATES_WITH {kind: 'adult_of_concern', since: date('2026-01-01')}]->
+CREATE (m)-[:ASSOCIATES_WITH {kind: 'adult_of_concern', since: date('2026-01-01'), recordedBy: $met}]->
        (:Person {id: 'XA-ADULT', name: 'Adult Known-to-Met', role: 'adult_of_concern', recordedBy: $met})
 """
 
@@ -113,6 +113,20 @@ query($id: ID!) {
 }
 """
 CHILD = "query($id: ID!) { child(id: $id) { id givenName episodes { nodes { id } } } }"
+SEARCH = """
+query($name: String!, $dob: Date) {
+  searchChildren(name: $name, dateOfBirth: $dob) {
+    nodes { child { id } summary { pseudonym responsibleAuthority activeFlags { type raisedBy } } missingNowChildId }
+  }
+}
+"""
+SEARCH_PERSONS = """
+query($name: String!) {
+  searchPersons(name: $name) {
+    nodes { id name role knownToYou linkedChildren linkedChildrenByForce { forceCode children } }
+  }
+}
+"""
 EPISODE = "query($id: ID!) { episode(id: $id) { id status foundBy } }"
 DUTIES = """
 query($kind: DutyKind!, $area: String) {
@@ -239,7 +253,16 @@ async def test_cross_force_case_with_local_tokens_only(live_server, case) -> Non
         "riskAssessment": {"scheme": "2017", "grade": "medium"}}), "reportMissing")
     assert (ep_b["reportedTo"], ep_b["ruleArea"]) == (WMP, "national")  # Birmingham keeps the national rules
 
-    # -- West Midlands Police: no record, but the locate profile while the child is missing
+    # -- West Midlands Police: the child gives her name on the street; the force finds her by search
+    # (a typo and the date of birth), in summary form with the id to open her locate profile
+    hits = ok(ag.q("wmp", SEARCH, {"name": "Ava Crossfeld", "dob": "2011-03-04"}), "searchChildren")["nodes"]
+    assert hits == [{"child": None, "missingNowChildId": "XA-A", "summary": {
+        "pseudonym": hits[0]["summary"]["pseudonym"], "responsibleAuthority": KCC,
+        "activeFlags": [{"type": "cse", "raisedBy": KCC}]}}]
+    # Haringey, an LA, has no locate basis: the same search gives the summary only
+    hits = ok(ag.q("haringey", SEARCH, {"name": "Ava Crossfield", "dob": "2011-03-04"}), "searchChildren")["nodes"]
+    assert [(h["child"], h["missingNowChildId"]) for h in hits] == [(None, None)]
+    # -- no record, but the locate profile while the child is missing
     assert ok(ag.q("wmp", CHILD, {"id": "XA-A"}), "child") is None
     assert ok(ag.q("wmp", EPISODE, {"id": e1}), "episode") is None
     profile = ok(ag.q("wmp", LOCATE, {"id": "XA-A"}), "locateProfile")
@@ -306,9 +329,17 @@ async def test_cross_force_case_with_local_tokens_only(live_server, case) -> Non
     events = await case.read(
         "MATCH (e:AuditEvent {subject: 'xa-wmp', action: 'consultation'}) "
         "RETURN e.operation AS op, e.recordIds AS ids, e.purpose AS purpose, e.agencyId AS agency ORDER BY e.seq")
-    assert events[0] == {"op": "locateProfile", "ids": sorted(["XA-A", e1]), "purpose": PURPOSE, "agency": WMP}
-    assert [e["op"] for e in events] == ["locateProfile", "locateProfile", "child", "child.episodes", "episode"]
-    assert events[1]["ids"] == sorted(["XA-A", e1])
+    assert events[0] == {"op": "searchChildren.locate", "ids": ["XA-A"], "purpose": PURPOSE, "agency": WMP}
+    assert events[1] == {"op": "locateProfile", "ids": sorted(["XA-A", e1]), "purpose": PURPOSE, "agency": WMP}
+    assert [e["op"] for e in events] == ["searchChildren.locate", "locateProfile", "locateProfile", "child",
+                                         "child.episodes", "episode"]
+    assert events[2]["ids"] == sorted(["XA-A", e1])
+    summaries = await case.read(
+        "MATCH (e:AuditEvent {subject: 'xa-wmp', action: 'disclosure'}) RETURN e.operation AS op, "
+        "e.recordIds AS ids, e.recipients AS to ORDER BY e.seq")
+    # the summary shown to West Midlands, and the finding notified to Kent CC (notification, episode, child)
+    assert [(e["op"], len(e["ids"]), e["to"]) for e in summaries] == [
+        ("searchChildren.summary", 1, [WMP]), ("recordFound", 3, [KCC])]
 
 
 async def test_home_la_sees_its_resident_child_and_owes_the_return_interview(live_server, case) -> None:  # type: ignore[no-untyped-def]
@@ -342,9 +373,18 @@ async def test_home_la_sees_its_resident_child_and_owes_the_return_interview(liv
 
 async def test_adult_known_to_another_force_is_linked_not_duplicated(live_server, case) -> None:  # type: ignore[no-untyped-def]
     ag = Agencies(live_server)
+    # Staffordshire finds the adult by name (known to the Met, not to Staffordshire yet) ...
+    hits = ok(ag.q("staffs", SEARCH_PERSONS, {"name": "Adult Known to Met"}), "searchPersons")["nodes"]
+    assert hits == [{"id": "XA-ADULT", "name": "Adult Known-to-Met", "role": "adult_of_concern",
+                     "knownToYou": False, "linkedChildren": 1,
+                     "linkedChildrenByForce": [{"forceCode": MET, "children": 1}]}]
+    # ... and links that person rather than recording a second one
     linked = ok(ag.m("staffs", LINK, {"childId": "XA-A", "personId": "XA-ADULT", "kind": "adult_of_concern",
                                       "since": "2026-03-01"}), "linkAssociate")
     assert linked == {"childId": "XA-A", "personId": "XA-ADULT", "kind": "adult_of_concern", "linked": True}
     row = await case.read_one("MATCH (p:Person {name: 'Adult Known-to-Met'}) RETURN count(p) AS n, "
                               "[(p)<-[:ASSOCIATES_WITH]-(c:Child) | c.id] AS children")
     assert row["n"] == 1 and sorted(row["children"]) == ["XA-A", "XA-M"]
+    hits = ok(ag.q("staffs", SEARCH_PERSONS, {"name": "Adult Known to Met"}), "searchPersons")["nodes"]
+    assert [(h["knownToYou"], h["linkedChildren"], h["linkedChildrenByForce"]) for h in hits] == [
+        (True, 2, [{"forceCode": MET, "children": 1}, {"forceCode": STAFFS, "children": 1}])]

@@ -12,7 +12,8 @@ import pytest_asyncio
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 
 from conftest import wipe_data  # noqa: E402
-from intel_areas_scenario import AS_OF, KF, KLA, build_scenario  # noqa: E402
+from intel_areas_scenario import AS_OF, ESLA, KF, KLA, SF, build_scenario  # noqa: E402
+from mpdb.domain.geo import cell_centre, cell_id  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
@@ -87,6 +88,36 @@ async def test_hotspots_for_an_analyst_are_suppressed(scenario, live_server) -> 
     assert res["suppressionThreshold"] == 5
     assert [(n["children"], n["episodes"], n["previousChildren"], n["suppressed"], n["episodeIds"])
             for n in res["nodes"]] == [(5, 6, None, True, []), (None, None, None, True, []), (None, None, 0, True, [])]
+
+
+WENT_TO_NATIONAL = """
+{ hotspots(area: "national", kind: WENT_TO, from: "2026-07-01", to: "2026-10-01") {
+    nodes { id children place { id name kind laCode forceCode latitude longitude }
+            locations { id name latitude longitude } } } }
+"""
+
+
+async def test_a_foster_home_in_another_force_is_a_cell_unless_you_read_an_episode_there(  # type: ignore[no-untyped-def]
+        scenario, live_server) -> None:
+    lf_cell = cell_id(50.9712, 0.0534)
+    lat, lon = cell_centre(lf_cell)
+
+    def foster_home(agency: str) -> dict:  # type: ignore[type-arg]
+        nodes = data(live_server.graphql(WENT_TO_NATIONAL, token=live_server.token(agency, "investigator", agency_kind="police_force")))[
+            "hotspots"]["nodes"]
+        assert nodes[0]["id"] == lf_cell and nodes[0]["children"] == 2
+        return {"place": nodes[0]["place"], "locations": nodes[0]["locations"]}
+
+    # Kent Police (force A) may read no episode at the Sussex foster home: its grid cell only.
+    assert foster_home(KF) == {
+        "place": {"id": None, "name": None, "kind": "foster_home", "laCode": ESLA, "forceCode": SF,
+                  "latitude": lat, "longitude": lon},
+        "locations": [{"id": None, "name": None, "latitude": lat, "longitude": lon}]}
+    # Sussex Police (force B) reads S2a and S3a, which went there: name and exact coordinates.
+    assert foster_home(SF) == {
+        "place": {"id": "T4A-LF", "name": "A foster home", "kind": "foster_home", "laCode": ESLA, "forceCode": SF,
+                  "latitude": 50.9712, "longitude": 0.0534},
+        "locations": [{"id": "T4A-LF", "name": "A foster home", "latitude": 50.9712, "longitude": 0.0534}]}
 
 
 async def test_hotspot_errors(scenario, live_server) -> None:  # type: ignore[no-untyped-def]

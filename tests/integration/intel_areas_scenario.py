@@ -11,6 +11,10 @@ Current window [2026-07-01, 2026-10-01), previous [2026-03-31, 2026-07-01), FOUN
 - H2: K3a, K4a, K5a, K6a at L3 -> 4 children; previous: K3 -> emerging.
 - H3: K5b at L4 -> 1 child. H4: X1a, X2a at L5 (Sussex).
 
+WENT_TO (private places): S2a and S3a (Sussex Police's episodes) went to LF, a foster home in
+Sussex; CH1c (the Met's episode of Haringey's child) went to LR, a flat in Kent: a private place in
+Kent Police's own area that Kent Police may not read any episode at.
+
 Duties as of 2026-10-15T12:00Z: RI1 (K1a) offered, due 3 days before; RI2 completed; RI3 due
 tomorrow. P1 (K3, Kent CC -> East Sussex, from 2026-09-01) never notified to the host LA; N1
 (P1 -> Sussex Police) never sent, due 2026-09-10; N2 (P2, K4) sent, never acknowledged, due
@@ -40,6 +44,7 @@ def _points() -> dict[str, tuple[float, float]]:
     return {
         "T4A-L1": p1, "T4A-L2": p2, "T4A-L3": (51.22, 0.26), "T4A-L4": (51.30, 0.50),
         "T4A-L5": (50.90, 0.00), "T4A-LS": (50.95, 0.10), "T4A-LH": (51.59, -0.11),
+        "T4A-LF": (50.9712, 0.0534), "T4A-LR": (51.2811, 0.5213),
     }
 
 
@@ -51,6 +56,8 @@ LOCATIONS = {  # id: (name, kind, laCode, forceCode)
     "T4A-L5": ("Seafront", "public_place", ESLA, SF),
     "T4A-LS": ("A home", "residence", ESLA, SF),
     "T4A-LH": ("A children's home", "childrens_home", HAR, MET),
+    "T4A-LF": ("A foster home", "foster_home", ESLA, SF),
+    "T4A-LR": ("A flat", "residence", KLA, KF),
 }
 
 # id: (looked after by, home location)
@@ -167,6 +174,13 @@ CREATE (n3)-[:ABOUT]->(k1a), (n3)-[:FROM]->(kf), (n3)-[:TO]->(kla)
 WITH 1 AS _
 MATCH (l:Location {id: 'T4A-LH'}), (e:Episode) WHERE e.id STARTS WITH 'T4A-E-CH1'
 CREATE (e)-[:MISSING_FROM_LOCATION]->(l)
+WITH count(*) AS _
+MATCH (lf:Location {id: 'T4A-LF'}), (s2a:Episode {id: 'T4A-E-S2a'}), (s3a:Episode {id: 'T4A-E-S3a'})
+CREATE (s2a)-[:WENT_TO {at: datetime('2026-08-15T14:00Z'), source: 'rhi'}]->(lf),
+       (s3a)-[:WENT_TO {at: datetime('2026-09-15T14:00Z'), source: 'rhi'}]->(lf)
+WITH count(*) AS _
+MATCH (lr:Location {id: 'T4A-LR'}), (ch1c:Episode {id: 'T4A-E-CH1c'})
+CREATE (ch1c)-[:WENT_TO {at: datetime('2026-07-01T18:00Z'), source: 'found'}]->(lr)
 """
 
 

@@ -10,10 +10,10 @@ import pytest
 import pytest_asyncio
 
 from conftest import wipe_data
-from intel_areas_scenario import AS_OF, ESLA, HAR, KF, KLA, SF, build_scenario
+from intel_areas_scenario import AS_OF, ESLA, HAR, KF, KLA, MET, SF, build_scenario
 from mpdb.auth.principal import AgencyKind, Principal, Role, Scope
 from mpdb.domain.errors import Forbidden, InvalidInput
-from mpdb.domain.geo import cell_id
+from mpdb.domain.geo import cell_centre, cell_id
 from mpdb.intel import duties as duty_svc
 from mpdb.intel import hotspots as hs
 from mpdb.intel import reconciliation as recon
@@ -158,6 +158,45 @@ async def test_evidence_reads_are_audited(scenario) -> None:  # type: ignore[no-
     assert len(rows) == 1 and rows[0]["op"] == "hotspots"
     assert set(rows[0]["ids"]) == {"T4A-E-K2a", "T4A-E-K1b", "T4A-E-K1a", "T4A-E-K6a", "T4A-E-K5a",
                                    "T4A-E-K3a", "T4A-E-K4a", "T4A-E-K5b"}
+
+
+def _where(p: hs.HotspotPlace) -> tuple[object, ...]:
+    return (p.id, p.name, p.kind, p.la_code, p.force_code, p.latitude, p.longitude)
+
+
+LF_CELL, LR_CELL = cell_id(50.9712, 0.0534), cell_id(51.2811, 0.5213)
+LF_SHOWN = ("T4A-LF", "A foster home", "foster_home", ESLA, SF, 50.9712, 0.0534)
+LF_CELL_ONLY = (None, None, "foster_home", ESLA, SF, *cell_centre(LF_CELL))
+LR_SHOWN = ("T4A-LR", "A flat", "residence", KLA, KF, 51.2811, 0.5213)
+LR_CELL_ONLY = (None, None, "residence", KLA, KF, *cell_centre(LR_CELL))
+
+
+async def test_private_places_only_for_callers_who_may_read_an_episode_there(scenario) -> None:  # type: ignore[no-untyped-def]
+    async def went_to(ctx: ServiceContext) -> list[tuple[object, ...]]:
+        res = await hs.hotspots(ctx, "national", HotspotKind.WENT_TO, FROM, TO, limit=20)
+        assert [h.id for h in res.items] == [LF_CELL, LR_CELL]
+        return [(_where(h.place), [_where(loc) for loc in h.locations]) for h in res.items]
+
+    kent = await hs.hotspots(investigator(scenario, KF), "national", HotspotKind.WENT_TO, FROM, TO, limit=20)
+    assert [(h.children, h.episodes, h.episode_ids) for h in kent.items] == [(2, 2, []), (1, 1, [])]
+    # Kent Police reads no episode at the Sussex foster home, nor the Met's episode at the flat in
+    # its own area: both as their cell only, with their kind, LA and force.
+    assert await went_to(investigator(scenario, KF)) == [(LF_CELL_ONLY, [LF_CELL_ONLY]), (LR_CELL_ONLY, [LR_CELL_ONLY])]
+    # Sussex Police reads S2a and S3a (reported to it): the foster home by name at its exact point.
+    assert await went_to(investigator(scenario, SF)) == [(LF_SHOWN, [LF_SHOWN]), (LR_CELL_ONLY, [LR_CELL_ONLY])]
+    # Haringey reads every episode of its looked-after child CH1, wherever it went.
+    assert await went_to(la_lead(scenario, HAR)) == [(LF_CELL_ONLY, [LF_CELL_ONLY]), (LR_SHOWN, [LR_SHOWN])]
+    national = ctx_for(scenario, "NCA-MPU", AgencyKind.NATIONAL_UNIT, Role.INVESTIGATOR, Scope.CHILD_READ,
+                       Scope.INTEL_READ)
+    assert await went_to(national) == [(LF_SHOWN, [LF_SHOWN]), (LR_SHOWN, [LR_SHOWN])]
+    # An analyst never gets a private place, even in its own force's area (and counts are small).
+    assert await went_to(analyst(scenario, SF)) == [(LF_CELL_ONLY, []), (LR_CELL_ONLY, [])]
+
+
+async def test_childrens_homes_stay_named(scenario) -> None:  # type: ignore[no-untyped-def]
+    res = await hs.hotspots(investigator(scenario, KF), "national", HotspotKind.MISSING_FROM, FROM, TO, limit=20)
+    assert [(_where(h.place), h.episode_ids) for h in res.items] == [
+        (("T4A-LH", "A children's home", "childrens_home", HAR, MET, 51.59, -0.11), [])]
 
 
 async def test_hotspot_input_errors(scenario) -> None:  # type: ignore[no-untyped-def]

@@ -33,8 +33,12 @@ ReconciliationCategory = strawberry.enum(
 )
 
 
-@strawberry.type(description="A place inside a hot spot. For analysts, private places (homes, foster homes, "
-                             "addresses) have no id or name and sit at their grid cell's centre.")
+@strawberry.type(description="A place inside a hot spot. A private place (kind residence, foster_home, address or "
+                             "semi_independent) has its id, name and exact coordinates only for a caller who may "
+                             "read an episode there (or the national unit); for everyone else, and for every "
+                             "analyst, it has no id or name and sits at its ~500 m grid cell's centre. Children's "
+                             "homes and secure units are registered establishments (Ofsted URN) and stay named; "
+                             "semi-independent accommodation is often a single flat, so it counts as private.")
 class HotspotPlace:
     id: strawberry.ID | None
     name: str | None

@@ -113,18 +113,42 @@ HOTSPOT_CELLS_IN_CELLS_WENT_TO: Final[LiteralString] = (
 HOTSPOT_CELLS_IN_CELLS_FOUND_AT: Final[LiteralString] = (
     _cells_start + _l_to_e_found_at + _cell_aggregate_head + _multi_found_at + _cell_aggregate_tail)
 
-_detail_start: Final[LiteralString] = """
+# A private place (`$privateKinds`: homes, foster homes, addresses, semi-independent flats) is
+# named and placed exactly only for a caller who may read an episode there, of any kind and any
+# date, i.e. who could already read that place on the episode itself (records.py shows the places
+# of visible episodes); everyone else gets its grid cell (mpdb/intel/hotspots.py). Decided once per
+# location, before its episodes are expanded, and only for private kinds.
+_place_open: Final[LiteralString] = (
+    """
+WITH i, l, CASE WHEN NOT l.kind IN $privateKinds THEN true
+  ELSE $national
+    OR EXISTS { MATCH (c:Child)-[:HAD]->(e:Episode)-[:MISSING_FROM_LOCATION|LAST_SEEN_AT|WENT_TO|FOUND_AT]->(l)
+                WHERE """
+    + EPISODE_VISIBLE
+    + """ }
+    OR EXISTS { MATCH (c:Child)-[:HAD]->(e:Episode)-[:MISSING_FROM]->(:Placement)-[:AT_LOCATION]->(l)
+                WHERE """
+    + EPISODE_VISIBLE
+    + """ }
+  END AS placeOpen
+"""
+)
+
+_detail_start: Final[LiteralString] = (
+    """
 UNWIND range(0, size($clusters) - 1) AS i
 UNWIND $clusters[i] AS cellId
 MATCH (l:Location {cell: cellId})
 """
+    + _place_open
+)
 
 _detail_tail: Final[LiteralString] = (
     """
-WITH i, l, e WHERE e.reportedAt >= $from AND e.reportedAt < $to
+WITH i, l, placeOpen, e WHERE e.reportedAt >= $from AND e.reportedAt < $to
 MATCH (c:Child)-[:HAD]->(e)
 RETURN collect({cluster: i,
-       location: l {.id, .name, .kind, .laCode, .forceCode, .cell,
+       location: l {.id, .name, .kind, .laCode, .forceCode, .cell, open: placeOpen,
                     latitude: l.point.latitude, longitude: l.point.longitude},
        episodeId: e.id, reportedAt: e.reportedAt, high: e.riskGrade = 'high', childId: c.id,
        visible: """

@@ -27,17 +27,24 @@ e {
 }
 """
 
+# A child in full (what `Child.from_row` reads), for a child `c` the caller may see.
+CHILD_PROJECTION: Final[LiteralString] = """
+c {
+  .id, .pseudonym, .givenName, .familyName, .dateOfBirth, .sex, .ethnicity, .lookedAfter,
+  .unaccompanied, .recordedBy, .recordedAt, .sourceSystem,
+  responsibleAuthority: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]
+}
+"""
+
 CHILD_BY_ID: Final[LiteralString] = (
     """
 MATCH (c:Child {id: $childId})
 WHERE """
     + CHILD_VISIBLE
     + """
-RETURN c {
-  .id, .pseudonym, .givenName, .familyName, .dateOfBirth, .sex, .ethnicity, .lookedAfter,
-  .unaccompanied, .recordedBy, .recordedAt, .sourceSystem,
-  responsibleAuthority: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]
-} AS child
+RETURN """
+    + CHILD_PROJECTION
+    + """ AS child
 """
 )
 

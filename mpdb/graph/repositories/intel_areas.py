@@ -33,12 +33,16 @@ class IntelAreaRepository:
         return list(row["cells"]) if row else []
 
     async def hotspot_detail(
-        self, scope: AccessScope, kind: str, clusters: Sequence[Sequence[str]], from_: datetime, to: datetime
+        self, scope: AccessScope, kind: str, clusters: Sequence[Sequence[str]], from_: datetime, to: datetime,
+        private_kinds: Sequence[str],
     ) -> list[dict[str, Any]]:
+        """One row per (location, episode); `location.open` says whether a private place may be shown
+        to this scope exactly (always true for other kinds)."""
         if not clusters:
             return []
         row = await self.graph.read_one(q.HOTSPOT_DETAIL[kind], {
-            "clusters": [list(c) for c in clusters], "from": from_, "to": to, **scope.cypher_params(),
+            "clusters": [list(c) for c in clusters], "from": from_, "to": to,
+            "privateKinds": sorted(private_kinds), **scope.cypher_params(),
         })
         return list(row["rows"]) if row else []
 
