@@ -34,16 +34,16 @@ class BenchQuery:
     service: ServiceCall
 
 
-async def _risk_profile(ctx: ServiceContext, p: dict[str, Any]) -> Any:
+async def _risk_profile(ctx: ServiceContext, p: dict[str, Any], child: str = "childId") -> Any:
     from mpdb.intel.risk_profile import risk_profile
 
-    return await risk_profile(ctx, p["childId"], p["asOf"])
+    return await risk_profile(ctx, p[child], p["asOf"])
 
 
-async def _co_missing(ctx: ServiceContext, p: dict[str, Any], hops: int) -> Any:
+async def _co_missing(ctx: ServiceContext, p: dict[str, Any], hops: int, child: str = "childId") -> Any:
     from mpdb.intel.co_missing import co_missing
 
-    return await co_missing(ctx, p["childId"], None, hops, p["asOf"], 20, None)
+    return await co_missing(ctx, p[child], None, hops, p["asOf"], 20, None)
 
 
 async def _shared_associates(ctx: ServiceContext, p: dict[str, Any]) -> Any:
@@ -102,6 +102,18 @@ QUERIES: list[BenchQuery] = [
                lambda p: {"area": "national", **_window(p, 365)}, lambda c, p: _hotspots(c, p, "national", 365)),
     BenchQuery("sharedAssociates national", 1000, NATIONAL_UNIT, AgencyKind.NATIONAL_UNIT, Role.INVESTIGATOR,
                SHARED_ASSOCIATES, lambda p: {"asOf": _iso(p)}, _shared_associates),
+    # A force's own view (issue 8): the busiest co-missing child with an episode reported to Kent
+    # Police, whose peers elsewhere come back in summary form; Kent's shared associates.
+    BenchQuery("riskProfile force", 50, KENT_POLICE, AgencyKind.POLICE_FORCE, Role.INVESTIGATOR, RISK_PROFILE,
+               lambda p: {"id": p["forceChildId"], "asOf": _iso(p)}, lambda c, p: _risk_profile(c, p, "forceChildId")),
+    BenchQuery("coMissing 1 hop force", 50, KENT_POLICE, AgencyKind.POLICE_FORCE, Role.INVESTIGATOR, CO_MISSING,
+               lambda p: {"id": p["forceChildId"], "hops": 1, "asOf": _iso(p)},
+               lambda c, p: _co_missing(c, p, 1, "forceChildId")),
+    BenchQuery("coMissing 2 hops force", 150, KENT_POLICE, AgencyKind.POLICE_FORCE, Role.INVESTIGATOR, CO_MISSING,
+               lambda p: {"id": p["forceChildId"], "hops": 2, "asOf": _iso(p)},
+               lambda c, p: _co_missing(c, p, 2, "forceChildId")),
+    BenchQuery("sharedAssociates force", 1000, KENT_POLICE, AgencyKind.POLICE_FORCE, Role.INVESTIGATOR,
+               SHARED_ASSOCIATES, lambda p: {"asOf": _iso(p)}, _shared_associates),
     BenchQuery("duties found_not_notified force", None, KENT_POLICE, AgencyKind.POLICE_FORCE, Role.INVESTIGATOR,
                DUTIES, lambda p: {"asOf": _iso(p)}, _duties),
 ]
@@ -111,6 +123,13 @@ _PICK_CHILD = """
 MATCH (c:Child)-[:HAD]->(e:Episode)-[:WITH_CHILD]->(:Child)
 WITH c, count(*) AS links ORDER BY links DESC LIMIT 1
 RETURN c.id AS childId, links
+"""
+_PICK_FORCE_CHILD = """
+MATCH (:Force {code: $force})<-[:REPORTED_TO]-(:Episode)<-[:HAD]-(c:Child)
+WITH DISTINCT c
+MATCH (c)-[:HAD]->(e:Episode)-[:WITH_CHILD]->(:Child)
+WITH c, count(*) AS links ORDER BY links DESC, c.id LIMIT 1
+RETURN c.id AS childId
 """
 _PICK_AS_OF = "OPTIONAL MATCH (d:DatasetInfo {id: 'seed'}) RETURN d.asOf AS asOf, d.profile AS profile"
 
@@ -126,5 +145,6 @@ async def pick_params(graph: Graph, as_of: datetime | None = None) -> dict[str, 
         else:
             as_of = datetime.now(UTC)
     child = await graph.read_one(_PICK_CHILD) or {}
+    force_child = await graph.read_one(_PICK_FORCE_CHILD, {"force": KENT_POLICE}) or {}
     return {"asOf": as_of, "childId": child.get("childId"), "childLinks": child.get("links"),
-            "profile": info.get("profile")}
+            "forceChildId": force_child.get("childId"), "profile": info.get("profile")}

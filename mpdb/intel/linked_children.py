@@ -87,7 +87,7 @@ async def linked_children(ctx: ServiceContext, local_authority: str, relation: s
                                        placements=a["placements"])
     anchor_ids = sorted(entries)
     if relation in (None, "LINKED") and anchor_ids:
-        rows = await repo.co_missing_rows(ctx.scope, anchor_ids, since, as_of, summary_allowed=True)
+        rows = await repo.co_missing_rows(ctx.scope, anchor_ids, since, as_of, unopened_evidence=True)
         rows += await repo.shared_hotspot_rows(ctx.scope, anchor_ids, since, as_of)
         rows = [r for r in rows if r["other"]["id"] not in entries]
         by_other: dict[str, list[Link]] = defaultdict(list)
@@ -102,11 +102,12 @@ async def linked_children(ctx: ServiceContext, local_authority: str, relation: s
     selected = [e for e in entries.values() if relation is None or e.relation == relation]
     page, more = keyset_page(selected, entry_key, limit, after)
     ids: set[str] = set()
+    summaries: set[str] = set()
     for e in page:
-        if e.visible:
-            ids.add(e.child["id"])
+        (ids if e.visible else summaries).add(e.child["id"])
         ids |= {lk.from_child["id"] for lk in e.links} | e.visible_episode_ids()
     await ctx.consulted("linkedChildren", sorted(ids))
+    await ctx.consulted_summaries("linkedChildren", summaries)
     return LinkedChildrenResult(local_authority=local_authority, entries=page, has_more=more, total=len(selected),
                                 as_of=as_of, since=since)
 

@@ -46,3 +46,11 @@ class ServiceContext:
             return  # nothing personal is being returned, so nothing was consulted
         self.require_purpose()
         await append(self.graph, self.audit_context, AuditAction.CONSULTATION, operation, ids)
+
+    async def consulted_summaries(self, operation: str, child_ids: Iterable[str]) -> None:
+        """The summary form of children the caller may not read in full was disclosed to it (a
+        linked child: pseudonym, age band, responsible LA, active flags, the link's evidence): one
+        event of its own, operation `<operation>.summary`, so the consultation event keeps listing
+        only records returned in full. It names the children by internal id, not pseudonym, so an
+        auditor asking "who learnt anything about this child" (auditEvents(recordId)) finds it."""
+        await self.consulted(operation + ".summary", sorted(set(child_ids)))
