@@ -17,7 +17,7 @@ but not the episode id. Counts per force: children with at least one link in tha
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from mpdb.domain.errors import InvalidInput
@@ -105,3 +105,24 @@ async def shared_associates(ctx: ServiceContext, min_children: int, min_forces: 
     await ctx.consulted("sharedAssociates", sorted(ids))
     await ctx.consulted_summaries("sharedAssociates", summaries)
     return SharedAssociatesResult(associates=page, has_more=more, total=total, as_of=as_of, since=since)
+
+
+_BEGINNING = datetime(1900, 1, 1, tzinfo=UTC)
+
+
+async def adult_children(ctx: ServiceContext, person_id: str, as_of: datetime) -> list[dict[str, Any]]:
+    """Every child linked to an adult up to `as_of` (riskProfile's RiskAdult.children): named when
+    the caller may read the child, else in summary form, like sharedAssociates. Empty unless the
+    caller can see the adult (one link through a record it may open), so the id alone discloses
+    nothing. Audited per call: the records returned in full, and the summaries."""
+    require_named_child_access(ctx.scope)
+    rows = await IntelLinkRepository(ctx.graph).adult_links(ctx.scope, person_id, _BEGINNING, as_of)
+    found = build_associates(rows, 0, 0)
+    if not found or not any(li["visible"] for c in found[0].children for li in c["links"]):
+        return []
+    a = found[0]
+    await ctx.consulted("riskProfile.adult.children", sorted(
+        {c["child"]["id"] for c in a.children if c["child"]["visible"]} | a.episode_ids))
+    await ctx.consulted_summaries("riskProfile.adult.children",
+                                  [c["child"]["id"] for c in a.children if not c["child"]["visible"]])
+    return a.children

@@ -291,3 +291,35 @@ def test_national_unit_reads_the_peer_in_full(live_server, scenario) -> None:  #
         "activeFlags": [{"type": "cse"}],
         "episodes": [{"episodeId": "T4L-E-H1", "episodeOf": "T4L-H", "source": "reported",
                       "at": "2019-05-05T12:00:00+00:00", "force": S.ESSEX}]}]
+
+
+RISK_ADULTS = """query($id: ID!, $asOf: DateTime) { riskProfile(childId: $id, asOf: $asOf) {
+  adults { person { id } otherChildren childrenByForce { force children }
+           children { child { id givenName } summary { pseudonym } forces links { kind episodeId force } } } } }"""
+
+
+def test_risk_profile_adult_carries_its_reach_across_forces(live_server, scenario) -> None:  # type: ignore[no-untyped-def]
+    essex = live_server.token(S.ESSEX, "investigator", subject="t4l-essex-profile", agency_kind="police_force")
+    resp = live_server.graphql(RISK_ADULTS, {"id": "T4L-E", "asOf": AS_OF}, token=essex)
+    assert "Ava" not in resp.text and "T4L-E-A3" not in resp.text
+    assert ok(resp)["riskProfile"]["adults"] == [{
+        "person": {"id": "T4L-P-M"}, "otherChildren": 0,
+        "childrenByForce": [{"force": S.KENT, "children": 2}, {"force": S.MET, "children": 1},
+                            {"force": S.ESSEX, "children": 1}],
+        "children": [
+            {"child": None, "summary": {"pseudonym": "PT4L-A"}, "forces": [S.MET],
+             "links": [{"kind": "WITH_PERSON", "episodeId": None, "force": S.MET}]},
+            {"child": None, "summary": {"pseudonym": "PT4L-B"}, "forces": [S.KENT],
+             "links": [{"kind": "WITH_PERSON", "episodeId": None, "force": S.KENT}]},
+            {"child": {"id": "T4L-E", "givenName": "Eve"}, "summary": {"pseudonym": "PT4L-E"}, "forces": [S.ESSEX],
+             "links": [{"kind": "WITH_PERSON", "episodeId": "T4L-E-E1", "force": S.ESSEX}]},
+            {"child": None, "summary": {"pseudonym": "PT4L-F"}, "forces": [S.KENT],
+             "links": [{"kind": "ASSOCIATES_WITH", "episodeId": None, "force": S.KENT}]}]}]
+    auditor = live_server.token(S.ESSEX, "auditor", agency_kind="police_force")
+    events = ok(live_server.graphql(EVENTS, {"rid": "T4L-E"}, token=auditor))["auditEvents"]["nodes"]
+    assert sorted((e["operation"], tuple(e["recordIds"])) for e in events if e["subject"] == "t4l-essex-profile") == [
+        ("riskProfile", ("T4L-E", "T4L-E-E1", "T4L-P-M")),
+        ("riskProfile.adult.children", ("T4L-E", "T4L-E-E1"))]
+    summaries = ok(live_server.graphql(EVENTS, {"rid": "T4L-F"}, token=auditor))["auditEvents"]["nodes"]
+    assert [(e["operation"], e["recordIds"]) for e in summaries if e["subject"] == "t4l-essex-profile"] == [
+        ("riskProfile.adult.children.summary", ["T4L-A", "T4L-B", "T4L-F"])]

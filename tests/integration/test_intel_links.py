@@ -500,6 +500,12 @@ async def test_a_force_sees_the_adults_cross_force_reach_with_only_its_own_child
     # Surrey opens no record naming either adult: it gets neither.
     surrey = force_ctx(scenario, neo4j_settings, SURREY)
     assert (await associates.shared_associates(surrey, 2, 1, SINCE, AS_OF, 20, None)).associates == []
+    # riskProfile's adults: the same reach for Essex, nothing for an agency that cannot see M.
+    kids = await associates.adult_children(essex, "T4L-P-M", AS_OF)
+    assert [(c["child"]["id"], c["child"]["visible"]) for c in kids] == [
+        ("T4L-A", False), ("T4L-B", False), ("T4L-E", True), ("T4L-F", False)]
+    assert await associates.adult_children(surrey, "T4L-P-M", AS_OF) == []
+    assert await associates.adult_children(surrey, "T4L-NOBODY", AS_OF) == []
 
 
 # --- riskProfile --------------------------------------------------------------------------------

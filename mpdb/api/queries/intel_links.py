@@ -12,8 +12,6 @@ from mpdb.api.pagination import PageInfo, decode_cursor, encode_cursor, page_siz
 from mpdb.api.permissions import requires
 from mpdb.api.types.intel_links import (
     STRENGTH_DOC,
-    AssociateChild,
-    AssociateLink,
     ChildSummary,
     CoMissingGroup,
     CoMissingGroupPage,
@@ -31,6 +29,7 @@ from mpdb.api.types.intel_links import (
     RiskProfile,
     SharedAssociate,
     SharedAssociatePage,
+    associate_child_from,
     risk_profile_from,
 )
 from mpdb.auth.principal import Scope
@@ -120,15 +119,7 @@ class IntelLinkQueries:
             person=LinkPerson.from_row(a.person), child_count=len(a.children), force_count=len(a.forces),
             forces=a.forces,
             children_by_force=[ForceChildCount(force=r["force"], children=r["children"]) for r in a.children_by_force],
-            children=[AssociateChild(
-                child=LinkedChildRef.if_visible(c["child"], res.as_of),
-                summary=ChildSummary.from_row(c["child"], res.as_of), forces=c["forces"],
-                links=[AssociateLink(kind=li["kind"], source=li.get("source"),
-                                     episode_id=(strawberry.ID(li["episodeId"])
-                                                 if li.get("episodeId") and li.get("visible", True) else None),
-                                     at=li.get("at"), ended_at=li.get("endAt"), force=li.get("force"))
-                       for li in c["links"]],
-            ) for c in a.children],
+            children=[associate_child_from(c, res.as_of) for c in a.children],
         ) for a in res.associates]
         return SharedAssociatePage(
             as_of=res.as_of, since=res.since, total_count=res.total, nodes=nodes,

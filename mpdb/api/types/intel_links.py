@@ -282,6 +282,19 @@ class AssociateChild:
     links: list[AssociateLink]
 
 
+def associate_child_from(c: dict[str, Any], as_of: datetime) -> AssociateChild:
+    """A child of an adult (mpdb/intel/associates.py row): named if readable, summary always, and
+    the episode id of a link only when the caller may open that episode."""
+    return AssociateChild(
+        child=LinkedChildRef.if_visible(c["child"], as_of), summary=ChildSummary.from_row(c["child"], as_of),
+        forces=c["forces"],
+        links=[AssociateLink(kind=li["kind"], source=li.get("source"),
+                             episode_id=(strawberry.ID(li["episodeId"])
+                                         if li.get("episodeId") and li.get("visible", True) else None),
+                             at=li.get("at"), ended_at=li.get("endAt"), force=li.get("force"))
+               for li in c["links"]])
+
+
 @strawberry.type(description="How many children an adult is linked to in one force.")
 class ForceChildCount:
     force: str | None = strawberry.field(description="Force code; null: associations recorded by an agency that is "
@@ -474,9 +487,19 @@ class RiskAdult:
     children_by_force: list[ForceChildCount] = strawberry.field(
         description="Every child linked to this person up to asOf (this one included), whoever may read them, per "
                     "force of the linking episode or of the recorded association: the adult's cross-force reach.")
+    _as_of: strawberry.Private[datetime]
     episode_count: int
     last_at: datetime | None
     links: list[AdultLink]
+
+    @strawberry.field(description="Every child linked to this person up to asOf (this one included): named when "
+                                  "you may read the child, else in summary form, with the linking records. Read "
+                                  "(and audited) only when selected.")
+    async def children(self, info: strawberry.Info) -> list[AssociateChild]:
+        from mpdb.intel.associates import adult_children
+
+        rows = await adult_children(info.context.service, str(self.person.id), self._as_of)
+        return [associate_child_from(c, self._as_of) for c in rows]
 
 
 @strawberry.type(description="A place the child was found at or went to: where to look.")
@@ -571,6 +594,7 @@ def risk_profile_from(p: dict[str, Any]) -> RiskProfile:
         adults=[RiskAdult(
             person=LinkPerson.from_row(a["person"]), other_children=a["otherChildren"],
             children_by_force=[ForceChildCount(force=r["force"], children=r["children"]) for r in a["childrenByForce"]],
+            _as_of=as_of,
             episode_count=a["episodeCount"], last_at=a["lastAt"],
             links=[AdultLink(kind=li["kind"], source=li.get("source"),
                              episode_id=strawberry.ID(li["episodeId"]) if li.get("episodeId") else None,

@@ -117,6 +117,13 @@ class IntelLinkRepository:
 
         return await self.graph.in_read_tx(work)
 
+    async def adult_links(self, scope: AccessScope, person_id: str, since: datetime,
+                          as_of: datetime) -> list[dict[str, Any]]:
+        """One person's detail row as SHARED_ASSOCIATES gives it (every linked child, in full or in
+        summary form), or [] when there is no such person."""
+        return await self.graph.read(q.SHARED_ASSOCIATES, {
+            "personIds": [person_id], "since": since, "asOf": as_of, **scope.named_record_params()})
+
     async def la_anchors(self, scope: AccessScope, la_code: str, as_of: datetime) -> list[dict[str, Any]]:
         return await self.graph.read(q.LA_ANCHORS, {"la": la_code, "asOf": as_of, **scope.cypher_params()})
 
