@@ -157,6 +157,13 @@ def test_shared_associates_and_groups_over_http(live_server, scenario) -> None: 
     [g] = groups["nodes"]
     assert (g["id"], g["size"], g["forces"], g["localAuthorities"], g["episodeCount"]) == (
         "grp:PT4L-A", 3, sorted([S.MET, S.KENT]), sorted([S.KCC, S.HARINGEY, S.MEDWAY]), 5)
+    flags = ok(live_server.graphql(
+        """{ coMissingGroups(since: "2019-01-01T00:00:00Z", asOf: "2019-12-31T00:00:00Z", minSize: 3) {
+             nodes { members { summary { pseudonym activeFlags { type raisedBy } } } } } }""", token=token))
+    assert [m["summary"] for m in flags["coMissingGroups"]["nodes"][0]["members"]] == [
+        {"pseudonym": "PT4L-A", "activeFlags": [{"type": "cse", "raisedBy": S.KENT}]},
+        {"pseudonym": "PT4L-B", "activeFlags": [{"type": "cce_county_lines", "raisedBy": S.MEDWAY}]},
+        {"pseudonym": "PT4L-G", "activeFlags": []}]
 
 
 # --- linked risk in summary form (issue 8) ---------------------------------------------------------

@@ -199,12 +199,17 @@ class CoMissingPage:
     page_info: PageInfo
 
 
-@strawberry.type(description="A member of a co-missing group. `child` is null without child:read.")
+@strawberry.type(description="A member of a co-missing group. `child` is null without child:read. Groups are "
+                             "built from links between children you may read only: a group is an area pattern, not "
+                             "a child's record (a child's links to children you may not read are in coMissing and "
+                             "riskProfile, in summary form).")
 class GroupMember:
     pseudonym: str
     age_band: str | None
     responsible_authority: str | None
     child: LinkedChildRef | None
+    summary: ChildSummary = strawberry.field(description="The member in summary form (with its active flags), as "
+                                                         "every link query gives it.")
 
 
 @strawberry.type(description="An edge of a co-missing group, by member pseudonym.")
@@ -243,7 +248,8 @@ class CoMissingGroup:
             id="grp:" + g.members[0]["pseudonym"], size=len(g.members),
             members=[GroupMember(pseudonym=m["pseudonym"], age_band=age_band(m.get("dateOfBirth"), as_of),
                                  responsible_authority=m.get("responsibleAuthority"),
-                                 child=LinkedChildRef.from_row(m, as_of) if named else None) for m in g.members],
+                                 child=LinkedChildRef.from_row(m, as_of) if named else None,
+                                 summary=ChildSummary.from_row(m, as_of)) for m in g.members],
             forces=g.forces, local_authorities=g.local_authorities, episode_count=len(g.episode_ids),
             links=[GroupLink(from_pseudonym=pseud[lk.from_child["id"]], to_pseudonym=pseud[lk.to_child["id"]],
                              strength=lk.strength, explicit=lk.explicit, evidence=[ev(e) for e in lk.evidence])

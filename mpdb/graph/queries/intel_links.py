@@ -344,7 +344,10 @@ RETURN COLLECT {
     + CHILD_VISIBLE
     + """
   RETURN c {.id, .pseudonym, .dateOfBirth, .givenName, .familyName, .sex, .lookedAfter,
-            responsibleAuthority: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]}
+            responsibleAuthority: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0],
+            activeFlags: """
+    + child_summary("c")
+    + """.activeFlags}
 } AS children,
 COLLECT {
   UNWIND $episodeIds AS eid
