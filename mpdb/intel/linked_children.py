@@ -7,8 +7,9 @@ Three kinds of entry, in this order:
   mpdb/intel/co_missing.py), a shared adult associate, or a shared hot spot (found in the same
   ~500 m cell since `since`).
 
-Linked children of other LAs come in SUMMARY form (pseudonym, age band, responsible LA, and the
-link evidence with dates, places and forces but without the ids of episodes the LA may not open),
+Linked children of other LAs come in SUMMARY form (pseudonym, age band, responsible LA, active
+flags, and the link evidence with dates, places and forces but without the ids of episodes the LA
+may not open and with the other child's private places as grid cells; docs/LINKED_RISK.md),
 as DOMAIN.md "Who may see what" gives an LA; the full record only when the caller may see it.
 Only the LA itself (or a national agency) may ask for an LA's view.
 """

@@ -474,14 +474,6 @@ RETURN p {.id, .name, .role, .dateOfBirth} AS person, children
 )
 
 
-# Everything riskProfile needs about one visible child, in one round trip (including each linked
-# adult's reach: how many OTHER visible children the person is linked to). Entries derived from
-# the child's own episodes (peer links of its episodes, adults met while missing, places visited)
-# carry `at: null` (places: the visit's own `r.at` only) and the service fills the date in from
-# `episodes`: a frequent runner has hundreds of them, and every temporal value sent costs the
-# Python driver far more to hydrate than the query costs Neo4j. The child's visible
-# episodes are expanded ONCE (`eps`); every section starts from that list, so a frequent runner's
-# hundred episodes cost one expansion, not one per section.
 # How many children an adult (`p`) is linked to up to $asOf, per force, over ALL children whatever
 # the caller may read (issue 8: an adult linked to children in several forces is visible to each
 # of them with the counts): [force, children] pairs, force null for an association recorded by an
@@ -515,6 +507,15 @@ _PEER: Final[LiteralString] = (
     + "}"
 )
 
+# Everything riskProfile needs about one visible child, in one round trip (including each linked
+# adult's reach: how many OTHER visible children the person is linked to, and how many children
+# in all per force). Entries derived from
+# the child's own episodes (peer links of its episodes, adults met while missing, places visited)
+# carry `at: null` (places: the visit's own `r.at` only) and the service fills the date in from
+# `episodes`: a frequent runner has hundreds of them, and every temporal value sent costs the
+# Python driver far more to hydrate than the query costs Neo4j. The child's visible
+# episodes are expanded ONCE (`eps`); every section starts from that list, so a frequent runner's
+# hundred episodes cost one expansion, not one per section.
 RISK_PROFILE: Final[LiteralString] = (
     """
 MATCH (c:Child {id: $childId})
