@@ -102,8 +102,7 @@ async def shared_associates(ctx: ServiceContext, min_children: int, min_forces: 
         ids |= {a.person["id"]} | a.episode_ids
         for c in a.children:
             (ids if c["child"]["visible"] else summaries).add(c["child"]["id"])
-    await ctx.consulted("sharedAssociates", sorted(ids))
-    await ctx.consulted_summaries("sharedAssociates", summaries)
+    await ctx.consulted("sharedAssociates", sorted(ids), summaries=summaries)
     return SharedAssociatesResult(associates=page, has_more=more, total=total, as_of=as_of, since=since)
 
 
@@ -121,8 +120,7 @@ async def adult_children(ctx: ServiceContext, person_id: str, as_of: datetime) -
     if not found or not any(li["visible"] for c in found[0].children for li in c["links"]):
         return []
     a = found[0]
-    await ctx.consulted("riskProfile.adult.children", sorted(
-        {c["child"]["id"] for c in a.children if c["child"]["visible"]} | a.episode_ids))
-    await ctx.consulted_summaries("riskProfile.adult.children",
-                                  [c["child"]["id"] for c in a.children if not c["child"]["visible"]])
+    await ctx.consulted("riskProfile.adult.children",
+                        sorted({c["child"]["id"] for c in a.children if c["child"]["visible"]} | a.episode_ids),
+                        summaries=[c["child"]["id"] for c in a.children if not c["child"]["visible"]])
     return a.children

@@ -452,8 +452,7 @@ async def co_missing(ctx: ServiceContext, child_id: str, since: datetime | None,
     for link in page:
         ids |= {link.from_child["id"]} | link.visible_episode_ids
         (summaries if link.summary_only else ids).add(link.to_child["id"])
-    await ctx.consulted("coMissing", sorted(ids))
-    await ctx.consulted_summaries("coMissing", summaries)
+    await ctx.consulted("coMissing", sorted(ids), summaries=summaries)
     return CoMissingResult(child=root, as_of=as_of, since=since, hops=hops, links=page, has_more=more,
                            total=len(links))
 

@@ -107,8 +107,7 @@ async def linked_children(ctx: ServiceContext, local_authority: str, relation: s
     for e in page:
         (ids if e.visible else summaries).add(e.child["id"])
         ids |= {lk.from_child["id"] for lk in e.links} | e.visible_episode_ids()
-    await ctx.consulted("linkedChildren", sorted(ids))
-    await ctx.consulted_summaries("linkedChildren", summaries)
+    await ctx.consulted("linkedChildren", sorted(ids), summaries=summaries)
     return LinkedChildrenResult(local_authority=local_authority, entries=page, has_more=more, total=len(selected),
                                 as_of=as_of, since=since)
 

@@ -191,6 +191,6 @@ async def risk_profile(ctx: ServiceContext, child_id: str, as_of: datetime | Non
     ids = {child_id} | {e["id"] for e in episodes} | {p["child"]["id"] for p in peers if p["child"]["visible"]}
     ids |= {li["episodeId"] for p in peers for li in p["episodes"] if li["visible"]}
     ids |= {a["person"]["id"] for a in profile["adults"]}
-    await ctx.consulted("riskProfile", sorted(ids))
-    await ctx.consulted_summaries("riskProfile", [p["child"]["id"] for p in peers if not p["child"]["visible"]])
+    await ctx.consulted("riskProfile", sorted(ids),
+                        summaries=[p["child"]["id"] for p in peers if not p["child"]["visible"]])
     return profile

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from mpdb.audit.trail import AuditAction, AuditContext, append
+from neo4j import AsyncManagedTransaction
+
+from mpdb.audit.trail import AuditAction, AuditContext, append_in_tx
 from mpdb.auth.access import AccessScope, access_scope_for
 from mpdb.auth.principal import Principal
 from mpdb.domain.errors import PurposeRequired
@@ -40,17 +42,24 @@ class ServiceContext:
                 "consulting a child's record needs a purpose: send it in the X-MPDB-Purpose header"
             )
 
-    async def consulted(self, operation: str, record_ids: Iterable[str]) -> None:
+    async def consulted(self, operation: str, record_ids: Iterable[str], summaries: Iterable[str] = ()) -> None:
+        """`record_ids`: the records returned in full. `summaries`: children the caller may not read
+        in full whose summary form (a linked child: pseudonym, age band, responsible LA, active
+        flags, the link's evidence) was disclosed in the same answer; they get an event of their
+        own, operation `<operation>.summary`, so the consultation event keeps listing only records
+        returned in full, and are named by internal id so `auditEvents(recordId: <child>)` finds
+        every disclosure about a child. Both events are written in one transaction."""
         ids = [i for i in record_ids if i]
-        if not ids:
+        summary_ids = sorted({i for i in summaries if i})
+        if not ids and not summary_ids:
             return  # nothing personal is being returned, so nothing was consulted
         self.require_purpose()
-        await append(self.graph, self.audit_context, AuditAction.CONSULTATION, operation, ids)
+        audit = self.audit_context
 
-    async def consulted_summaries(self, operation: str, child_ids: Iterable[str]) -> None:
-        """The summary form of children the caller may not read in full was disclosed to it (a
-        linked child: pseudonym, age band, responsible LA, active flags, the link's evidence): one
-        event of its own, operation `<operation>.summary`, so the consultation event keeps listing
-        only records returned in full. It names the children by internal id, not pseudonym, so an
-        auditor asking "who learnt anything about this child" (auditEvents(recordId)) finds it."""
-        await self.consulted(operation + ".summary", sorted(set(child_ids)))
+        async def work(tx: AsyncManagedTransaction) -> None:
+            if ids:
+                await append_in_tx(tx, audit, AuditAction.CONSULTATION, operation, ids)
+            if summary_ids:
+                await append_in_tx(tx, audit, AuditAction.CONSULTATION, operation + ".summary", summary_ids)
+
+        await self.graph.in_write_tx(work)
