@@ -3,14 +3,21 @@
 A child is linked to a person by an episode of the child naming the person (WITH_PERSON, the
 episode reported since `since`) or by a recorded association (ASSOCIATES_WITH, recorded since
 `since`). The forces of a link are the forces the linking episodes were reported to, and the
-force that recorded an association. Only children and episodes the caller may see count, so an
-adult's reach is never inferred from records the caller could not open.
+force that recorded an association.
+
+Cross-force (issue 8, docs/ACCESS.md "linked risk in summary form"): an adult is ranked and
+counted over ALL its links, every child in every force, and is given to every caller that can see
+the adult at all (one link through a record it may open; see SHARED_ASSOCIATE_COUNTS), so each of
+the forces an adult of concern operates in learns the adult's whole reach. Children the caller
+may read are named; the others are listed in summary form (pseudonym, age band, responsible LA,
+active flags); links through an episode the caller may not open keep their kind, date and force
+but not the episode id. Counts per force: children with at least one link in that force.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from mpdb.domain.errors import InvalidInput
@@ -27,7 +34,17 @@ class SharedAssociate:
 
     @property
     def episode_ids(self) -> set[str]:
-        return {li["episodeId"] for c in self.children for li in c["links"] if li["episodeId"]}
+        """The linking episodes the caller may open."""
+        return {li["episodeId"] for c in self.children for li in c["links"] if li["episodeId"] and li["visible"]}
+
+    @property
+    def children_by_force(self) -> list[dict[str, Any]]:
+        """[{force, children}]: children with a link in each force, most first."""
+        counts: dict[str, int] = {}
+        for c in self.children:
+            for f in c["forces"]:
+                counts[f] = counts.get(f, 0) + 1
+        return [{"force": f, "children": n} for f, n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
 
 
 @dataclass
@@ -80,7 +97,30 @@ async def shared_associates(ctx: ServiceContext, min_children: int, min_forces: 
     more = bool(picked.get("more"))
     total = len(counts)
     ids: set[str] = set()
+    summaries: set[str] = set()
     for a in page:
-        ids |= {a.person["id"]} | {c["child"]["id"] for c in a.children} | a.episode_ids
-    await ctx.consulted("sharedAssociates", sorted(ids))
+        ids |= {a.person["id"]} | a.episode_ids
+        for c in a.children:
+            (ids if c["child"]["visible"] else summaries).add(c["child"]["id"])
+    await ctx.consulted("sharedAssociates", sorted(ids), summaries=summaries)
     return SharedAssociatesResult(associates=page, has_more=more, total=total, as_of=as_of, since=since)
+
+
+_BEGINNING = datetime(1900, 1, 1, tzinfo=UTC)
+
+
+async def adult_children(ctx: ServiceContext, person_id: str, as_of: datetime) -> list[dict[str, Any]]:
+    """Every child linked to an adult up to `as_of` (riskProfile's RiskAdult.children): named when
+    the caller may read the child, else in summary form, like sharedAssociates. Empty unless the
+    caller can see the adult (one link through a record it may open), so the id alone discloses
+    nothing. Audited per call: the records returned in full, and the summaries."""
+    require_named_child_access(ctx.scope)
+    rows = await IntelLinkRepository(ctx.graph).adult_links(ctx.scope, person_id, _BEGINNING, as_of)
+    found = build_associates(rows, 0, 0)
+    if not found or not any(li["visible"] for c in found[0].children for li in c["links"]):
+        return []
+    a = found[0]
+    await ctx.consulted("riskProfile.adult.children",
+                        sorted({c["child"]["id"] for c in a.children if c["child"]["visible"]} | a.episode_ids),
+                        summaries=[c["child"]["id"] for c in a.children if not c["child"]["visible"]])
+    return a.children

@@ -62,6 +62,12 @@ def decay(at: datetime | None, as_of: datetime) -> float:
     return float(0.5 ** (age_days / HALF_LIFE_DAYS))
 
 
+def _place_key(place: dict[str, Any]) -> str:
+    """A place's identity in evidence: its id, or its cell when it is shown as a cell only (a
+    linked child's private place, see _EVIDENCE_PLACES)."""
+    return place["id"] if place.get("id") is not None else "cell:" + str(place.get("cell"))
+
+
 @dataclass
 class Evidence:
     kind: str
@@ -86,7 +92,7 @@ class Evidence:
 
     def key(self) -> tuple[Any, ...]:
         return (self.kind, self.source, tuple(sorted(self.episode_ids)),
-                tuple(sorted(p["id"] for p in self.places)), (self.person or {}).get("id"))
+                tuple(sorted(_place_key(p) for p in self.places)), (self.person or {}).get("id"))
 
 
 @dataclass
@@ -104,6 +110,16 @@ class Link:
     @property
     def episode_ids(self) -> set[str]:
         return {i for ev in self.evidence for i in ev.episode_ids}
+
+    @property
+    def visible_episode_ids(self) -> set[str]:
+        """The evidence episodes the caller may open (the others are shown without ids)."""
+        return {e["id"] for ev in self.evidence for e in ev.episodes if e.get("visible", True)}
+
+    @property
+    def summary_only(self) -> bool:
+        """The linked child may not be read in full by the caller: shown in summary form."""
+        return self.to_child.get("visible") is False
 
 
 def _windows_overlap(a: dict[str, Any], b: dict[str, Any], as_of: datetime) -> bool:
@@ -191,7 +207,7 @@ def _merge_place_roles(evidence: list[Evidence]) -> list[Evidence]:
         if ev.kind not in ("SAME_PLACE", "SAME_CELL", "SHARED_HOTSPOT"):
             out.append(ev)
             continue
-        k = (ev.kind, tuple(sorted(ev.episode_ids)), tuple(sorted(p["id"] for p in ev.places)))
+        k = (ev.kind, tuple(sorted(ev.episode_ids)), tuple(sorted(_place_key(p) for p in ev.places)))
         if k in index:
             roles = set((index[k].source or "").split(",")) | {ev.source or ""}
             index[k].source = ",".join(sorted(r for r in roles if r))
@@ -432,9 +448,11 @@ async def co_missing(ctx: ServiceContext, child_id: str, since: datetime | None,
         links.extend(second.values())
     page, more = keyset_page(links, link_key, limit, after)
     ids = {child_id}
+    summaries: set[str] = set()
     for link in page:
-        ids |= {link.from_child["id"], link.to_child["id"]} | link.episode_ids
-    await ctx.consulted("coMissing", sorted(ids))
+        ids |= {link.from_child["id"]} | link.visible_episode_ids
+        (summaries if link.summary_only else ids).add(link.to_child["id"])
+    await ctx.consulted("coMissing", sorted(ids), summaries=summaries)
     return CoMissingResult(child=root, as_of=as_of, since=since, hops=hops, links=page, has_more=more,
                            total=len(links))
 

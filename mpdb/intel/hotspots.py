@@ -49,6 +49,7 @@ from typing import Any
 from mpdb.auth.principal import Scope
 from mpdb.domain.errors import Forbidden, InvalidInput
 from mpdb.domain.geo import cell_centre, cell_id, offset_point
+from mpdb.domain.places import PRIVATE_PLACE_KINDS
 from mpdb.graph.repositories.intel_areas import IntelAreaRepository
 from mpdb.services.context import ServiceContext
 
@@ -60,7 +61,6 @@ EMERGING_MIN_RISE = 2
 EVIDENCE_EPISODES_CAP = 25
 EVIDENCE_LOCATIONS_CAP = 20
 MAX_WINDOW_DAYS = 5 * 366
-PRIVATE_PLACE_KINDS = frozenset({"residence", "foster_home", "address", "semi_independent"})
 
 
 class HotspotKind(StrEnum):

@@ -7,8 +7,9 @@ Three kinds of entry, in this order:
   mpdb/intel/co_missing.py), a shared adult associate, or a shared hot spot (found in the same
   ~500 m cell since `since`).
 
-Linked children of other LAs come in SUMMARY form (pseudonym, age band, responsible LA, and the
-link evidence with dates, places and forces but without the ids of episodes the LA may not open),
+Linked children of other LAs come in SUMMARY form (pseudonym, age band, responsible LA, active
+flags, and the link evidence with dates, places and forces but without the ids of episodes the LA
+may not open and with the other child's private places as grid cells; docs/LINKED_RISK.md),
 as DOMAIN.md "Who may see what" gives an LA; the full record only when the caller may see it.
 Only the LA itself (or a national agency) may ask for an LA's view.
 """
@@ -87,7 +88,7 @@ async def linked_children(ctx: ServiceContext, local_authority: str, relation: s
                                        placements=a["placements"])
     anchor_ids = sorted(entries)
     if relation in (None, "LINKED") and anchor_ids:
-        rows = await repo.co_missing_rows(ctx.scope, anchor_ids, since, as_of, summary_allowed=True)
+        rows = await repo.co_missing_rows(ctx.scope, anchor_ids, since, as_of, unopened_evidence=True)
         rows += await repo.shared_hotspot_rows(ctx.scope, anchor_ids, since, as_of)
         rows = [r for r in rows if r["other"]["id"] not in entries]
         by_other: dict[str, list[Link]] = defaultdict(list)
@@ -102,11 +103,11 @@ async def linked_children(ctx: ServiceContext, local_authority: str, relation: s
     selected = [e for e in entries.values() if relation is None or e.relation == relation]
     page, more = keyset_page(selected, entry_key, limit, after)
     ids: set[str] = set()
+    summaries: set[str] = set()
     for e in page:
-        if e.visible:
-            ids.add(e.child["id"])
+        (ids if e.visible else summaries).add(e.child["id"])
         ids |= {lk.from_child["id"] for lk in e.links} | e.visible_episode_ids()
-    await ctx.consulted("linkedChildren", sorted(ids))
+    await ctx.consulted("linkedChildren", sorted(ids), summaries=summaries)
     return LinkedChildrenResult(local_authority=local_authority, entries=page, has_more=more, total=len(selected),
                                 as_of=as_of, since=since)
 

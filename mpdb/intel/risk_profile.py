@@ -3,7 +3,10 @@ records behind it.
 
 What the caller sees is what the access model lets them see: a force without a current open
 episode for the child sees the episodes in its own area only, so its counts are "episodes you
-may see"; an LA or a force holding an open episode sees the full history.
+may see"; an LA or a force holding an open episode sees the full history. Peers the caller may
+not read are shown in summary form, never left out, with the records of the link (the peer's own
+records without ids); linked adults carry their children per force across all forces
+(docs/LINKED_RISK.md).
 
 Repeat-missing triggers come from the area rules (seed/rules/area_rules.toml via
 mpdb/domain/rules.py): the rule area is the child's responsible LA, else the LA the latest episode
@@ -19,7 +22,7 @@ from typing import Any
 
 from mpdb.domain.rules import AreaRuleBook, evaluate_triggers, load_area_rules, rule_area
 from mpdb.graph.repositories.intel_links import IntelLinkRepository
-from mpdb.intel.co_missing import require_named_child_access, resolve_window
+from mpdb.intel.co_missing import Evidence, require_named_child_access, resolve_window, strength
 from mpdb.services.context import ServiceContext
 
 
@@ -85,7 +88,11 @@ def where_to_look(visits: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _peers(peer_links: list[dict[str, Any]], peers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _peers(peer_links: list[dict[str, Any]], peers: list[dict[str, Any]], as_of: datetime) -> list[dict[str, Any]]:
+    """Peers with the records that link them, newest first, and the link's strength (explicit
+    evidence only, scored as coMissing scores it). A peer the caller may not read (`visible`
+    false) keeps its evidence; the API shows it in summary form without the ids of episodes the
+    caller may not open."""
     details = {p["id"]: p for p in peers}
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for link in peer_links:
@@ -94,9 +101,12 @@ def _peers(peer_links: list[dict[str, Any]], peers: list[dict[str, Any]]) -> lis
     for child_id, links in grouped.items():
         links = sorted({li["episodeId"] + "|" + (li["source"] or ""): li for li in links}.values(),
                        key=lambda li: (li["at"], li["episodeId"]), reverse=True)
+        evidence = [Evidence("EXPLICIT", li["source"], [{"id": li["episodeId"], "reportedAt": li["at"],
+                                                         "endAt": li.get("endAt")}]) for li in links]
         out.append({"child": details[child_id], "episodes": links,
                     "episodeCount": len({li["episodeId"] for li in links}),
-                    "lastTogether": links[0]["at"] if links else None})
+                    "lastTogether": links[0]["at"] if links else None,
+                    "strength": strength(evidence, as_of)})
     out.sort(key=lambda p: (-p["episodeCount"], -(p["lastTogether"].timestamp() if p["lastTogether"] else 0),
                             p["child"]["pseudonym"]))
     return out
@@ -110,7 +120,10 @@ def _adults(adult_links: list[dict[str, Any]], reach: list[dict[str, Any]]) -> l
     out = []
     for pid, links in grouped.items():
         links.sort(key=lambda li: (li["at"] is not None, li["at"] or datetime.min), reverse=True)
+        by_force = sorted(({"force": f, "children": n} for f, n in people[pid]["byForce"]),
+                          key=lambda r: (-r["children"], r["force"] is None, r["force"] or ""))
         out.append({"person": people[pid]["person"], "otherChildren": people[pid]["otherChildren"],
+                    "childrenByForce": by_force,
                     "links": links, "episodeCount": len({li["episodeId"] for li in links if li["episodeId"]}),
                     "lastAt": max((li["at"] for li in links if li["at"]), default=None)})
     out.sort(key=lambda a: (a["person"].get("role") != "adult_of_concern", -a["episodeCount"], a["person"]["id"]))
@@ -124,7 +137,9 @@ def _fill_episode_dates(row: dict[str, Any], by_id: dict[str, dict[str, Any]]) -
     c_id = row["child"]["id"]
     for link in row["peerLinks"]:
         if link["episodeOf"] == c_id:
-            link["at"] = by_id[link["episodeId"]]["reportedAt"]
+            e = by_id[link["episodeId"]]
+            link["at"] = e["reportedAt"]
+            link["endAt"] = e.get("foundAt") or e.get("returnedAt")
     for link in row["adultLinks"]:
         if link["kind"] == "WITH_PERSON":
             link["at"] = by_id[link["episodeId"]]["reportedAt"]
@@ -164,7 +179,7 @@ async def risk_profile(ctx: ServiceContext, child_id: str, as_of: datetime | Non
         "episodes": episodes,
         "flags": flags,
         "placements": placements,
-        "peers": _peers(row["peerLinks"], row["peers"]),
+        "peers": _peers(row["peerLinks"], row["peers"], as_of),
         "adults": _adults(adult_links, reach),
         "whereToLook": where_to_look(row["placeVisits"]),
         "returnInterviews": sorted(row["returnInterviews"],
@@ -172,8 +187,10 @@ async def risk_profile(ctx: ServiceContext, child_id: str, as_of: datetime | Non
                                    reverse=True),
         "triggers": triggered_rules(episodes, row["child"].get("responsibleAuthority"), as_of),
     }
-    ids = {child_id} | {e["id"] for e in episodes} | {p["child"]["id"] for p in profile["peers"]}
-    ids |= {li["episodeId"] for p in profile["peers"] for li in p["episodes"]}
+    peers = profile["peers"]
+    ids = {child_id} | {e["id"] for e in episodes} | {p["child"]["id"] for p in peers if p["child"]["visible"]}
+    ids |= {li["episodeId"] for p in peers for li in p["episodes"] if li["visible"]}
     ids |= {a["person"]["id"] for a in profile["adults"]}
-    await ctx.consulted("riskProfile", sorted(ids))
+    await ctx.consulted("riskProfile", sorted(ids),
+                        summaries=[p["child"]["id"] for p in peers if not p["child"]["visible"]])
     return profile

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from mpdb.audit.trail import AuditAction, AuditContext, append
+from neo4j import AsyncManagedTransaction
+
+from mpdb.audit.trail import AuditAction, AuditContext, append_in_tx
 from mpdb.auth.access import AccessScope, access_scope_for
 from mpdb.auth.principal import Principal
 from mpdb.domain.errors import PurposeRequired
@@ -40,21 +42,26 @@ class ServiceContext:
                 "consulting a child's record needs a purpose: send it in the X-MPDB-Purpose header"
             )
 
-    async def consulted(self, operation: str, record_ids: Iterable[str]) -> None:
+    async def consulted(self, operation: str, record_ids: Iterable[str], summaries: Iterable[str] = ()) -> None:
+        """`record_ids`: the records returned in full. `summaries`: children the caller may not read
+        in full whose summary form (pseudonym, age band, responsible LA, active flags, and for a
+        link its evidence) was shown in the same answer: a DISCLOSURE to the caller's agency of
+        records it has no basis to read, event operation `<operation>.summary`, so the consultation
+        event keeps listing only records returned in full. Summaries are named by internal id (never
+        returned to the caller) so `auditEvents(recordId: <child>)` finds every disclosure about a
+        child. Both events are written in one transaction, before the answer is returned."""
         ids = [i for i in record_ids if i]
-        if not ids:
+        summary_ids = sorted({i for i in summaries if i})
+        if not ids and not summary_ids:
             return  # nothing personal is being returned, so nothing was consulted
         self.require_purpose()
-        await append(self.graph, self.audit_context, AuditAction.CONSULTATION, operation, ids)
+        audit = self.audit_context
 
-    async def disclosed_in_summary(self, operation: str, pseudonyms: Iterable[str]) -> None:
-        """Children shown to the caller in summary form only (pseudonym, age band, responsible LA,
-        active flags): a disclosure to the caller's agency of records it may not read, logged by
-        pseudonym, since the caller was given nothing else to name them by. Written before they are
-        returned, like a consultation."""
-        keys = [p for p in pseudonyms if p]
-        if not keys:
-            return
-        self.require_purpose()
-        await append(self.graph, self.audit_context, AuditAction.DISCLOSURE, operation, keys,
-                     [self.principal.agency_id])
+        async def work(tx: AsyncManagedTransaction) -> None:
+            if ids:
+                await append_in_tx(tx, audit, AuditAction.CONSULTATION, operation, ids)
+            if summary_ids:
+                await append_in_tx(tx, audit, AuditAction.DISCLOSURE, operation + ".summary", summary_ids,
+                                   [self.principal.agency_id])
+
+        await self.graph.in_write_tx(work)

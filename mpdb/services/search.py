@@ -151,9 +151,11 @@ async def search_children(
         dob_swapped=swapped(date_of_birth) if date_of_birth else None, area=area_code, limit=limit + 1,
         after=_after(after))
     page, more = rows[:limit], len(rows) > limit
-    await ctx.consulted("searchChildren", [h["child"]["id"] for h in page if h["visible"]])
-    await ctx.disclosed_in_summary("searchChildren.summary", [h["summary"]["pseudonym"] for h in page
-                                                              if not h["visible"]])
+    # `auditId` names a summary hit in the audit trail only; it never leaves the service.
+    await ctx.consulted("searchChildren", [h["child"]["id"] for h in page if h["visible"]],
+                        summaries=[h.pop("auditId") for h in page if not h["visible"]])
+    for h in page:
+        h.pop("auditId", None)
     # A child missing now, found by a force on the locate basis: its id was disclosed too.
     await ctx.consulted("searchChildren.locate", [h["locateId"] for h in page if h.get("locateId")])
     return SearchPage(page, more)

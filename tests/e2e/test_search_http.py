@@ -97,10 +97,11 @@ async def test_pages_and_audit(scenario, live_server) -> None:  # type: ignore[n
 
     assert audit("SR-C2") == [{"action": "consultation", "operation": "searchChildren", "agencyId": SP,
                                "purpose": "test: search pages", "recordIds": ["SR-C2"], "recipients": []}]
-    # One consultation and one disclosure per page: page 1 held C2 in full and C1, C4 in summary.
-    assert audit("P-SR-C4") == [{"action": "disclosure", "operation": "searchChildren.summary", "agencyId": SP,
-                                 "purpose": "test: search pages", "recordIds": ["P-SR-C1", "P-SR-C4"],
-                                 "recipients": [SP]}]
+    # One consultation and one disclosure per page: page 1 held C2 in full and C1, C4 in summary
+    # (summaries are named in the trail by internal id, which the caller never saw).
+    assert audit("SR-C4") == [{"action": "disclosure", "operation": "searchChildren.summary", "agencyId": SP,
+                               "purpose": "test: search pages", "recordIds": ["SR-C1", "SR-C4"],
+                               "recipients": [SP]}]
     assert audit("SR-C3") == [{"action": "consultation", "operation": "searchChildren", "agencyId": SP,
                                "purpose": "test: search pages", "recordIds": ["SR-C3"], "recipients": []}]
 

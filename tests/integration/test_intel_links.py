@@ -8,7 +8,10 @@ linkedChildren's anchors are not time-bound.
     A-B  found together twice (explicit, both forces' records; the 2nd also same found-at place)
     B-G  G's episode names B (explicit)                       G (Medway looks after)
     B-C  overlapping windows, both FOUND_AT Chatham station (inferred)
-    H-X  H's Essex episode names X; X is known to Surrey Police only (invisible to Essex)
+    H-X  H's Essex episode names X; X is known to Surrey Police only (invisible to Essex). H is looked
+         after by Southend, X by Surrey CC; X carries an active CSE flag raised by Surrey Police
+    J-K  overlapping windows in one cell: J (Essex) found at Southend pier, K (Surrey) went to a
+         private address in the pier's cell (one inferred incident: no group)
     M    adult named in episodes of A (Met), B (Kent), E (Essex) + recorded association with F (Kent)
     N    adult named in episodes of A (Met) and C (Kent)
 """
@@ -20,6 +23,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+import strawberry
+
+from mpdb.api.types.intel_links import (
+    ChildSummary,
+    CoMissingLink,
+    EvidenceEpisode,
+    FlagSummary,
+    LinkKind,
+    LinkPlace,
+    PeerEpisode,
+    RiskPeer,
+    risk_profile_from,
+)
 from mpdb.auth.principal import AgencyKind, Principal, Role, Scope
 from mpdb.domain.errors import Forbidden, InvalidInput
 from mpdb.graph.queries.access import REFRESH_ACCESS
@@ -34,7 +50,7 @@ KCC, HARINGEY, MEDWAY, SOUTHEND, SURREY_CC = "E10000016", "E09000014", "E0600003
 NATIONAL_UNIT = "NCA-MPU"
 AS_OF = datetime(2019, 12, 31, tzinfo=UTC)
 SINCE = datetime(2019, 1, 1, tzinfo=UTC)
-CHILDREN = ["T4L-A", "T4L-B", "T4L-C", "T4L-E", "T4L-F", "T4L-G", "T4L-H", "T4L-X"]
+CHILDREN = ["T4L-A", "T4L-B", "T4L-C", "T4L-E", "T4L-F", "T4L-G", "T4L-H", "T4L-X", "T4L-J", "T4L-K"]
 
 CLEAR = """
 MATCH (n) WHERE NOT (n:SchemaMigration OR n:Agency OR n:AuditEvent OR n:AuditHead OR n:DatasetInfo)
@@ -61,12 +77,13 @@ CREATE (mhome:Location {id: 'T4L-L-MEDWAY-HOME', name: 'Medway address', kind: '
 CREATE (fhome:Location {id: 'T4L-L-F-HOME', name: 'F address', kind: 'address', laCode: $kcc, forceCode: $kent, cell: 'g500:t4l:6', point: point({latitude: 51.100, longitude: 1.100})})
 CREATE (sur:Location {id: 'T4L-L-GUILDFORD', name: 'Guildford', kind: 'public_place', laCode: $surreyCc, forceCode: $surrey, cell: 'g500:t4l:7', point: point({latitude: 51.236, longitude: -0.570})})
 CREATE (hhome:Location {id: 'T4L-L-HARINGEY-HOME', name: 'Haringey home', kind: 'childrens_home', laCode: $haringey, forceCode: $met, cell: 'g500:t4l:8', point: point({latitude: 51.590, longitude: -0.100})})
+CREATE (khome:Location {id: 'T4L-L-K-HOME', name: 'K family address', kind: 'residence', laCode: $southend, forceCode: $essex, cell: 'g500:t4l:4', point: point({latitude: 51.531, longitude: 0.716})})
 WITH *
-UNWIND [stn, park, shop, mai, pier, mhome, fhome, sur, hhome] AS l
+UNWIND [stn, park, shop, mai, pier, mhome, fhome, sur, hhome, khome] AS l
 MATCH (la:LocalAuthority {code: l.laCode}), (f:Force {code: l.forceCode})
 MERGE (l)-[:IN_LA]->(la)
 MERGE (l)-[:IN_FORCE]->(f)
-WITH DISTINCT met, kent, essex, surrey, kcc, har, med, stn, park, shop, mai, pier, mhome, fhome, sur, hhome
+WITH DISTINCT met, kent, essex, surrey, kcc, har, med, sos, scc, stn, park, shop, mai, pier, mhome, fhome, sur, hhome, khome
 
 CREATE (a:Child {id: 'T4L-A', pseudonym: 'PT4L-A', givenName: 'Ava', familyName: 'Synthtest', sex: 'F', dateOfBirth: date('2004-02-01'), lookedAfter: true})
 CREATE (b:Child {id: 'T4L-B', pseudonym: 'PT4L-B', givenName: 'Ben', familyName: 'Synthtest', sex: 'M', dateOfBirth: date('2003-05-01'), lookedAfter: true})
@@ -74,9 +91,12 @@ CREATE (c:Child {id: 'T4L-C', pseudonym: 'PT4L-C', givenName: 'Cal', familyName:
 CREATE (e:Child {id: 'T4L-E', pseudonym: 'PT4L-E', givenName: 'Eve', familyName: 'Synthtest', sex: 'F', dateOfBirth: date('2005-01-10'), lookedAfter: false})
 CREATE (f:Child {id: 'T4L-F', pseudonym: 'PT4L-F', givenName: 'Fay', familyName: 'Synthtest', sex: 'F', dateOfBirth: date('2004-07-10'), lookedAfter: false})
 CREATE (g:Child {id: 'T4L-G', pseudonym: 'PT4L-G', givenName: 'Gus', familyName: 'Synthtest', sex: 'M', dateOfBirth: date('2009-03-01'), lookedAfter: true})
-CREATE (h:Child {id: 'T4L-H', pseudonym: 'PT4L-H', givenName: 'Hal', familyName: 'Synthtest', sex: 'M', dateOfBirth: date('2004-03-01'), lookedAfter: false})
-CREATE (x:Child {id: 'T4L-X', pseudonym: 'PT4L-X', givenName: 'Xan', familyName: 'Synthtest', sex: 'U', dateOfBirth: date('2004-04-01'), lookedAfter: false})
+CREATE (h:Child {id: 'T4L-H', pseudonym: 'PT4L-H', givenName: 'Hal', familyName: 'Synthtest', sex: 'M', dateOfBirth: date('2004-03-01'), lookedAfter: true})
+CREATE (x:Child {id: 'T4L-X', pseudonym: 'PT4L-X', givenName: 'Xan', familyName: 'Synthtest', sex: 'U', dateOfBirth: date('2004-04-01'), lookedAfter: true})
+CREATE (j:Child {id: 'T4L-J', pseudonym: 'PT4L-J', givenName: 'Jo', familyName: 'Synthtest', sex: 'F', dateOfBirth: date('2005-06-01'), lookedAfter: false})
+CREATE (k:Child {id: 'T4L-K', pseudonym: 'PT4L-K', givenName: 'Kit', familyName: 'Synthtest', sex: 'M', dateOfBirth: date('2005-08-01'), lookedAfter: false})
 CREATE (a)-[:LOOKED_AFTER_BY]->(kcc), (b)-[:LOOKED_AFTER_BY]->(har), (g)-[:LOOKED_AFTER_BY]->(med)
+CREATE (h)-[:LOOKED_AFTER_BY]->(sos), (x)-[:LOOKED_AFTER_BY]->(scc)
 
 CREATE (est:Establishment {id: 'T4L-EST-1', name: 'Haringey Lodge', kind: 'childrens_home'})-[:AT_LOCATION]->(hhome)
 CREATE (a)-[:PLACED_IN]->(pa0:Placement {id: 'T4L-P-A0', startDate: date('2017-01-01'), endDate: date('2018-05-31'), placementType: 'U1', outOfArea: false, crossForce: false, dcsApproved: true})
@@ -91,6 +111,7 @@ CREATE (pg)-[:PLACED_BY]->(med), (pg)-[:HOSTED_BY]->(med), (pg)-[:IN_FORCE_AREA]
 CREATE (a)-[:HAS_FLAG]->(fl1:Flag {id: 'T4L-FL-1', type: 'cse', status: 'active', raisedAt: datetime('2019-03-05T10:00:00Z'), note: 'older males, Chatham'})-[:RAISED_BY]->(kent)
 CREATE (a)-[:HAS_FLAG]->(fl2:Flag {id: 'T4L-FL-2', type: 'mental_health', status: 'expired', raisedAt: datetime('2018-01-05T10:00:00Z'), expiredAt: datetime('2018-12-01T10:00:00Z')})-[:RAISED_BY]->(kcc)
 CREATE (b)-[:HAS_FLAG]->(fl3:Flag {id: 'T4L-FL-3', type: 'cce_county_lines', status: 'active', raisedAt: datetime('2019-02-01T10:00:00Z')})-[:RAISED_BY]->(med)
+CREATE (x)-[:HAS_FLAG]->(fl4:Flag {id: 'T4L-FL-4', type: 'cse', status: 'active', raisedAt: datetime('2019-04-20T10:00:00Z'), note: 'T4L-X-FLAG-NOTE'})-[:RAISED_BY]->(surrey)
 
 CREATE (m:Person {id: 'T4L-P-M', name: 'Mal Adult', role: 'adult_of_concern'})
 CREATE (n:Person {id: 'T4L-P-N', name: 'Nat Adult', role: 'adult_of_concern'})
@@ -125,6 +146,10 @@ CREATE (h)-[:HAD]->(eh1:Episode {id: 'T4L-E-H1', status: 'closed', reportedAt: d
 CREATE (eh1)-[:REPORTED_TO]->(essex), (eh1)-[:FOUND_BY]->(essex), (eh1)-[:FOUND_AT]->(pier), (eh1)-[:WITH_CHILD {source: 'reported'}]->(x)
 CREATE (x)-[:HAD]->(ex1:Episode {id: 'T4L-E-X1', status: 'closed', reportedAt: datetime('2019-05-05T13:00:00Z'), foundAt: datetime('2019-05-06T10:00:00Z')})
 CREATE (ex1)-[:REPORTED_TO]->(surrey), (ex1)-[:FOUND_BY]->(surrey), (ex1)-[:FOUND_AT]->(sur)
+CREATE (j)-[:HAD]->(ej1:Episode {id: 'T4L-E-J1', status: 'closed', reportedAt: datetime('2019-04-10T12:00:00Z'), foundAt: datetime('2019-04-11T12:00:00Z')})
+CREATE (ej1)-[:REPORTED_TO]->(essex), (ej1)-[:FOUND_BY]->(essex), (ej1)-[:FOUND_AT]->(pier)
+CREATE (k)-[:HAD]->(ek1:Episode {id: 'T4L-E-K1', status: 'closed', reportedAt: datetime('2019-04-10T15:00:00Z'), foundAt: datetime('2019-04-11T10:00:00Z')})
+CREATE (ek1)-[:REPORTED_TO]->(surrey), (ek1)-[:FOUND_BY]->(surrey), (ek1)-[:FOUND_AT]->(sur), (ek1)-[:WENT_TO]->(khome)
 """
 
 PARAMS = {"met": MET, "kent": KENT, "essex": ESSEX, "surrey": SURREY, "kcc": KCC, "haringey": HARINGEY,
@@ -238,23 +263,111 @@ async def test_co_missing_pages_with_a_cursor(national) -> None:
     assert [lk.to_child["id"] for lk in first.links + rest.links] == ["T4L-B", "T4L-G", "T4L-C"]
 
 
-async def test_a_child_the_caller_cannot_see_never_appears(scenario, neo4j_settings, national) -> None:
+async def test_a_child_the_caller_cannot_read_appears_in_summary_form_never_dropped(scenario, neo4j_settings,
+                                                                                   national) -> None:
     nat = await co_missing.co_missing(national, "T4L-H", SINCE, 2, AS_OF, 20, None)
-    assert nat is not None and [lk.to_child["id"] for lk in nat.links] == ["T4L-X"]
+    assert nat is not None and [(lk.to_child["id"], lk.summary_only) for lk in nat.links] == [("T4L-X", False)]
     essex = force_ctx(scenario, neo4j_settings, ESSEX)
     res = await co_missing.co_missing(essex, "T4L-H", SINCE, 2, AS_OF, 20, None)
-    assert res is not None and res.links == [] and res.total == 0
+    # X is Surrey's: Essex gets the link its own record makes, with X in summary form, and does not
+    # follow X's own links to a second hop.
+    assert res is not None and res.total == 1
+    [link] = res.links
+    assert (link.to_child["id"], link.summary_only, link.hop) == ("T4L-X", True, 1)
+    assert evidence_summary(link) == [("EXPLICIT", "reported", ("T4L-E-H1",), ())]
+    view = CoMissingLink.from_link(link, AS_OF)
+    assert view.to_child is None and view.to_summary == X_SUMMARY
+    assert "Xan" not in repr(view) and "'T4L-X" not in repr(view)
     profile = await risk_profile.risk_profile(essex, "T4L-H", AS_OF)
-    assert profile is not None and profile["peers"] == []
-    assert "T4L-X" not in repr(profile) and "T4L-E-X1" not in repr(profile)
+    assert profile is not None and [(p["child"]["id"], p["child"]["visible"]) for p in profile["peers"]] == [
+        ("T4L-X", False)]
+    assert "T4L-E-X1" not in repr(profile) and "Xan" not in repr(profile)
     groups = await co_missing.co_missing_groups(essex, None, SINCE, 2, AS_OF, 50, None)
     assert "T4L-X" not in repr(groups.groups)
-    # Surrey sees X but not H's Essex episode: the link's only evidence X's own record? X's
-    # episode does not name H, so Surrey sees no link and never learns of H.
+    # Surrey reads X but not H: H's Essex record naming X is the link; Surrey gets H in summary
+    # form with that record's date and force, not its id.
     surrey = force_ctx(scenario, neo4j_settings, SURREY)
     res = await co_missing.co_missing(surrey, "T4L-X", SINCE, 1, AS_OF, 20, None)
-    assert res is not None and res.links == []
+    assert res is not None
+    [link] = res.links
+    assert (link.to_child["id"], link.summary_only) == ("T4L-H", True)
+    [ev] = CoMissingLink.from_link(link, AS_OF).evidence
+    assert ev.episodes == [EvidenceEpisode(id=None, child_id=None, reported_at=dt("2019-05-05T12:00:00Z"),
+                                           ended_at=dt("2019-05-06T12:00:00Z"), status="closed", reported_to=ESSEX,
+                                           found_by=ESSEX)]
     assert await co_missing.co_missing(essex, "T4L-X", SINCE, 1, AS_OF, 20, None) is None
+
+
+X_SUMMARY = ChildSummary(pseudonym="PT4L-X", age_band="15-17", responsible_authority=SURREY_CC,
+                         active_flags=[FlagSummary(type="cse", raised_by=SURREY, raised_at=dt("2019-04-20T10:00:00Z"))])
+
+
+async def test_la_risk_profile_shows_the_co_missing_peer_of_another_force_in_summary_form(scenario,
+                                                                                          neo4j_settings) -> None:
+    """Issue 8: Southend looks after H; H went missing with X, a Surrey CC child known to Surrey
+    Police only, with an active CSE flag Surrey Police raised. Southend cannot read X, and must
+    still see X's risk."""
+    southend = ctx_for(scenario, neo4j_settings, principal(SOUTHEND, AgencyKind.LOCAL_AUTHORITY,
+                                                           Role.LA_MISSING_LEAD))
+    p = await risk_profile.risk_profile(southend, "T4L-H", AS_OF)
+    assert p is not None
+    view = risk_profile_from(p)
+    assert view.peers == [RiskPeer(
+        child=None, summary=X_SUMMARY, episode_count=1, last_together=dt("2019-05-05T12:00:00Z"),
+        strength=expected_strength((0.8, "2019-05-05T12:00:00Z")), active_flags=None,
+        episodes=[PeerEpisode(episode_id=strawberry.ID("T4L-E-H1"), episode_of=strawberry.ID("T4L-H"),
+                              source="reported", at=dt("2019-05-05T12:00:00Z"), force=ESSEX)])]
+    text = repr(view.peers)
+    assert "Xan" not in text and "'T4L-X" not in text and "2004" not in text and "Guildford" not in text
+    events = await consulted_events(scenario, southend.request_id)
+    assert events == [{"operation": "riskProfile", "ids": ["T4L-E-H1", "T4L-H"]},
+                      {"operation": "riskProfile.summary", "ids": ["T4L-X"]}]
+    res = await co_missing.co_missing(southend, "T4L-H", SINCE, 1, AS_OF, 20, None)
+    assert res is not None
+    [link] = [CoMissingLink.from_link(lk, AS_OF) for lk in res.links]
+    assert link.to_child is None and link.to_summary == X_SUMMARY and link.explicit
+    assert link.strength == expected_strength((0.8, "2019-05-05T12:00:00Z"))
+    assert [(ev.kind, ev.date, [e.id for e in ev.episodes]) for ev in link.evidence] == [
+        (LinkKind.EXPLICIT, dt("2019-05-05T12:00:00Z"), ["T4L-E-H1"])]
+
+
+async def test_private_place_of_a_summary_child_is_its_grid_cell_only(scenario, neo4j_settings, national) -> None:
+    essex = force_ctx(scenario, neo4j_settings, ESSEX)
+    res = await co_missing.co_missing(essex, "T4L-J", SINCE, 1, AS_OF, 20, None)
+    assert res is not None
+    [view] = [CoMissingLink.from_link(lk, AS_OF) for lk in res.links]
+    assert view.to_child is None
+    assert view.to_summary == ChildSummary(pseudonym="PT4L-K", age_band="12-14", responsible_authority=None,
+                                           active_flags=[])
+    assert view.strength == expected_strength((0.25, "2019-04-10T15:00:00Z"))
+    [ev] = view.evidence
+    assert (ev.kind, ev.source) == (LinkKind.SAME_CELL, "FOUND_AT/WENT_TO")
+    assert ev.places == [PIER, LinkPlace(id=None, name=None, kind="residence", la_code=SOUTHEND, force_code=ESSEX,
+                                         cell="g500:t4l:4", latitude=None, longitude=None)]
+    assert ev.episodes == [
+        EvidenceEpisode(id=strawberry.ID("T4L-E-J1"), child_id=strawberry.ID("T4L-J"),
+                        reported_at=dt("2019-04-10T12:00:00Z"), ended_at=dt("2019-04-11T12:00:00Z"), status="closed",
+                        reported_to=ESSEX, found_by=ESSEX),
+        EvidenceEpisode(id=None, child_id=None, reported_at=dt("2019-04-10T15:00:00Z"),
+                        ended_at=dt("2019-04-11T10:00:00Z"), status="closed", reported_to=SURREY, found_by=SURREY)]
+    assert "K family address" not in repr(view) and "T4L-L-K-HOME" not in repr(view) and "51.531" not in repr(view)
+    assert await consulted_events(scenario, essex.request_id) == [
+        {"operation": "coMissing", "ids": ["T4L-E-J1", "T4L-J"]}, {"operation": "coMissing.summary", "ids": ["T4L-K"]}]
+    # The national unit reads K in full, address included (unchanged).
+    nat = await co_missing.co_missing(national, "T4L-J", SINCE, 1, AS_OF, 20, None)
+    assert nat is not None
+    [full] = [CoMissingLink.from_link(lk, AS_OF) for lk in nat.links]
+    assert full.to_child is not None and (full.to_child.id, full.to_child.given_name) == ("T4L-K", "Kit")
+    assert full.evidence[0].places == [PIER, LinkPlace(
+        id=strawberry.ID("T4L-L-K-HOME"), name="K family address", kind="residence", la_code=SOUTHEND,
+        force_code=ESSEX, cell="g500:t4l:4", latitude=51.531, longitude=0.716)]
+    assert [e.id for e in full.evidence[0].episodes] == ["T4L-E-J1", "T4L-E-K1"]
+    assert await consulted_events(scenario, national.request_id) == [
+        {"operation": "coMissing", "ids": ["T4L-E-J1", "T4L-E-K1", "T4L-J", "T4L-K"]}]
+
+
+PIER = LinkPlace(id=strawberry.ID("T4L-L-SOUTHEND-PIER"), name="Southend pier", kind="public_place",
+                 la_code=SOUTHEND, force_code=ESSEX, cell="g500:t4l:4", latitude=51.530, longitude=0.717)
 
 
 async def test_co_missing_validates_its_arguments(national) -> None:
@@ -351,10 +464,48 @@ async def test_adult_linked_to_four_children_in_three_forces(national, scenario)
         ("T4L-P-M", ["T4L-B", "T4L-E"])]
 
 
-async def test_shared_associates_count_only_what_the_caller_sees(scenario, neo4j_settings) -> None:
+async def test_a_force_sees_the_adults_cross_force_reach_with_only_its_own_children_named(scenario,
+                                                                                            neo4j_settings) -> None:
+    """Issue 8: M is linked to children in the Met, Kent and Essex areas. Essex can open only E's
+    record naming M, and still gets M with the whole reach: counts per force, E named, the rest in
+    summary form (B's Kent episode without its id)."""
+    essex = force_ctx(scenario, neo4j_settings, ESSEX)
+    res = await associates.shared_associates(essex, 4, 3, SINCE, AS_OF, 20, None)
+    assert res.total == 1
+    [m] = res.associates
+    assert m.person["id"] == "T4L-P-M" and m.forces == sorted([MET, KENT, ESSEX])
+    assert m.children_by_force == [{"force": KENT, "children": 2}, {"force": MET, "children": 1},
+                                   {"force": ESSEX, "children": 1}]
+    assert [(c["child"]["id"], c["child"]["visible"], c["child"]["givenName"], c["forces"],
+             [(li["kind"], li["episodeId"], li["visible"], li["force"]) for li in c["links"]]) for c in m.children] == [
+        ("T4L-A", False, None, [MET], [("WITH_PERSON", "T4L-E-A3", False, MET)]),
+        ("T4L-B", False, None, [KENT], [("WITH_PERSON", "T4L-E-B4", False, KENT)]),
+        ("T4L-E", True, "Eve", [ESSEX], [("WITH_PERSON", "T4L-E-E1", True, ESSEX)]),
+        ("T4L-F", False, None, [KENT], [("ASSOCIATES_WITH", None, False, KENT)]),
+    ]
+    assert [a["activeFlags"] for a in (c["child"] for c in m.children)] == [
+        [{"type": "cse", "raisedBy": KENT, "raisedAt": dt("2019-03-05T10:00:00Z")}],
+        [{"type": "cce_county_lines", "raisedBy": MEDWAY, "raisedAt": dt("2019-02-01T10:00:00Z")}], [], []]
+    assert await consulted_events(scenario, essex.request_id) == [
+        {"operation": "sharedAssociates", "ids": ["T4L-E", "T4L-E-E1", "T4L-P-M"]},
+        {"operation": "sharedAssociates.summary", "ids": ["T4L-A", "T4L-B", "T4L-F"]}]
+    # The Met can open A's records naming M and N: both adults, with B named too (the Met reads B,
+    # whose June episode it found) but B's Kent episode naming M without its id.
     met = force_ctx(scenario, neo4j_settings, MET)
-    # Met sees A's episode naming M; B's Kent episode and E's Essex one are not Met's to see.
-    assert (await associates.shared_associates(met, 2, 1, SINCE, AS_OF, 20, None)).associates == []
+    both = await associates.shared_associates(met, 2, 1, SINCE, AS_OF, 20, None)
+    assert [(a.person["id"], [(c["child"]["id"], c["child"]["visible"]) for c in a.children]) for a in both.associates] == [
+        ("T4L-P-M", [("T4L-A", True), ("T4L-B", True), ("T4L-E", False), ("T4L-F", False)]),
+        ("T4L-P-N", [("T4L-A", True), ("T4L-C", False)])]
+    assert both.associates[0].episode_ids == {"T4L-E-A3"}
+    # Surrey opens no record naming either adult: it gets neither.
+    surrey = force_ctx(scenario, neo4j_settings, SURREY)
+    assert (await associates.shared_associates(surrey, 2, 1, SINCE, AS_OF, 20, None)).associates == []
+    # riskProfile's adults: the same reach for Essex, nothing for an agency that cannot see M.
+    kids = await associates.adult_children(essex, "T4L-P-M", AS_OF)
+    assert [(c["child"]["id"], c["child"]["visible"]) for c in kids] == [
+        ("T4L-A", False), ("T4L-B", False), ("T4L-E", True), ("T4L-F", False)]
+    assert await associates.adult_children(surrey, "T4L-P-M", AS_OF) == []
+    assert await associates.adult_children(surrey, "T4L-NOBODY", AS_OF) == []
 
 
 # --- riskProfile --------------------------------------------------------------------------------
@@ -438,7 +589,14 @@ async def test_la_view_has_its_children_placed_children_and_summary_only_links(s
                    ("SHARED_HOTSPOT", "FOUND_AT/FOUND_AT", ("T4L-E-A3", "T4L-E-C1"), ("T4L-L-CHATHAM-STN",))])]
     events = await consulted_events(scenario, haringey.request_id)
     assert events == [{"operation": "linkedChildren", "ids": sorted(
-        ["T4L-A", "T4L-B", "T4L-E-B1", "T4L-E-B3", "T4L-E-A1", "T4L-E-A3"])}]
+        ["T4L-A", "T4L-B", "T4L-E-B1", "T4L-E-B3", "T4L-E-A1", "T4L-E-A3"])},
+        {"operation": "linkedChildren.summary", "ids": ["T4L-C", "T4L-G"]}]
+    # The summary form carries the linked child's active flags (none for G and C).
+    assert [ChildSummary.from_row(e.child, AS_OF) for e in (g, c)] == [
+        ChildSummary(pseudonym="PT4L-G", age_band="8-11", responsible_authority=MEDWAY, active_flags=[]),
+        ChildSummary(pseudonym="PT4L-C", age_band="12-14", responsible_authority=None, active_flags=[])]
+    assert ChildSummary.from_row(b.child, AS_OF).active_flags == [
+        FlagSummary(type="cce_county_lines", raised_by=MEDWAY, raised_at=dt("2019-02-01T10:00:00Z"))]
     only_linked = await linked_children.linked_children(haringey, HARINGEY, "LINKED", SINCE, AS_OF, 1, None)
     assert [e.child["id"] for e in only_linked.entries] == ["T4L-G"] and only_linked.has_more
 

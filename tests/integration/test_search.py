@@ -201,7 +201,7 @@ async def test_every_result_is_audited(scenario) -> None:  # type: ignore[no-unt
     assert await _events(scenario, ctx) == [
         {"action": "consultation", "operation": "searchChildren", "recordIds": ["SR-C1"], "recipients": [],
          "purpose": "test: search"},
-        {"action": "disclosure", "operation": "searchChildren.summary", "recordIds": ["P-SR-C2", "P-SR-C3"],
+        {"action": "disclosure", "operation": "searchChildren.summary", "recordIds": ["SR-C2", "SR-C3"],
          "recipients": [KP], "purpose": "test: search"}]
     nothing = ctx_for(scenario)
     await children(nothing, "Nobody Atall")

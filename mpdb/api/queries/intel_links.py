@@ -12,13 +12,12 @@ from mpdb.api.pagination import PageInfo, decode_cursor, encode_cursor, page_siz
 from mpdb.api.permissions import requires
 from mpdb.api.types.intel_links import (
     STRENGTH_DOC,
-    AssociateChild,
-    AssociateLink,
     ChildSummary,
     CoMissingGroup,
     CoMissingGroupPage,
     CoMissingLink,
     CoMissingPage,
+    ForceChildCount,
     LinkedChildEntry,
     LinkedChildRef,
     LinkedChildrenPage,
@@ -30,6 +29,7 @@ from mpdb.api.types.intel_links import (
     RiskProfile,
     SharedAssociate,
     SharedAssociatePage,
+    associate_child_from,
     risk_profile_from,
 )
 from mpdb.auth.principal import Scope
@@ -52,7 +52,8 @@ class IntelLinkQueries:
         description="A child's cross-force picture at asOf (default now): prior episodes by force, flags raised "
                     "by any agency, placements, peers and adults they went missing or were found with, where they "
                     "were found before, return interviews (shareable summary only) and the rules they currently "
-                    "trigger. Null when no such child is visible to you.",
+                    "trigger. Peers you may not read in full are in summary form, never left out; adults carry "
+                    "their children per force across all forces. Null when no such child is visible to you.",
     )
     async def risk_profile(self, info: strawberry.Info, child_id: strawberry.ID,
                            as_of: datetime | None = None) -> RiskProfile | None:
@@ -63,8 +64,10 @@ class IntelLinkQueries:
         extensions=requires(Scope.INTEL_READ),
         description="Who goes missing with this child: explicit links (WITH_CHILD) and inferred ones (overlapping "
                     "missing windows at the same place, cell or adult; a shared adult associate), 1 or 2 hops, "
-                    "ordered by hop then strength. " + STRENGTH_DOC + " since defaults to asOf - 365 days. Null "
-                    "when no such child is visible to you.",
+                    "ordered by hop then strength. " + STRENGTH_DOC + " since defaults to asOf - 365 days. A linked "
+                    "child you may not read in full is in summary form (toChild null, toSummary), never left "
+                    "out; hop 2 starts from the hop-1 children you may read. Null when no such child is visible "
+                    "to you.",
     )
     async def co_missing(self, info: strawberry.Info, child_id: strawberry.ID, since: datetime | None = None,
                          hops: int = 1, as_of: datetime | None = None, first: int | None = None,
@@ -102,7 +105,9 @@ class IntelLinkQueries:
         extensions=requires(Scope.INTEL_READ),
         description="Adults linked (named in an episode, or a recorded association) to at least minChildren "
                     "children across at least minForces forces since `since` (default asOf - 365 days), with the "
-                    "children and records behind each link. Most children first.",
+                    "children and records behind each link. Most children first. Counted over every child in every "
+                    "force; you get an adult when at least one of its links is a record you may open, with the "
+                    "children you may read named and the others in summary form.",
     )
     async def shared_associates(self, info: strawberry.Info, min_children: int = 3, min_forces: int = 2,
                                 since: datetime | None = None, as_of: datetime | None = None,
@@ -113,13 +118,8 @@ class IntelLinkQueries:
         nodes = [SharedAssociate(
             person=LinkPerson.from_row(a.person), child_count=len(a.children), force_count=len(a.forces),
             forces=a.forces,
-            children=[AssociateChild(
-                child=LinkedChildRef.from_row(c["child"], res.as_of), forces=c["forces"],
-                links=[AssociateLink(kind=li["kind"], source=li.get("source"),
-                                     episode_id=strawberry.ID(li["episodeId"]) if li.get("episodeId") else None,
-                                     at=li.get("at"), ended_at=li.get("endAt"), force=li.get("force"))
-                       for li in c["links"]],
-            ) for c in a.children],
+            children_by_force=[ForceChildCount(force=r["force"], children=r["children"]) for r in a.children_by_force],
+            children=[associate_child_from(c, res.as_of) for c in a.children],
         ) for a in res.associates]
         return SharedAssociatePage(
             as_of=res.as_of, since=res.since, total_count=res.total, nodes=nodes,

@@ -48,6 +48,19 @@ class LinkedChildRef:
                    family_name=r.get("familyName"), sex=r.get("sex"), age_band=age_band(r.get("dateOfBirth"), as_of),
                    looked_after=r.get("lookedAfter"), responsible_authority=r.get("responsibleAuthority"))
 
+    @classmethod
+    def if_visible(cls, r: dict[str, Any], as_of: datetime) -> LinkedChildRef | None:
+        """The full reference of a linked child the caller may read; None for one it may not
+        (`visible: false` on the row), which the API shows by its `summary` only."""
+        return None if r.get("visible") is False else cls.from_row(r, as_of)
+
+
+# The one sentence every link type uses for its (child, summary) pair.
+LINKED_CHILD_DOC = ("The linked child in full (names, internal id): null when you may not read that child in full, "
+                    "which then appears by its summary only (never dropped).")
+SUMMARY_DOC = ("The linked child in summary form, always present (also when `{field}` is there): pseudonym, age "
+               "band, responsible LA, active flags with raising agency and date.")
+
 
 @strawberry.type(description="An active risk flag as shown in summary form: its type, who raised it and when "
                              "(never the note).")
@@ -77,9 +90,11 @@ class ChildSummary:
                    active_flags=[FlagSummary.from_row(f) for f in r.get("activeFlags") or []])
 
 
-@strawberry.type(description="A place named in evidence.")
+@strawberry.type(description="A place named in evidence. A private place (home, foster home, address) known to you "
+                             "only through an episode of a linked child you may not open is given as its ~500 m grid "
+                             "cell only: id, name, latitude and longitude null.")
 class LinkPlace:
-    id: strawberry.ID
+    id: strawberry.ID | None
     name: str | None
     kind: str | None
     la_code: str | None
@@ -90,9 +105,9 @@ class LinkPlace:
 
     @classmethod
     def from_row(cls, r: dict[str, Any]) -> LinkPlace:
-        return cls(id=strawberry.ID(r["id"]), name=r.get("name"), kind=r.get("kind"), la_code=r.get("laCode"),
-                   force_code=r.get("forceCode"), cell=r.get("cell"), latitude=r.get("latitude"),
-                   longitude=r.get("longitude"))
+        return cls(id=strawberry.ID(r["id"]) if r.get("id") is not None else None, name=r.get("name"),
+                   kind=r.get("kind"), la_code=r.get("laCode"), force_code=r.get("forceCode"), cell=r.get("cell"),
+                   latitude=r.get("latitude"), longitude=r.get("longitude"))
 
 
 @strawberry.type(description="An associate (adult of concern, peer, family member) named in evidence.")
@@ -152,10 +167,14 @@ STRENGTH_DOC = (
 )
 
 
-@strawberry.type(description="A co-missing link between two children you may see. " + STRENGTH_DOC)
+@strawberry.type(description="A co-missing link from a child you may see to a linked child, in full or in summary "
+                             "form. For a child in summary form the evidence keeps its kind, date and forces, "
+                             "without the ids of episodes you may not open and without that child's private "
+                             "places. " + STRENGTH_DOC)
 class CoMissingLink:
     from_child: LinkedChildRef
-    to_child: LinkedChildRef
+    to_child: LinkedChildRef | None = strawberry.field(description=LINKED_CHILD_DOC)
+    to_summary: ChildSummary = strawberry.field(description=SUMMARY_DOC.format(field="toChild"))
     hop: int = strawberry.field(description="1: linked to the child asked about; 2: linked to a hop-1 child.")
     strength: float
     explicit: bool = strawberry.field(description="True when any evidence is an explicit record (WITH_CHILD).")
@@ -164,7 +183,8 @@ class CoMissingLink:
     @classmethod
     def from_link(cls, link: Link, as_of: datetime) -> CoMissingLink:
         return cls(from_child=LinkedChildRef.from_row(link.from_child, as_of),
-                   to_child=LinkedChildRef.from_row(link.to_child, as_of), hop=link.hop, strength=link.strength,
+                   to_child=LinkedChildRef.if_visible(link.to_child, as_of),
+                   to_summary=ChildSummary.from_row(link.to_child, as_of), hop=link.hop, strength=link.strength,
                    explicit=link.explicit, evidence=[LinkEvidence.from_evidence(ev) for ev in link.evidence])
 
 
@@ -179,12 +199,17 @@ class CoMissingPage:
     page_info: PageInfo
 
 
-@strawberry.type(description="A member of a co-missing group. `child` is null without child:read.")
+@strawberry.type(description="A member of a co-missing group. `child` is null without child:read. Groups are "
+                             "built from links between children you may read only: a group is an area pattern, not "
+                             "a child's record (a child's links to children you may not read are in coMissing and "
+                             "riskProfile, in summary form).")
 class GroupMember:
     pseudonym: str
     age_band: str | None
     responsible_authority: str | None
     child: LinkedChildRef | None
+    summary: ChildSummary = strawberry.field(description="The member in summary form (with its active flags), as "
+                                                         "every link query gives it.")
 
 
 @strawberry.type(description="An edge of a co-missing group, by member pseudonym.")
@@ -223,7 +248,8 @@ class CoMissingGroup:
             id="grp:" + g.members[0]["pseudonym"], size=len(g.members),
             members=[GroupMember(pseudonym=m["pseudonym"], age_band=age_band(m.get("dateOfBirth"), as_of),
                                  responsible_authority=m.get("responsibleAuthority"),
-                                 child=LinkedChildRef.from_row(m, as_of) if named else None) for m in g.members],
+                                 child=LinkedChildRef.from_row(m, as_of) if named else None,
+                                 summary=ChildSummary.from_row(m, as_of)) for m in g.members],
             forces=g.forces, local_authorities=g.local_authorities, episode_count=len(g.episode_ids),
             links=[GroupLink(from_pseudonym=pseud[lk.from_child["id"]], to_pseudonym=pseud[lk.to_child["id"]],
                              strength=lk.strength, explicit=lk.explicit, evidence=[ev(e) for e in lk.evidence])
@@ -247,25 +273,53 @@ class CoMissingGroupPage:
 class AssociateLink:
     kind: str = strawberry.field(description="WITH_PERSON (named in the episode) or ASSOCIATES_WITH (recorded association).")
     source: str | None
-    episode_id: strawberry.ID | None
+    episode_id: strawberry.ID | None = strawberry.field(
+        description="WITH_PERSON: the episode, null when it is one you may not open (its date and force remain).")
     at: datetime | None
     ended_at: datetime | None
     force: str | None
 
 
-@strawberry.type
+@strawberry.type(description="A child linked to the adult: named when you may read the child, else in summary form.")
 class AssociateChild:
-    child: LinkedChildRef
+    child: LinkedChildRef | None = strawberry.field(description=LINKED_CHILD_DOC)
+    summary: ChildSummary = strawberry.field(description=SUMMARY_DOC.format(field="child"))
     forces: list[str]
     links: list[AssociateLink]
 
 
-@strawberry.type(description="An adult linked to several children across several forces.")
+def associate_child_from(c: dict[str, Any], as_of: datetime) -> AssociateChild:
+    """A child of an adult (mpdb/intel/associates.py row): named if readable, summary always, and
+    the episode id of a link only when the caller may open that episode."""
+    return AssociateChild(
+        child=LinkedChildRef.if_visible(c["child"], as_of), summary=ChildSummary.from_row(c["child"], as_of),
+        forces=c["forces"],
+        links=[AssociateLink(kind=li["kind"], source=li.get("source"),
+                             episode_id=(strawberry.ID(li["episodeId"])
+                                         if li.get("episodeId") and li.get("visible", True) else None),
+                             at=li.get("at"), ended_at=li.get("endAt"), force=li.get("force"))
+               for li in c["links"]])
+
+
+@strawberry.type(description="How many children an adult is linked to in one force.")
+class ForceChildCount:
+    force: str | None = strawberry.field(description="Force code; null: associations recorded by an agency that is "
+                                                      "not a police force.")
+    children: int
+
+
+@strawberry.type(description="An adult linked to several children across several forces. Counted over every child "
+                             "linked to the adult in every force, whoever may read them: each force that can see the "
+                             "adult learns its whole reach; the children you may read are named, the others are in "
+                             "summary form.")
 class SharedAssociate:
     person: LinkPerson
     child_count: int
     force_count: int
     forces: list[str]
+    children_by_force: list[ForceChildCount] = strawberry.field(
+        description="Children with at least one link in each force (a child linked in two forces counts in both), "
+                    "most first.")
     children: list[AssociateChild]
 
 
@@ -397,19 +451,27 @@ class RiskPlacement:
 
 @strawberry.type(description="An episode in which the child and a peer were recorded together.")
 class PeerEpisode:
-    episode_id: strawberry.ID
-    episode_of: strawberry.ID = strawberry.field(description="Whose episode recorded the other child.")
+    episode_id: strawberry.ID | None = strawberry.field(
+        description="Null for an episode of a peer in summary form that you may not open (date and force remain).")
+    episode_of: strawberry.ID | None = strawberry.field(
+        description="Whose episode recorded the other child: this child's id or the peer's; null with episodeId.")
     source: str | None
     at: datetime | None
     force: str | None
 
 
-@strawberry.type(description="A child this child went missing with or was found with (explicit records).")
+@strawberry.type(description="A child this child went missing with or was found with (explicit records: link kind "
+                             "EXPLICIT), in full or, when you may not read the peer, in summary form with the dated "
+                             "records of the link.")
 class RiskPeer:
-    child: LinkedChildRef
+    child: LinkedChildRef | None = strawberry.field(description=LINKED_CHILD_DOC)
+    summary: ChildSummary = strawberry.field(description=SUMMARY_DOC.format(field="child"))
     episode_count: int
     last_together: datetime | None
-    active_flags: list[RiskFlag]
+    strength: float = strawberry.field(description="The link's strength over these explicit records, as coMissing "
+                                                   "scores it. " + STRENGTH_DOC)
+    active_flags: list[RiskFlag] | None = strawberry.field(
+        description="The peer's active flags in full; null for a peer in summary form (see summary.activeFlags).")
     episodes: list[PeerEpisode]
 
 
@@ -428,9 +490,22 @@ class AdultLink:
 class RiskAdult:
     person: LinkPerson
     other_children: int = strawberry.field(description="Other children you may see linked to this person.")
+    children_by_force: list[ForceChildCount] = strawberry.field(
+        description="Every child linked to this person up to asOf (this one included), whoever may read them, per "
+                    "force of the linking episode or of the recorded association: the adult's cross-force reach.")
+    _as_of: strawberry.Private[datetime]
     episode_count: int
     last_at: datetime | None
     links: list[AdultLink]
+
+    @strawberry.field(description="Every child linked to this person up to asOf (this one included): named when "
+                                  "you may read the child, else in summary form, with the linking records. Read "
+                                  "(and audited) only when selected.")
+    async def children(self, info: strawberry.Info) -> list[AssociateChild]:
+        from mpdb.intel.associates import adult_children
+
+        rows = await adult_children(info.context.service, str(self.person.id), self._as_of)
+        return [associate_child_from(c, self._as_of) for c in rows]
 
 
 @strawberry.type(description="A place the child was found at or went to: where to look.")
@@ -512,15 +587,20 @@ def risk_profile_from(p: dict[str, Any]) -> RiskProfile:
             location=LinkPlace.from_row(pl["location"]) if pl.get("location") else None,
         ) for pl in p["placements"]],
         peers=[RiskPeer(
-            child=LinkedChildRef.from_row(peer["child"], as_of), episode_count=peer["episodeCount"],
-            last_together=peer["lastTogether"],
-            active_flags=[RiskFlag.from_row({**f, "active": True}) for f in peer["child"].get("flags") or []],
-            episodes=[PeerEpisode(episode_id=strawberry.ID(li["episodeId"]), episode_of=strawberry.ID(li["episodeOf"]),
+            child=LinkedChildRef.if_visible(peer["child"], as_of),
+            summary=ChildSummary.from_row(peer["child"]["summary"], as_of), episode_count=peer["episodeCount"],
+            last_together=peer["lastTogether"], strength=peer["strength"],
+            active_flags=([RiskFlag.from_row({**f, "active": True}) for f in peer["child"].get("flags") or []]
+                          if peer["child"].get("visible") is not False else None),
+            episodes=[PeerEpisode(episode_id=strawberry.ID(li["episodeId"]) if li["visible"] else None,
+                                  episode_of=strawberry.ID(li["episodeOf"]) if li["visible"] else None,
                                   source=li.get("source"), at=li.get("at"), force=li.get("force"))
                       for li in peer["episodes"]],
         ) for peer in p["peers"]],
         adults=[RiskAdult(
             person=LinkPerson.from_row(a["person"]), other_children=a["otherChildren"],
+            children_by_force=[ForceChildCount(force=r["force"], children=r["children"]) for r in a["childrenByForce"]],
+            _as_of=as_of,
             episode_count=a["episodeCount"], last_at=a["lastAt"],
             links=[AdultLink(kind=li["kind"], source=li.get("source"),
                              episode_id=strawberry.ID(li["episodeId"]) if li.get("episodeId") else None,

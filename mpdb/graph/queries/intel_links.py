@@ -15,6 +15,7 @@ them into links: `fromId`, `other` (the linked child, names only when visible), 
 from typing import Final, LiteralString
 
 from mpdb.graph.queries.access import CHILD_VISIBLE, EPISODE_VISIBLE
+from mpdb.graph.queries.summary import child_summary
 
 
 def child_visible(child: LiteralString) -> LiteralString:
@@ -35,17 +36,28 @@ def episode_visible(child: LiteralString, episode: LiteralString) -> LiteralStri
 
 # The `other` child of a link: names and date of birth only when the caller may see the child
 # (the summary form needs the date of birth only for an age band, computed in Python and dropped).
-_OTHER: Final[LiteralString] = (
-    """
+# `id` is internal: the API shows it only for a child the caller may see (LinkedChildRef).
+def _other(with_flags: bool) -> LiteralString:
+    """`with_flags`: plus the summary's active flags, for statements that return one record per
+    evidence row (linkedChildren); coMissing sends them once per child (CO_MISSING_FOR_CHILD)."""
+    flags: LiteralString = (",\n  activeFlags: " + child_summary("other") + ".activeFlags") if with_flags else ""
+    return (
+        """
 other {
   .id, .pseudonym, .dateOfBirth, .lookedAfter,
   visible: otherVisible,
   givenName: CASE WHEN otherVisible THEN other.givenName END,
   familyName: CASE WHEN otherVisible THEN other.familyName END,
   sex: CASE WHEN otherVisible THEN other.sex END,
-  responsibleAuthority: [(other)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]
+  responsibleAuthority: [(other)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]"""
+        + flags
+        + """
 }"""
-)
+    )
+
+
+_OTHER: Final[LiteralString] = _other(False)
+_OTHER_WITH_FLAGS: Final[LiteralString] = _other(True)
 
 
 def _episode(var: LiteralString, owner: LiteralString, visible: LiteralString, packed: bool = False) -> LiteralString:
@@ -74,9 +86,27 @@ def _episode(var: LiteralString, owner: LiteralString, visible: LiteralString, p
 EPISODE_TIMES: Final = ("reportedAt", "foundAt", "returnedAt", "endAt")
 
 
-_PLACE: Final[LiteralString] = (
-    "{id: l.id, name: l.name, kind: l.kind, laCode: l.laCode, forceCode: l.forceCode, cell: l.cell,"
-    " latitude: l.point.latitude, longitude: l.point.longitude}"
+def _place(l: LiteralString) -> LiteralString:
+    return (
+        "{id: " + l + ".id, name: " + l + ".name, kind: " + l + ".kind, laCode: " + l + ".laCode,"
+        " forceCode: " + l + ".forceCode, cell: " + l + ".cell,"
+        " latitude: " + l + ".point.latitude, longitude: " + l + ".point.longitude}"
+    )
+
+
+_PLACE: Final[LiteralString] = _place("l")
+
+
+# The places of an evidence row: `placeNodes` is [l1] (same place) or [l1, l2], l1 reached through
+# the root's episode (which the caller may open), l2 through the other child's episode e2. A place
+# the caller knows only from an episode it may not open, and which is private (a home, foster home
+# or address: $privateKinds), is the other child's private place: it leaves Neo4j as its ~500 m
+# grid cell only (no id, name or coordinates), as hot spots show it to analysts.
+_EVIDENCE_PLACES: Final[LiteralString] = (
+    "[i IN range(0, size(placeNodes) - 1) |"
+    " CASE WHEN i = 0 OR e2Visible OR NOT placeNodes[i].kind IN $privateKinds THEN " + _place("placeNodes[i]")
+    + " ELSE {id: null, name: null, kind: placeNodes[i].kind, laCode: placeNodes[i].laCode,"
+    " forceCode: placeNodes[i].forceCode, cell: placeNodes[i].cell, latitude: null, longitude: null} END]"
 )
 
 # Window overlap: [reportedAt, coalesce(foundAt, returnedAt, $asOf)] of e1 and e2 intersect.
@@ -86,10 +116,13 @@ _OVERLAP: Final[LiteralString] = (
     " AND e2.reportedAt <= $asOf"
 )
 
-# One hop of co-missing links from each child in $childIds (visible roots only). With
-# `$summaryAllowed` false, only children and episodes the caller may see are returned at all; with
-# it true (an LA's linked-children view), invisible children come back flagged `visible: false` and
-# invisible episodes with `visible: false`, for the caller to reduce to the summary form.
+# One hop of co-missing links from each child in $childIds (visible roots only; the root's own
+# episode, when the evidence has one, must be one the caller may open). A linked child the caller
+# may not read comes back flagged `visible: false`, with all its evidence (its episodes flagged
+# `visible: false` where the caller may not open them), for the service to show in summary form:
+# the link itself is what a safeguarding lead needs to know. A child the caller may read keeps the
+# evidence the caller may open only, unless `$unopenedEvidence` (an LA's linkedChildren view,
+# which has always shown the dated evidence behind a link).
 # The co-missing evidence rows of one bound child `root` (the part after `root` is matched).
 # Same place/cell and same adult: the root's episodes are grouped by place (by person) first, so
 # each candidate place's (person's) episodes are read once and compared with the root's windows in
@@ -100,12 +133,12 @@ _ROOT_LINK_ROWS: Final[LiteralString] = (
 CALL (root) {
   MATCH (root)-[:HAD]->(e1:Episode)-[w:WITH_CHILD]->(other:Child)
   WHERE e1.reportedAt >= $since AND e1.reportedAt <= $asOf AND other <> root
-  RETURN other, 'EXPLICIT' AS kind, w.source AS source, e1, null AS e2, [] AS places,
+  RETURN other, 'EXPLICIT' AS kind, w.source AS source, e1, null AS e2, [] AS placeNodes,
          null AS person, null AS at
   UNION ALL
   MATCH (root)<-[w:WITH_CHILD]-(e2:Episode)<-[:HAD]-(other:Child)
   WHERE e2.reportedAt >= $since AND e2.reportedAt <= $asOf AND other <> root
-  RETURN other, 'EXPLICIT' AS kind, w.source AS source, null AS e1, e2, [] AS places,
+  RETURN other, 'EXPLICIT' AS kind, w.source AS source, null AS e1, e2, [] AS placeNodes,
          null AS person, null AS at
   UNION ALL
   MATCH (root)-[:HAD]->(e1:Episode)-[r1:FOUND_AT|WENT_TO]->(l1:Location)
@@ -128,9 +161,7 @@ CALL (root) {
   WHERE other <> root
   RETURN other, CASE WHEN l1 = l2 THEN 'SAME_PLACE' ELSE 'SAME_CELL' END AS kind,
          r1Type + '/' + type(r2) AS source, e1, e2,
-         [l IN CASE WHEN l1 = l2 THEN [l1] ELSE [l1, l2] END | """
-    + _PLACE
-    + """] AS places, null AS person, null AS at
+         CASE WHEN l1 = l2 THEN [l1] ELSE [l1, l2] END AS placeNodes, null AS person, null AS at
   UNION ALL
   MATCH (root)-[:HAD]->(e1:Episode)-[w1:WITH_PERSON]->(p:Person)
   WHERE e1.reportedAt >= $since AND e1.reportedAt <= $asOf
@@ -143,17 +174,17 @@ CALL (root) {
   WITH root, p, v.e1 AS e1, e2
   MATCH (e2)<-[:HAD]-(other:Child)
   WHERE other <> root
-  RETURN other, 'SAME_ADULT' AS kind, null AS source, e1, e2, [] AS places,
+  RETURN other, 'SAME_ADULT' AS kind, null AS source, e1, e2, [] AS placeNodes,
          p {.id, .name, .role} AS person, null AS at
   UNION ALL
   MATCH (root)-[a1:ASSOCIATES_WITH]->(p:Person {role: 'adult_of_concern'})<-[a2:ASSOCIATES_WITH]-(other:Child)
   WHERE other <> root AND (a1.recordedAt >= $since OR a2.recordedAt >= $since)
     AND a1.recordedAt <= $asOf AND a2.recordedAt <= $asOf
   RETURN other, 'SHARED_ASSOCIATE' AS kind, coalesce(a1.kind, '') + '/' + coalesce(a2.kind, '') AS source,
-         null AS e1, null AS e2, [] AS places, p {.id, .name, .role} AS person,
+         null AS e1, null AS e2, [] AS placeNodes, p {.id, .name, .role} AS person,
          CASE WHEN a1.recordedAt > a2.recordedAt THEN a1.recordedAt ELSE coalesce(a2.recordedAt, a1.recordedAt) END AS at
 }
-WITH root, other, kind, source, e1, e2, places, person, at,
+WITH root, other, kind, source, e1, e2, placeNodes, person, at,
      """
     + child_visible("other")
     + """ AS otherVisible,
@@ -163,7 +194,11 @@ WITH root, other, kind, source, e1, e2, places, person, at,
      e2 IS NULL OR """
     + episode_visible("other", "e2")
     + """ AS e2Visible
-WHERE e1Visible AND ($summaryAllowed OR (otherVisible AND e2Visible))
+WHERE e1Visible AND ($unopenedEvidence OR e2Visible OR NOT otherVisible)
+WITH root, other, kind, source, e1, e2, person, at, otherVisible, e1Visible, e2Visible,
+     """
+    + _EVIDENCE_PLACES
+    + """ AS places
 """
 )
 
@@ -188,7 +223,7 @@ WHERE """
     + _ROOT_LINK_ROWS
     + """
 RETURN root.id AS fromId, """
-    + _OTHER
+    + _OTHER_WITH_FLAGS
     + """ AS other, kind, source, places, person, at,
        """
     + _episode("e1", "root", "e1Visible")
@@ -200,9 +235,10 @@ RETURN root.id AS fromId, """
 )
 
 # coMissing in ONE round trip: the root child (visible, else no row), its hop-1 evidence rows and,
-# when $hops = 2, the evidence rows of every hop-1 child (the caller drops links back to known
-# children). Rows as CO_MISSING_LINKS with $summaryAllowed false, packed into lists, episode
-# times packed (see `_episode`).
+# when $hops = 2, the evidence rows of every hop-1 child the caller may read (the caller drops
+# links back to known children), plus each linked child's active flags once, as [id, flags], for
+# its summary form. Rows as CO_MISSING_LINKS with $unopenedEvidence false, packed into lists,
+# episode times packed (see `_episode`).
 CO_MISSING_FOR_CHILD: Final[LiteralString] = (
     """
 MATCH (r:Child {id: $childId})
@@ -232,7 +268,15 @@ CALL (hop1) {
 }
 RETURN r {.id, .pseudonym, .givenName, .familyName, .dateOfBirth, .sex, .lookedAfter,
           responsibleAuthority: [(r)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]} AS child,
-       hop1, hop2
+       hop1, hop2,
+       COLLECT {
+         UNWIND hop1 + hop2 AS x
+         WITH DISTINCT x.other.id AS oid
+         MATCH (other:Child {id: oid})
+         RETURN [oid, """
+    + child_summary("other")
+    + """.activeFlags]
+       } AS activeFlags
 """
 )
 
@@ -300,7 +344,10 @@ RETURN COLLECT {
     + CHILD_VISIBLE
     + """
   RETURN c {.id, .pseudonym, .dateOfBirth, .givenName, .familyName, .sex, .lookedAfter,
-            responsibleAuthority: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]}
+            responsibleAuthority: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0],
+            activeFlags: """
+    + child_summary("c")
+    + """.activeFlags}
 } AS children,
 COLLECT {
   UNWIND $episodeIds AS eid
@@ -332,23 +379,25 @@ COLLECT {
 # of the page's persons. Nationally ~600 persons qualify with ~12,000 links between them; projecting
 # (and hydrating in the driver) every one of those links, to show 20 persons, was most of the time.
 # Both read the links through the same branches, so a person's counts are those of its detail row.
+#
+# Issue 8: an adult is counted over ALL its links (every child, every force), and a caller gets the
+# adult when it can see the adult at all: at least one link through a record it may open (an
+# episode naming the adult that it may open, or an association of a child it may read; the rule
+# of PERSONS_SEEN in writes.py). `seen` marks those links.
 _SHARED_ASSOCIATE_LINKS: Final[LiteralString] = (
     """
 CALL (p) {
   MATCH (p)<-[w:WITH_PERSON]-(e:Episode)<-[:HAD]-(c:Child)
   WHERE e.reportedAt >= $since AND e.reportedAt <= $asOf
-    AND """
-    + child_visible("c")
-    + " AND "
+  RETURN c, w, e, null AS a, """
     + episode_visible("c", "e")
-    + """
-  RETURN c, w, e, null AS a
+    + """ AS seen
   UNION ALL
   MATCH (p)<-[a:ASSOCIATES_WITH]-(c:Child)
-  WHERE a.recordedAt >= $since AND a.recordedAt <= $asOf AND """
+  WHERE a.recordedAt >= $since AND a.recordedAt <= $asOf
+  RETURN c, null AS w, null AS e, a, """
     + child_visible("c")
-    + """
-  RETURN c, null AS w, null AS e, a
+    + """ AS seen
 }
 """
 )
@@ -361,9 +410,10 @@ _LINK_FORCE: Final[LiteralString] = (
     " ELSE COLLECT { MATCH (f:Force {code: a.recordedBy}) RETURN f.code }[0] END"
 )
 
-# Every person with >= $minChildren linked children over >= $minForces forces, as [id, children,
-# forces] in ONE packed row. A degree pre-filter on the relationship store keeps the expansion to
-# candidate persons; forces are looked up only for persons that have enough children.
+# Every person the caller can see with >= $minChildren linked children over >= $minForces forces,
+# as [id, children, forces] in ONE packed row. A degree pre-filter on the relationship store keeps
+# the expansion to candidate persons; forces are looked up only for persons that have enough
+# children.
 SHARED_ASSOCIATE_COUNTS: Final[LiteralString] = (
     """
 MATCH (p:Person)
@@ -371,8 +421,9 @@ WHERE COUNT { (p)<-[:WITH_PERSON|ASSOCIATES_WITH]-() } >= $minChildren
 """
     + _SHARED_ASSOCIATE_LINKS
     + """
-WITH p, count(DISTINCT c) AS children, collect(e) AS es, collect(a) AS assocs
-WHERE children >= $minChildren
+WITH p, count(DISTINCT c) AS children, collect(e) AS es, collect(a) AS assocs,
+     count(CASE WHEN seen THEN 1 END) AS seenLinks
+WHERE children >= $minChildren AND seenLinks > 0
 WITH p, children, COLLECT {
   UNWIND es AS e
   RETURN [(e)-[:REPORTED_TO]->(f:Force) | f.code][0] AS force
@@ -386,7 +437,10 @@ RETURN collect([p.id, children, forces]) AS counts
 """
 )
 
-# The links and children of the persons in $personIds (a page of SHARED_ASSOCIATE_COUNTS).
+# The links and children of the persons in $personIds (a page of SHARED_ASSOCIATE_COUNTS): a child
+# the caller may read with its names, any other in summary form (summary.py) with its id for the
+# service only; each link flagged `visible` when it is a record the caller may open (the API
+# shows the episode id of those only).
 SHARED_ASSOCIATES: Final[LiteralString] = (
     """
 UNWIND $personIds AS pid
@@ -395,34 +449,73 @@ MATCH (p:Person {id: pid})
     + _SHARED_ASSOCIATE_LINKS
     + """
 WITH p, c, collect(CASE WHEN e IS NOT NULL
-  THEN {kind: 'WITH_PERSON', source: w.source, episodeId: e.id, at: e.reportedAt,
+  THEN {kind: 'WITH_PERSON', source: w.source, episodeId: e.id, visible: seen, at: e.reportedAt,
         endAt: coalesce(e.foundAt, e.returnedAt), force: """
     + _LINK_FORCE
     + """}
-  ELSE {kind: 'ASSOCIATES_WITH', source: a.kind, episodeId: null, at: a.recordedAt, endAt: null,
+  ELSE {kind: 'ASSOCIATES_WITH', source: a.kind, episodeId: null, visible: seen, at: a.recordedAt, endAt: null,
         force: """
     + _LINK_FORCE
     + """} END) AS links
-WITH p, collect({child: c {.id, .pseudonym, .dateOfBirth, .givenName, .familyName, .sex, .lookedAfter,
-                           responsibleAuthority: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]},
+WITH p, c, links, """
+    + child_visible("c")
+    + """ AS cv
+WITH p, collect({child: c {.id, .pseudonym, .dateOfBirth, .lookedAfter, visible: cv,
+                           givenName: CASE WHEN cv THEN c.givenName END,
+                           familyName: CASE WHEN cv THEN c.familyName END,
+                           sex: CASE WHEN cv THEN c.sex END,
+                           responsibleAuthority: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0],
+                           activeFlags: """
+    + child_summary("c")
+    + """.activeFlags},
                  links: links}) AS children
 RETURN p {.id, .name, .role, .dateOfBirth} AS person, children
 """
 )
 
+
+# How many children an adult (`p`) is linked to up to $asOf, per force, over ALL children whatever
+# the caller may read (issue 8: an adult linked to children in several forces is visible to each
+# of them with the counts): [force, children] pairs, force null for an association recorded by an
+# agency that is not a force. Counts only: no child leaves Neo4j through this.
+_ADULT_CHILDREN_BY_FORCE: Final[LiteralString] = """COLLECT {
+            CALL (p) {
+              MATCH (p)<-[:WITH_PERSON]-(e:Episode)<-[:HAD]-(x:Child)
+              WHERE e.reportedAt <= $asOf
+              RETURN x, [(e)-[:REPORTED_TO]->(f:Force) | f.code][0] AS force
+              UNION
+              MATCH (p)<-[a:ASSOCIATES_WITH]-(x:Child)
+              WHERE a.recordedAt IS NULL OR a.recordedAt <= $asOf
+              RETURN x, COLLECT { MATCH (f:Force {code: a.recordedBy}) RETURN f.code }[0] AS force
+            }
+            WITH force, count(DISTINCT x) AS n
+            RETURN [force, n]
+          }"""
+
+
+# A peer: names, sex and full flags only when the caller may read the peer (`ov`); the summary
+# form (summary.py) always, for the API's `summary`.
+_PEER: Final[LiteralString] = (
+    """o {.id, .pseudonym, .dateOfBirth, .lookedAfter, visible: ov,
+           givenName: CASE WHEN ov THEN o.givenName END, familyName: CASE WHEN ov THEN o.familyName END,
+           sex: CASE WHEN ov THEN o.sex END,
+           responsibleAuthority: [(o)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0],
+           flags: CASE WHEN ov THEN [(o)-[:HAS_FLAG]->(fl:Flag) WHERE fl.status = 'active' |
+                   fl {.id, .type, .status, .raisedAt, raisedBy: [(fl)-[:RAISED_BY]->(a:Agency) | a {.id, .name, .kind}][0]}] END,
+           summary: """
+    + child_summary("o")
+    + "}"
+)
+
 # Everything riskProfile needs about one visible child, in one round trip (including each linked
-# adult's reach: how many OTHER visible children the person is linked to). Entries derived from
+# adult's reach: how many OTHER visible children the person is linked to, and how many children
+# in all per force). Entries derived from
 # the child's own episodes (peer links of its episodes, adults met while missing, places visited)
 # carry `at: null` (places: the visit's own `r.at` only) and the service fills the date in from
 # `episodes`: a frequent runner has hundreds of them, and every temporal value sent costs the
 # Python driver far more to hydrate than the query costs Neo4j. The child's visible
 # episodes are expanded ONCE (`eps`); every section starts from that list, so a frequent runner's
 # hundred episodes cost one expansion, not one per section.
-_PEER: Final[LiteralString] = """o {.id, .pseudonym, .givenName, .familyName, .dateOfBirth, .sex, .lookedAfter,
-           responsibleAuthority: [(o)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0],
-           flags: [(o)-[:HAS_FLAG]->(fl:Flag) WHERE fl.status = 'active' |
-                   fl {.id, .type, .status, .raisedAt, raisedBy: [(fl)-[:RAISED_BY]->(a:Agency) | a {.id, .name, .kind}][0]}]}"""
-
 RISK_PROFILE: Final[LiteralString] = (
     """
 MATCH (c:Child {id: $childId})
@@ -439,19 +532,20 @@ CALL (c) {
 WITH c, eps, COLLECT {
   UNWIND eps AS e
   MATCH (e)-[w:WITH_CHILD]->(o:Child)
-  WHERE o <> c AND """
-    + child_visible("o")
-    + """
-  RETURN {childId: o.id, episodeId: e.id, episodeOf: c.id, source: w.source, at: null,
-          force: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0]} AS x
+  WHERE o <> c
+  RETURN {childId: o.id, episodeId: e.id, episodeOf: c.id, source: w.source, at: null, endAt: null,
+          visible: true, force: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0]} AS x
   UNION ALL
   MATCH (c)<-[w:WITH_CHILD]-(e:Episode)<-[:HAD]-(o:Child)
-  WHERE e.reportedAt <= $asOf AND o <> c AND """
+  WHERE e.reportedAt <= $asOf AND o <> c
+  WITH c, w, e, o, """
     + episode_visible("o", "e")
-    + " AND "
+    + """ AS visible
+  WHERE visible OR NOT """
     + child_visible("o")
     + """
   RETURN {childId: o.id, episodeId: e.id, episodeOf: o.id, source: w.source, at: e.reportedAt,
+          endAt: coalesce(e.foundAt, e.returnedAt), visible: visible,
           force: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0]} AS x
 } AS peerLinks
 WITH c, eps, peerLinks, COLLECT {
@@ -505,6 +599,9 @@ COLLECT {
   UNWIND peerLinks AS x
   WITH DISTINCT x.childId AS oid
   MATCH (o:Child {id: oid})
+  WITH o, """
+    + child_visible("o")
+    + """ AS ov
   RETURN """
     + _PEER
     + """
@@ -520,7 +617,10 @@ COLLECT {
   UNWIND adultLinks AS al
   WITH DISTINCT al.personId AS pid
   MATCH (p:Person {id: pid})
-  RETURN {person: p {.id, .name, .role, .dateOfBirth},
+  WITH p, """
+    + _ADULT_CHILDREN_BY_FORCE
+    + """ AS byForce
+  RETURN {person: p {.id, .name, .role, .dateOfBirth}, byForce: byForce,
           otherChildren: COUNT {
             MATCH (p)<-[:ASSOCIATES_WITH]-(x:Child) WHERE x.id <> $childId AND """
     + child_visible("x")
@@ -553,7 +653,10 @@ WHERE """
     + """
 RETURN relation,
        c {.id, .pseudonym, .givenName, .familyName, .dateOfBirth, .sex, .lookedAfter,
-          responsibleAuthority: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]} AS child,
+          responsibleAuthority: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0],
+          activeFlags: """
+    + child_summary("c")
+    + """.activeFlags} AS child,
        [(c)-[:PLACED_IN]->(p:Placement)
           WHERE (p.startDate IS NULL OR p.startDate <= date($asOf)) AND (p.endDate IS NULL OR p.endDate >= date($asOf)) |
         p {.id, .startDate, .endDate, .placementType, .outOfArea, .crossForce, .distanceKm,
@@ -580,7 +683,7 @@ WHERE e1.reportedAt >= $since AND e1.reportedAt <= $asOf AND l1.cell IS NOT NULL
 MATCH (l2:Location {cell: l1.cell})<-[:FOUND_AT]-(e2:Episode)<-[:HAD]-(other:Child)
 WHERE other <> root AND e2.reportedAt >= $since AND e2.reportedAt <= $asOf
   AND NOT other.id IN $childIds
-WITH root, other, e1, e2, l1, l2,
+WITH root, other, e1, e2, CASE WHEN l1 = l2 THEN [l1] ELSE [l1, l2] END AS placeNodes,
      """
     + child_visible("other")
     + """ AS otherVisible,
@@ -589,11 +692,11 @@ WITH root, other, e1, e2, l1, l2,
     + episode_visible("other", "e2")
     + """ AS e2Visible
 RETURN root.id AS fromId, """
-    + _OTHER
+    + _OTHER_WITH_FLAGS
     + """ AS other, 'SHARED_HOTSPOT' AS kind, 'FOUND_AT/FOUND_AT' AS source,
-       [l IN CASE WHEN l1 = l2 THEN [l1] ELSE [l1, l2] END | """
-    + _PLACE
-    + """] AS places, null AS person, null AS at,
+       """
+    + _EVIDENCE_PLACES
+    + """ AS places, null AS person, null AS at,
        """
     + _episode("e1", "root", "e1Visible")
     + """ AS e1,

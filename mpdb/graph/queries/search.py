@@ -107,7 +107,8 @@ RETURN {score: score, nameScore: nameScore, dateOfBirthMatch: dobMatch, referenc
     + """ END,
         summary: CASE WHEN visible THEN null ELSE """
     + child_summary("c")
-    + """ END} AS hit
+    + """ END,
+        auditId: c.id} AS hit
 """
 )
 

@@ -10,11 +10,13 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from mpdb.auth.access import AccessScope
+from mpdb.domain.places import PRIVATE_PLACE_KINDS
 from mpdb.graph.db import Graph, run, to_native
 from mpdb.graph.queries import intel_links as q
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_PRIVATE_KINDS = sorted(PRIVATE_PLACE_KINDS)
 
 
 def _datetime(packed: list[int | None]) -> datetime | None:
@@ -35,13 +37,15 @@ class IntelLinkRepository:
         return await self.graph.read_one(q.RISK_PROFILE, {"childId": child_id, "asOf": as_of, **scope.cypher_params()})
 
     async def co_missing_rows(
-        self, scope: AccessScope, child_ids: list[str], since: datetime, as_of: datetime, *, summary_allowed: bool
+        self, scope: AccessScope, child_ids: list[str], since: datetime, as_of: datetime, *, unopened_evidence: bool
     ) -> list[dict[str, Any]]:
+        """Evidence rows from each child in `child_ids`; `unopened_evidence`: also evidence from
+        episodes the caller may not open for linked children it may read (CO_MISSING_LINKS)."""
         if not child_ids:
             return []
         return await self.graph.read(q.CO_MISSING_LINKS, {
-            "childIds": child_ids, "since": since, "asOf": as_of, "summaryAllowed": summary_allowed,
-            **scope.cypher_params(),
+            "childIds": child_ids, "since": since, "asOf": as_of, "unopenedEvidence": unopened_evidence,
+            "privateKinds": _PRIVATE_KINDS, **scope.cypher_params(),
         })
 
     async def co_missing_for_child(
@@ -50,8 +54,8 @@ class IntelLinkRepository:
         """The visible root child with its hop-1 (and, for 2 hops, hop-2) evidence rows; None when
         the child does not exist or the caller may not see it. Names a child: aggregates-only
         callers are refused here too."""
-        params = {"childId": child_id, "hops": hops, "since": since, "asOf": as_of, "summaryAllowed": False,
-                  **scope.named_record_params()}
+        params = {"childId": child_id, "hops": hops, "since": since, "asOf": as_of, "unopenedEvidence": False,
+                  "privateKinds": _PRIVATE_KINDS, **scope.named_record_params()}
 
         async def work(tx: AsyncManagedTransaction) -> dict[str, Any] | None:
             # The record's values as they come (maps, lists, scalars: no nodes to export), without
@@ -62,7 +66,9 @@ class IntelLinkRepository:
 
         found = await self.graph.in_read_tx(work)
         if found is not None:
+            flags = dict(found.pop("activeFlags"))
             for row in (*found["hop1"], *found["hop2"]):
+                row["other"]["activeFlags"] = flags.get(row["other"]["id"], [])
                 for ep in (row["e1"], row["e2"]):
                     if ep is not None:
                         for key in q.EPISODE_TIMES:
@@ -75,7 +81,8 @@ class IntelLinkRepository:
         if not child_ids:
             return []
         return await self.graph.read(q.SHARED_HOTSPOT_LINKS, {
-            "childIds": child_ids, "since": since, "asOf": as_of, **scope.cypher_params(),
+            "childIds": child_ids, "since": since, "asOf": as_of, "privateKinds": _PRIVATE_KINDS,
+            **scope.cypher_params(),
         })
 
     async def group_edge_ids(self, scope: AccessScope, since: datetime, as_of: datetime) -> list[dict[str, Any]]:
@@ -109,6 +116,13 @@ class IntelLinkRepository:
             return counts, details
 
         return await self.graph.in_read_tx(work)
+
+    async def adult_links(self, scope: AccessScope, person_id: str, since: datetime,
+                          as_of: datetime) -> list[dict[str, Any]]:
+        """One person's detail row as SHARED_ASSOCIATES gives it (every linked child, in full or in
+        summary form), or [] when there is no such person."""
+        return await self.graph.read(q.SHARED_ASSOCIATES, {
+            "personIds": [person_id], "since": since, "asOf": as_of, **scope.named_record_params()})
 
     async def la_anchors(self, scope: AccessScope, la_code: str, as_of: datetime) -> list[dict[str, Any]]:
         return await self.graph.read(q.LA_ANCHORS, {"la": la_code, "asOf": as_of, **scope.cypher_params()})
