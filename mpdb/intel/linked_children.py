@@ -9,7 +9,7 @@ Three kinds of entry, in this order:
 
 Linked children of other LAs come in SUMMARY form (pseudonym, age band, responsible LA, active
 flags, and the link evidence with dates, places and forces but without the ids of episodes the LA
-may not open and with the other child's private places as grid cells; docs/LINKED_RISK.md),
+may not open and with the other child's private places as grid cells; docs/ACCESS.md, linked risk),
 as DOMAIN.md "Who may see what" gives an LA; the full record only when the caller may see it.
 Only the LA itself (or a national agency) may ask for an LA's view.
 """

@@ -6,7 +6,7 @@ episode for the child sees the episodes in its own area only, so its counts are 
 may see"; an LA or a force holding an open episode sees the full history. Peers the caller may
 not read are shown in summary form, never left out, with the records of the link (the peer's own
 records without ids); linked adults carry their children per force across all forces
-(docs/LINKED_RISK.md).
+(docs/ACCESS.md, linked risk).
 
 Repeat-missing triggers come from the area rules (seed/rules/area_rules.toml via
 mpdb/domain/rules.py): the rule area is the child's responsible LA, else the LA the latest episode
