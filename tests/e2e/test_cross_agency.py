@@ -50,7 +50,8 @@ CREATE (m:Child {id: 'XA-M', pseudonym: 'P-XA-M', givenName: 'Mia', familyName: 
         recordedAt: datetime('2026-01-01T00:00:00Z'), sourceSystem: 'test'})
 CREATE (m)-[:HAD]->(:Episode {id: 'XA-M-E1', status: 'closed', reportedAt: datetime('2026-02-01T20:00:00Z')})
        -[:REPORTED_TO]->(met)
-CREATE (m)-[:ASSOCIATES_WITH {kind: 'adult_of_concern', since: date('2026-01-01'), recordedBy: $met}]->
+CREATE (m)-[:ASSOCIATES_WITH {kind: 'adult_of_concern', since: date('2026-01-01'), recordedBy: $met,
+                        recordedAt: datetime('2026-06-01T00:00:00Z')}]->
        (:Person {id: 'XA-ADULT', name: 'Adult Known-to-Met', role: 'adult_of_concern', recordedBy: $met})
 """
 
@@ -113,6 +114,31 @@ query($id: ID!) {
 }
 """
 CHILD = "query($id: ID!) { child(id: $id) { id givenName episodes { nodes { id } } } }"
+RISK = """
+query($id: ID!) {
+  riskProfile(childId: $id) {
+    child { id }
+    peers { child { id givenName } summary { pseudonym ageBand responsibleAuthority activeFlags { type raisedBy } }
+            episodeCount activeFlags { type } episodes { episodeId } }
+  }
+}
+"""
+CO_MISSING = """
+query($id: ID!) {
+  coMissing(childId: $id) {
+    nodes { toChild { id } toSummary { pseudonym activeFlags { type raisedBy } } explicit
+            evidence { kind episodes { id childId } } }
+  }
+}
+"""
+SHARED = """
+query {
+  sharedAssociates(minChildren: 3, minForces: 3) {
+    nodes { person { id name } childCount forceCount childrenByForce { force children }
+            children { child { id } summary { pseudonym responsibleAuthority } } }
+  }
+}
+"""
 SEARCH = """
 query($name: String!, $dob: Date) {
   searchChildren(name: $name, dateOfBirth: $dob) {
@@ -245,6 +271,11 @@ async def test_cross_force_case_with_local_tokens_only(live_server, case) -> Non
     assert (ep_a["reportedTo"], ep_a["ruleArea"]) == (STAFFS, KCC)
     e1 = ep_a["episodeId"]
 
+    # -- West Midlands Police, which knows XA-B, has flagged him for county lines
+    assert ok(ag.m("wmp", RAISE, {"flagId": "XA-FLAG-CCE", "childId": "XA-B", "type": "cce_county_lines",
+                                  "raisedAt": "2026-02-10T00:00:00Z", "note": "WMP intelligence"}), "raiseFlag") == \
+        {"flagId": "XA-FLAG-CCE", "status": "active"}
+
     # -- West Midlands Police reports its own XA-B missing from home in Birmingham, with XA-A: a child
     # it has no record of, but one missing right now (the locate basis)
     ep_b = ok(ag.m("wmp", REPORT, {
@@ -319,6 +350,27 @@ async def test_cross_force_case_with_local_tokens_only(live_server, case) -> Non
     assert err["extensions"] == nope["extensions"] == {"code": "NOT_FOUND", "field": "input.episodeId"}
     assert err["message"] == nope["message"]
 
+    # -- Kent CC, XA-A's responsible LA, reads its child's risk profile: XA-B, who went missing with
+    # her and carries a county-lines flag West Midlands raised, appears in summary form (Kent CC
+    # has no basis to read XA-B), never dropped, never named
+    risk = ok(ag.q("kcc", RISK, {"id": "XA-A"}), "riskProfile")
+    b_pseudonym = risk["peers"][0]["summary"]["pseudonym"]
+    assert risk["peers"] == [{
+        "child": None, "activeFlags": None, "episodeCount": 2,
+        "summary": {"pseudonym": "P-XA-B", "ageBand": "15-17", "responsibleAuthority": None,
+                    "activeFlags": [{"type": "cce_county_lines", "raisedBy": WMP}]},
+        # the evidence: XA-B's episode naming XA-A (dated, its id withheld) and the reverse link on
+        # Kent CC's own child's episode
+        "episodes": [{"episodeId": None}, {"episodeId": e1}]}]
+    links = ok(ag.q("kcc", CO_MISSING, {"id": "XA-A"}), "coMissing")["nodes"]
+    assert [(n["toChild"], n["toSummary"]["pseudonym"], n["toSummary"]["activeFlags"]) for n in links] == [
+        (None, b_pseudonym, [{"type": "cce_county_lines", "raisedBy": WMP}])]
+    # XA-B's own episode stays closed to Kent CC: its id never appears in the evidence
+    assert ep_b["episodeId"] not in str(links)
+    # West Midlands, which may now read both (it found XA-A), sees XA-B in full
+    wm_links = ok(ag.q("wmp", CO_MISSING, {"id": "XA-A"}), "coMissing")["nodes"]
+    assert [n["toChild"] for n in wm_links] == [{"id": "XA-B"}]
+
     # -- agencies with no basis read XA-A exactly like a child that does not exist
     for who in ("haringey", "gmp"):
         for query, field in ((CHILD, "child"), (LOCATE, "locateProfile")):
@@ -332,7 +384,13 @@ async def test_cross_force_case_with_local_tokens_only(live_server, case) -> Non
     assert events[0] == {"op": "searchChildren.locate", "ids": ["XA-A"], "purpose": PURPOSE, "agency": WMP}
     assert events[1] == {"op": "locateProfile", "ids": sorted(["XA-A", e1]), "purpose": PURPOSE, "agency": WMP}
     assert [e["op"] for e in events] == ["searchChildren.locate", "locateProfile", "locateProfile", "child",
-                                         "child.episodes", "episode"]
+                                         "child.episodes", "episode", "coMissing"]
+    # Kent CC's view of XA-B in summary form is a disclosure to Kent CC, naming XA-B in the trail
+    kent = await case.read(
+        "MATCH (e:AuditEvent {subject: 'xa-kcc'}) WHERE e.operation IN ['riskProfile.summary', 'coMissing.summary'] "
+        "RETURN e.action AS action, e.operation AS op, e.recordIds AS ids, e.recipients AS to ORDER BY e.seq")
+    assert kent == [{"action": "disclosure", "op": "riskProfile.summary", "ids": ["XA-B"], "to": [KCC]},
+                    {"action": "disclosure", "op": "coMissing.summary", "ids": ["XA-B"], "to": [KCC]}]
     assert events[2]["ids"] == sorted(["XA-A", e1])
     summaries = await case.read(
         "MATCH (e:AuditEvent {subject: 'xa-wmp', action: 'disclosure'}) RETURN e.operation AS op, "
@@ -388,3 +446,20 @@ async def test_adult_known_to_another_force_is_linked_not_duplicated(live_server
     hits = ok(ag.q("staffs", SEARCH_PERSONS, {"name": "Adult Known to Met"}), "searchPersons")["nodes"]
     assert [(h["knownToYou"], h["linkedChildren"], h["linkedChildrenByForce"]) for h in hits] == [
         (True, 2, [{"forceCode": MET, "children": 1}, {"forceCode": STAFFS, "children": 1}])]
+    # West Midlands links the same adult to its XA-B: the adult now reaches children in three forces
+    ok(ag.m("wmp", LINK, {"childId": "XA-B", "personId": "XA-ADULT", "kind": "adult_of_concern"}), "linkAssociate")
+
+    # each of the three forces sees the adult's whole reach, with only its own children named
+    def reach(who: str) -> tuple[Any, ...]:
+        (adult,) = [n for n in ok(ag.q(who, SHARED), "sharedAssociates")["nodes"] if n["person"]["id"] == "XA-ADULT"]
+        named = sorted(c["child"]["id"] for c in adult["children"] if c["child"])
+        return (adult["childCount"], adult["forceCount"],
+                sorted((f["force"], f["children"]) for f in adult["childrenByForce"]), named,
+                len([c for c in adult["children"] if c["child"] is None]))
+
+    three = sorted([(MET, 1), (STAFFS, 1), (WMP, 1)])
+    assert reach("staffs") == (3, 3, three, ["XA-A"], 2)
+    assert reach("met") == (3, 3, three, ["XA-M"], 2)
+    assert reach("wmp") == (3, 3, three, ["XA-A", "XA-B"], 1)  # West Midlands found XA-A: it reads her too
+    # a force none of whose records link the adult sees nothing of it
+    assert [n for n in ok(ag.q("gmp", SHARED), "sharedAssociates")["nodes"] if n["person"]["id"] == "XA-ADULT"] == []
