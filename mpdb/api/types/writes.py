@@ -106,18 +106,7 @@ class NewChildInput:
                               "SSDA903 reference (lacRefLa + lacChildRef). A local authority registers a child it "
                               "looks after (lookedAfterBy: itself) or who lives in its area (home in its area); a "
                               "police force a child it deals with.")
-class RegisterChildInput:
-    id: strawberry.ID | None = None
-    given_name: str | None = None
-    family_name: str | None = None
-    date_of_birth: date | None = None
-    sex: str | None = strawberry.field(default=None, description="F, M or U (default U).")
-    ethnicity: str | None = strawberry.field(default=None, description="SSDA903 ethnicity code.")
-    lac_ref_la: str | None = None
-    lac_child_ref: str | None = None
-    looked_after_by: str | None = strawberry.field(default=None, description="GSS code of the responsible LA.")
-    unaccompanied: bool | None = None
-    home: PlaceInput | None = None
+class RegisterChildInput(NewChildInput):
     create_despite_candidates: bool | None = strawberry.field(default=None, description=(
         "Create the child even when likely existing records are found (they are still returned). Default "
         "false: nothing is created and the candidates are returned."))
