@@ -573,17 +573,9 @@ CO_MISSING_Q = """query($id: ID!) { coMissing(childId: $id, asOf: "2026-06-01T00
   nodes { toChild { id } toSummary { pseudonym activeFlags { type raisedBy } } explicit } } }"""
 # child -> [(linked child, the episode recording the link)]: the scenario's one WITH_CHILD, both ways.
 CO_MISSING = {"AM-OWN": [("AM-UN", "AM-OWN-E1")], "AM-UN": [("AM-OWN", "AM-OWN-E1")]}
-# Known production bug, reported to the lead: the link queries check intel:read only
-# (mpdb/api/queries/intel_links.py, `requires(Scope.INTEL_READ)`), so a token narrowed to intel:read
-# without child:read (not an analyst, so not aggregates-only) reads the child and its links, though
-# docs/ACCESS.md gives linked risk to "any case role (child:read + intel:read)". Strict: once fixed,
-# these cells pass and the mark must go.
-_INTEL_WITHOUT_CHILD_READ = pytest.mark.xfail(strict=True, reason="coMissing does not require child:read")
-CO_MISSING_CELLS = [
-    pytest.param(c, r, id=f"{c.label}-{r}",
-                 marks=[_INTEL_WITHOUT_CHILD_READ] if "intel:read" in c.effective and "child:read" not in c.effective
-                 else [])
-    for c in CALLERS for r in [*EPISODES, MISSING_CHILD]]
+# A token narrowed to intel:read without child:read (kent-police-investigator-no-read) is refused:
+# the link queries name children, so they need both scopes.
+CO_MISSING_CELLS = [pytest.param(c, r, id=f"{c.label}-{r}") for c in CALLERS for r in [*EPISODES, MISSING_CHILD]]
 
 
 @pytest.mark.parametrize(("caller", "child_id"), CO_MISSING_CELLS)

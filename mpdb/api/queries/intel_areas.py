@@ -81,7 +81,7 @@ class IntelAreaQueries:
         return HotspotConnection.from_result(result)
 
     @strawberry.field(
-        extensions=requires(Scope.INTEL_READ),
+        extensions=requires(Scope.CHILD_READ, Scope.INTEL_READ),
         description="Duties not done in `area` ('national', a force or an LA code; default: your own agency), "
                     "most overdue first, as of `asOf` (default now), limited to records you may see: "
                     "RHI_OVERDUE, NOTIFICATION_UNSENT (including out-of-area placements never notified, due 5 "

@@ -48,7 +48,7 @@ def _page_info(more: bool, last_key: tuple[Any, ...] | None) -> PageInfo:
 @strawberry.type
 class IntelLinkQueries:
     @strawberry.field(
-        extensions=requires(Scope.INTEL_READ),
+        extensions=requires(Scope.CHILD_READ, Scope.INTEL_READ),
         description="A child's cross-force picture at asOf (default now): prior episodes by force, flags raised "
                     "by any agency, placements, peers and adults they went missing or were found with, where they "
                     "were found before, return interviews (shareable summary only) and the rules they currently "
@@ -61,7 +61,7 @@ class IntelLinkQueries:
         return risk_profile_from(p) if p else None
 
     @strawberry.field(
-        extensions=requires(Scope.INTEL_READ),
+        extensions=requires(Scope.CHILD_READ, Scope.INTEL_READ),
         description="Who goes missing with this child: explicit links (WITH_CHILD) and inferred ones (overlapping "
                     "missing windows at the same place, cell or adult; a shared adult associate), 1 or 2 hops, "
                     "ordered by hop then strength. " + STRENGTH_DOC + " since defaults to asOf - 365 days. A linked "
@@ -84,7 +84,7 @@ class IntelLinkQueries:
         )
 
     @strawberry.field(
-        extensions=requires(Scope.INTEL_READ),
+        extensions=requires(Scope.CHILD_READ, Scope.INTEL_READ),
         description="Groups of children who go missing together (connected components of links that are explicit "
                     "or have strength >= 0.5, since `since`), largest first, with the forces and LAs each spans. "
                     "area: a force or LA code (groups touching it), or null for national.",
@@ -102,7 +102,7 @@ class IntelLinkQueries:
         )
 
     @strawberry.field(
-        extensions=requires(Scope.INTEL_READ),
+        extensions=requires(Scope.CHILD_READ, Scope.INTEL_READ),
         description="Adults linked (named in an episode, or a recorded association) to at least minChildren "
                     "children across at least minForces forces since `since` (default asOf - 365 days), with the "
                     "children and records behind each link. Most children first. Counted over every child in every "
@@ -127,7 +127,7 @@ class IntelLinkQueries:
         )
 
     @strawberry.field(
-        extensions=requires(Scope.INTEL_READ),
+        extensions=requires(Scope.CHILD_READ, Scope.INTEL_READ),
         description="For a local authority's missing lead: its looked-after children wherever placed, other LAs' "
                     "children placed in its area, and children linked to either (co-missing, shared adult, "
                     "shared hot spot since `since`); linked children of other LAs in summary form unless you may "
