@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mpdb.auth.policy import Policy, get_policy
 from mpdb.auth.principal import AgencyKind, Principal, Scope
 from mpdb.domain.errors import Forbidden
 
@@ -25,6 +26,9 @@ class AccessScope:
     principal: Principal
     national: bool
     aggregates_only: bool
+    police: bool  # the locate basis applies to this caller's agency kind (policy [sharing])
+    locate_writes: frozenset[str]  # what it may record on another force's open episode
+    private_place_kinds: tuple[str, ...]  # places shown exactly only to a caller entitled to them
     _token: object
 
     def __post_init__(self) -> None:
@@ -42,11 +46,6 @@ class AccessScope:
             AgencyKind.LOCAL_AUTHORITY,
             AgencyKind.SYSTEM,
         )
-
-    @property
-    def police(self) -> bool:
-        """A police force: the locate basis (docs/ACCESS.md) applies to it."""
-        return self.principal.agency_kind is AgencyKind.POLICE_FORCE
 
     def cypher_params(self) -> dict[str, Any]:
         """Parameters every scoped query receives: `$agencyId`, `$national` and `$police`."""
@@ -71,27 +70,28 @@ class AccessScope:
         return {**self.named_record_params(), "canReadConfidential": self.can_read_confidential_rhi}
 
 
-# What a caller may write to an episode it holds only on the locate basis (a force that is not the
-# episode's own): the facts of finding the child. Grading the risk, changing what the reporting
-# force or the child's LA recorded, stays with them.
-LOCATE_BASIS_WRITES = frozenset({"sighting", "companions", "found", "returned"})
-
-
-def check_episode_write(basis: str, writes: set[str], field: str = "input.episodeId") -> None:
-    """Refuse a write to an episode held on the locate basis that is not a locate fact.
+def check_episode_write(scope: AccessScope, basis: str, writes: set[str], field: str = "input.episodeId") -> None:
+    """Refuse a write to an episode held only on the locate basis that is not a locate fact.
 
     `basis` is what the data layer found: 'record' (the caller may read the episode in full) or
-    'locate' (only the locate basis applies); `writes` names what the mutation would record."""
+    'locate' (only the locate basis applies); `writes` names what the mutation would record. What a
+    locate-basis caller may record is policy data (`[sharing] locate_basis_writes`): the facts of
+    finding the child; grading the risk stays with the investigating force (docs/ACCESS.md)."""
     if basis == "record":
         return
-    refused = sorted(writes - LOCATE_BASIS_WRITES)
+    refused = sorted(writes - scope.locate_writes)
     if refused:
         raise Forbidden(f"Forbidden: on another force's open episode you may record sightings, companions, the "
                         f"finding and the return, not {', '.join(refused)}", field=field)
 
 
-def access_scope_for(principal: Principal) -> AccessScope:
+def access_scope_for(principal: Principal, policy: Policy | None = None) -> AccessScope:
+    """The caller's scope; `policy` (default: auth/policy.toml) supplies the sharing choices."""
+    sharing = (policy or get_policy()).sharing
     return AccessScope(
+        police=principal.agency_kind in sharing.locate_basis_agency_kinds,
+        locate_writes=frozenset(sharing.locate_basis_writes),
+        private_place_kinds=tuple(sorted(sharing.private_place_kinds)),
         principal=principal,
         national=principal.agency_kind in _NATIONAL_KINDS,
         aggregates_only=principal.agency_kind is AgencyKind.INSPECTORATE

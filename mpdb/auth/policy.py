@@ -17,7 +17,7 @@ import tomllib
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -65,10 +65,26 @@ class RoleSpec(_Strict):
         return self
 
 
+# What a caller on the locate basis may record on another force's open episode (the names
+# mpdb.services.writes uses for what a mutation records).
+EpisodeWrite = Literal["sighting", "companions", "found", "returned", "riskAssessment", "whereaboutsKnown"]
+PlaceKind = Literal["residence", "childrens_home", "foster_home", "semi_independent", "secure_unit",
+                    "public_place", "transport_hub", "retail", "park", "address", "other"]
+
+
+class SharingSpec(_Strict):
+    """The sharing choices docs/ACCESS.md explains, as data (defaults: the documented choices)."""
+
+    locate_basis_agency_kinds: tuple[AgencyKind, ...] = (AgencyKind.POLICE_FORCE,)
+    locate_basis_writes: tuple[EpisodeWrite, ...] = ("sighting", "companions", "found", "returned")
+    private_place_kinds: tuple[PlaceKind, ...] = ("residence", "foster_home", "address", "semi_independent")
+
+
 class PolicyDocument(_Strict):
     version: int = Field(ge=1, le=1)
     agency_kinds: dict[AgencyKind, AgencyKindSpec]
     roles: dict[Role, RoleSpec]
+    sharing: SharingSpec = SharingSpec()
 
     @model_validator(mode="after")
     def _check(self) -> PolicyDocument:
@@ -137,6 +153,10 @@ class Policy:
 
     def pairs(self) -> dict[tuple[AgencyKind, Role], frozenset[Scope]]:
         return dict(self._table)
+
+    @property
+    def sharing(self) -> SharingSpec:
+        return self.document.sharing
 
 
 def load_policy(path: Path | str | None = None) -> Policy:

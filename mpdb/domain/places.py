@@ -1,4 +1,6 @@
-"""Which places are private: someone's home, a foster home, an address, a semi-independent flat.
+"""Which places are private by default: someone's home, a foster home, an address, a semi-independent flat.
+The set in force is `[sharing] private_place_kinds` in auth/policy.toml (AccessScope.private_place_kinds),
+whose default this is.
 Their exact name and coordinates go only to a caller entitled to an episode there (or the child who
 was there); anyone else sees the ~500 m grid cell (mpdb/domain/geo.py). One set for every query that
 shows places (hot spots, link evidence): docs/ACCESS.md, private places.

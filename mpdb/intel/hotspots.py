@@ -39,7 +39,7 @@ since October 2023 and usually without an establishment record here, so it count
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
@@ -321,9 +321,10 @@ class HotspotResult:
     suppression_threshold: int | None
 
 
-def _place(loc: Mapping[str, Any], episodes: int | None, children: int | None, aggregates_only: bool) -> HotspotPlace:
+def _place(loc: Mapping[str, Any], episodes: int | None, children: int | None, aggregates_only: bool,
+           private_kinds: Collection[str] = PRIVATE_PLACE_KINDS) -> HotspotPlace:
     # `open` is decided in Cypher per caller (HOTSPOT_DETAIL_*); a row without it is never opened.
-    if loc.get("kind") in PRIVATE_PLACE_KINDS and (aggregates_only or not loc.get("open", False)):
+    if loc.get("kind") in private_kinds and (aggregates_only or not loc.get("open", False)):
         lat, lon = cell_centre(loc["cell"]) if loc.get("cell") else (None, None)
         return HotspotPlace(None, None, loc.get("kind"), loc.get("laCode"), loc.get("forceCode"), lat, lon,
                             episodes, children)
@@ -346,7 +347,7 @@ def _is_other(row: Mapping[str, Any], mode: str, code: str | None) -> bool:
 
 def build_hotspot(
     rank: int, cluster: Cluster, counts: ClusterCounts, rows: Sequence[Mapping[str, Any]], area: Area,
-    aggregates_only: bool, threshold: int,
+    aggregates_only: bool, threshold: int, private_kinds: Collection[str] = PRIVATE_PLACE_KINDS,
 ) -> Hotspot:
     """One hot spot from its counts and its detail rows (one per place and episode, current period)."""
     by_loc: dict[str, dict[str, Any]] = {}
@@ -382,7 +383,7 @@ def build_hotspot(
         cells=list(cluster.cells),
         place=_place(rep, suppress(len(loc_eps.get(rep.get("id", ""), ())), threshold, apply),
                      suppress(len(loc_children.get(rep.get("id", ""), ())), threshold, apply),
-                     aggregates_only=aggregates_only),
+                     aggregates_only=aggregates_only, private_kinds=private_kinds),
         force_codes=sorted({loc["forceCode"] for loc in by_loc.values() if loc.get("forceCode")}),
         la_codes=sorted({loc["laCode"] for loc in by_loc.values() if loc.get("laCode")}),
         children=children_s,
@@ -399,7 +400,8 @@ def build_hotspot(
         episode_ids=episode_ids,
         episode_ids_truncated=not aggregates_only and len(visible) > EVIDENCE_EPISODES_CAP,
         locations=[_place(by_loc[i], suppress(len(loc_eps[i]), threshold, apply),
-                          suppress(len(loc_children[i]), threshold, apply), aggregates_only=aggregates_only)
+                          suppress(len(loc_children[i]), threshold, apply), aggregates_only=aggregates_only,
+                          private_kinds=private_kinds)
                    for i in ranked_locs[:EVIDENCE_LOCATIONS_CAP]] if place_details_shown else [],
     )
 
@@ -445,14 +447,15 @@ async def hotspots(
     else:
         scored.sort(key=lambda x: (-x[1].episodes, -x[1].children, x[0].peak))
     page = scored[offset:offset + limit]
-    rows = await repo.hotspot_detail(ctx.scope, k, [c.cells for c, _ in page], from_, to, PRIVATE_PLACE_KINDS)
+    private_kinds = ctx.scope.private_place_kinds
+    rows = await repo.hotspot_detail(ctx.scope, k, [c.cells for c, _ in page], from_, to, private_kinds)
     by_cluster: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         by_cluster[int(r["cluster"])].append(r)
     threshold = ctx.settings.small_number_threshold
     aggregates_only = ctx.scope.aggregates_only
-    items = [build_hotspot(offset + i + 1, cluster, counts, by_cluster.get(i, []), area, aggregates_only, threshold)
-             for i, (cluster, counts) in enumerate(page)]
+    items = [build_hotspot(offset + i + 1, cluster, counts, by_cluster.get(i, []), area, aggregates_only, threshold,
+                           private_kinds) for i, (cluster, counts) in enumerate(page)]
     if not aggregates_only:
         await ctx.consulted("hotspots", [e for h in items for e in h.episode_ids])
     return HotspotResult(area=area, kind=kind, from_=from_, to=to, previous_from=prev_from, total=len(scored),

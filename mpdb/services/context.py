@@ -14,6 +14,7 @@ from neo4j import AsyncManagedTransaction
 
 from mpdb.audit.trail import AuditAction, AuditContext, append_in_tx
 from mpdb.auth.access import AccessScope, access_scope_for
+from mpdb.auth.policy import get_policy
 from mpdb.auth.principal import Principal
 from mpdb.domain.errors import PurposeRequired
 from mpdb.graph.db import Graph
@@ -30,7 +31,7 @@ class ServiceContext:
     scope: AccessScope = field(init=False)
 
     def __post_init__(self) -> None:
-        self.scope = access_scope_for(self.principal)
+        self.scope = access_scope_for(self.principal, get_policy(self.settings.policy_file))
 
     @property
     def audit_context(self) -> AuditContext:

@@ -490,7 +490,7 @@ async def _locked_episode(w: Write, episode_id: str, writes: set[str] | None = N
     locked = await w.repo.lock_episode(episode_id)
     if locked is None or (writes is None and locked[1] != "record"):
         raise NotFound(NOT_FOUND_MESSAGE.format(kind="episode"), field="input.episodeId")
-    check_episode_write(locked[1], writes or set())
+    check_episode_write(w.ctx.scope, locked[1], writes or set())
     facts = await w.repo.episode_facts(episode_id)
     facts["basis"] = locked[1]
     for k in ("reportedAt", "lastSeenAt", "foundAt", "returnedAt"):

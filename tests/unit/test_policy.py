@@ -191,3 +191,52 @@ def test_invalid_policies_are_rejected(tmp_path: Path, text: str, message: str) 
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="not found"):
         load_policy(tmp_path / "nope.toml")
+
+
+# --- [sharing]: the choices docs/ACCESS.md explains, as data ---------------------------------------
+
+
+def test_default_sharing_choices(policy: Policy) -> None:
+    assert policy.sharing.locate_basis_agency_kinds == (K.POLICE_FORCE,)
+    assert policy.sharing.locate_basis_writes == ("sighting", "companions", "found", "returned")
+    assert set(policy.sharing.private_place_kinds) == {"residence", "foster_home", "address", "semi_independent"}
+
+
+def test_sharing_choices_reach_the_access_scope(tmp_path: Path) -> None:
+    from mpdb.auth.access import access_scope_for, check_episode_write
+    from mpdb.auth.principal import Principal
+    from mpdb.domain.errors import Forbidden
+
+    path = _write(tmp_path, KINDS + """
+[roles.analyst]
+agency_kinds = ["police_force", "local_authority"]
+scopes = ["analytics:read"]
+[sharing]
+locate_basis_agency_kinds = ["police_force", "local_authority"]
+locate_basis_writes = ["sighting", "found", "returned", "riskAssessment"]
+private_place_kinds = ["residence"]
+""")
+    p = load_policy(path)
+    la = Principal(subject="s", client_id="c", agency_id="E10000016", agency_kind=K.LOCAL_AUTHORITY, role=R.ANALYST)
+    scope = access_scope_for(la, p)
+    assert scope.police is True and scope.cypher_params()["police"] is True
+    assert scope.private_place_kinds == ("residence",)
+    check_episode_write(scope, "locate", {"riskAssessment", "found"})  # allowed by this policy
+    with pytest.raises(Forbidden) as refused:
+        check_episode_write(scope, "locate", {"companions", "whereaboutsKnown"})
+    assert refused.value.extensions == {"code": "FORBIDDEN", "field": "input.episodeId"}
+    assert "not companions, whereaboutsKnown" in refused.value.message
+    check_episode_write(scope, "record", {"whereaboutsKnown"})  # a caller reading the episode in full
+    default = access_scope_for(la)  # the project's policy: no locate basis for an LA
+    assert default.police is False
+
+
+@pytest.mark.parametrize(("sharing", "message"), [
+    ('locate_basis_writes = ["teleport"]', "teleport"),
+    ('private_place_kinds = ["castle"]', "castle"),
+    ('locate_basis_agency_kinds = ["army"]', "army"),
+    ('share_everything = true', "share_everything"),
+])
+def test_invalid_sharing_choices_are_rejected(tmp_path: Path, sharing: str, message: str) -> None:
+    with pytest.raises(PolicyError, match=message):
+        load_policy(_write(tmp_path, KINDS + "[roles]\n[sharing]\n" + sharing + "\n"))

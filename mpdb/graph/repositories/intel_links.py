@@ -10,13 +10,10 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from mpdb.auth.access import AccessScope
-from mpdb.domain.places import PRIVATE_PLACE_KINDS
 from mpdb.graph.db import Graph, run, to_native
 from mpdb.graph.queries import intel_links as q
 
-
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_PRIVATE_KINDS = sorted(PRIVATE_PLACE_KINDS)
 
 
 def _datetime(packed: list[int | None]) -> datetime | None:
@@ -45,7 +42,7 @@ class IntelLinkRepository:
             return []
         return await self.graph.read(q.CO_MISSING_LINKS, {
             "childIds": child_ids, "since": since, "asOf": as_of, "unopenedEvidence": unopened_evidence,
-            "privateKinds": _PRIVATE_KINDS, **scope.cypher_params(),
+            "privateKinds": list(scope.private_place_kinds), **scope.cypher_params(),
         })
 
     async def co_missing_for_child(
@@ -55,7 +52,7 @@ class IntelLinkRepository:
         the child does not exist or the caller may not see it. Names a child: aggregates-only
         callers are refused here too."""
         params = {"childId": child_id, "hops": hops, "since": since, "asOf": as_of, "unopenedEvidence": False,
-                  "privateKinds": _PRIVATE_KINDS, **scope.named_record_params()}
+                  "privateKinds": list(scope.private_place_kinds), **scope.named_record_params()}
 
         async def work(tx: AsyncManagedTransaction) -> dict[str, Any] | None:
             # The record's values as they come (maps, lists, scalars: no nodes to export), without
@@ -81,7 +78,7 @@ class IntelLinkRepository:
         if not child_ids:
             return []
         return await self.graph.read(q.SHARED_HOTSPOT_LINKS, {
-            "childIds": child_ids, "since": since, "asOf": as_of, "privateKinds": _PRIVATE_KINDS,
+            "childIds": child_ids, "since": since, "asOf": as_of, "privateKinds": list(scope.private_place_kinds),
             **scope.cypher_params(),
         })
 
