@@ -22,6 +22,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mpdb.auth.principal import AgencyKind, Role, Scope
+from mpdb.domain.places import PRIVATE_PLACE_KINDS
 
 DEFAULT_POLICY_FILE = Path(__file__).resolve().parents[2] / "auth" / "policy.toml"
 
@@ -77,7 +78,7 @@ class SharingSpec(_Strict):
 
     locate_basis_agency_kinds: tuple[AgencyKind, ...] = (AgencyKind.POLICE_FORCE,)
     locate_basis_writes: tuple[EpisodeWrite, ...] = ("sighting", "companions", "found", "returned")
-    private_place_kinds: tuple[PlaceKind, ...] = ("residence", "foster_home", "address", "semi_independent")
+    private_place_kinds: tuple[PlaceKind, ...] = tuple(sorted(PRIVATE_PLACE_KINDS))  # type: ignore[assignment]
 
 
 class PolicyDocument(_Strict):

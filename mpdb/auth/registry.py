@@ -70,15 +70,10 @@ class CachedAgencyRegistry:
             if self._loaded_at is not None and self._clock() - self._loaded_at < min_age:
                 return
             rows = await self._load()
-            kinds: dict[str, AgencyKind] = {}
-            for agency_id, kind in rows.items():
-                try:
-                    kinds[agency_id] = AgencyKind(kind)
-                except ValueError:
-                    continue  # an agency of a kind mpdb has no policy for can never be a caller
-            # The CLI operator acts as a pseudo-agency of kind `system`; no token may ever name it.
-            kinds = {a: k for a, k in kinds.items() if k is not AgencyKind.SYSTEM and a != "MPDB"}
-            self._kinds = kinds
+            # An agency of a kind mpdb has no policy for can never be a caller, nor can the CLI
+            # operator's pseudo-agency (kind `system`, id MPDB).
+            callers = {k.value for k in AgencyKind} - {AgencyKind.SYSTEM.value}
+            self._kinds = {a: AgencyKind(k) for a, k in rows.items() if k in callers and a != "MPDB"}
             self._loaded_at = self._clock()
 
     async def kind_of(self, agency_id: str) -> AgencyKind | None:

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import strawberry
 
 from mpdb.api.permissions import requires
-from datetime import UTC, datetime
-
 from mpdb.api.types.locate import LocateProfile
 from mpdb.api.types.records import Child, Episode
 from mpdb.api.types.reference import Force, LocalAuthority

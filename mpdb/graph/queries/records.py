@@ -55,6 +55,10 @@ _LOCATE_PLACE: Final[LiteralString] = (
     "{id: l.id, name: l.name, kind: l.kind, laCode: l.laCode, forceCode: l.forceCode,"
     " latitude: l.point.latitude, longitude: l.point.longitude}"
 )
+# The episodes a profile draws on: while the child is missing (the locate basis) all of them, as
+# "where to look" needs the whole cross-force history; otherwise only those the caller may open
+# (a recording agency or a provider reads the record, not the episodes elsewhere).
+_LOCATE_EPISODE: Final[LiteralString] = "(" + CHILD_LOCATABLE + " OR " + EPISODE_VISIBLE + ")"
 LOCATE_PROFILE: Final[LiteralString] = (
     """
 MATCH (c:Child {id: $childId})
@@ -72,7 +76,9 @@ RETURN c {
   homeAuthority: [(c)-[:HOME_AT]->(h:Location)-[:IN_LA]->(la:LocalAuthority) | la {.code, .name}][0],
   activeFlags: [(c)-[:HAS_FLAG]->(f:Flag {status: 'active'})-[:RAISED_BY]->(a:Agency) |
                 {type: f.type, raisedBy: a.id, raisedAt: f.raisedAt}],
-  openEpisodes: [(c)-[:HAD]->(e:Episode {status: 'open'}) |
+  openEpisodes: [(c)-[:HAD]->(e:Episode {status: 'open'}) WHERE """
+    + _LOCATE_EPISODE
+    + """ |
     e {.id, .reportedAt, .lastSeenAt, .riskGrade, .gradeScheme, .category, .whereaboutsKnown,
        reportedTo: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0],
        lastSeenPlace: [(e)-[:LAST_SEEN_AT]->(l:Location) | """
@@ -86,7 +92,9 @@ RETURN c {
     + """}]}],
   foundBefore: COLLECT {
     MATCH (c)-[:HAD]->(e:Episode)-[:FOUND_AT]->(l:Location)
-    WHERE e.foundAt IS NOT NULL
+    WHERE e.foundAt IS NOT NULL AND """
+    + _LOCATE_EPISODE
+    + """
     RETURN {episodeId: e.id, foundAt: e.foundAt, foundBy: [(e)-[:FOUND_BY]->(f:Force) | f.code][0],
             place: """
     + _LOCATE_PLACE
