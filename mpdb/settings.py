@@ -72,6 +72,17 @@ class Settings(BaseSettings):
     dev_idp: bool | None = None  # embedded dev token endpoint; default on in dev only
     dev_idp_issuer: str | None = None  # default: http://{host}:{port}/dev-idp
 
+    # --- web console (mpdb/console, served at /) ------------------------------------------
+    console: bool = True
+    # The OpenID provider users sign in with (authorization code + PKCE). Default: MPDB_OAUTH_ISSUER,
+    # else the embedded dev IdP. Its access tokens must be for `oauth_audience`, as the API's are.
+    console_oidc_issuer: str | None = None
+    console_client_id: str = "mpdb-console"
+    console_client_secret: SecretStr | None = None  # a confidential client; PKCE is used either way
+    console_base_url: str | None = None  # the console's public URL (redirect URI); default: the request's
+    console_session_idle_minutes: int = 30
+    console_cookie_secure: bool = True
+
     # --- analytics -------------------------------------------------------------------------
     small_number_threshold: int = 5  # counts below this are suppressed for analysts
 

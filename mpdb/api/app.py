@@ -13,6 +13,7 @@ from strawberry.fastapi import GraphQLRouter
 
 from mpdb.api.context import get_context
 from mpdb.api.schema import build_schema
+from mpdb.console import close_console, mount_console
 from mpdb.auth.dependencies import close_verifier, create_verifier, graph_agency_registry
 from mpdb.graph.db import Graph
 from mpdb.graph.driver import create_driver
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await close_verifier(app)
+            await close_console(app)
             await driver.close()
 
     app = FastAPI(title="mpdb", version="0.1.0", lifespan=lifespan,
@@ -68,8 +70,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                 status_code=503)
         return JSONResponse({"status": "ready", "neo4j": "ok", "schema": "current"})
 
+    schema = build_schema(settings)
     graphql = GraphQLRouter(
-        build_schema(settings),
+        schema,
         context_getter=get_context,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allow_queries_via_get=False,
@@ -80,6 +83,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from mpdb.api.import_routes import router as import_router
 
     app.include_router(import_router)  # POST /import/{kind}: multipart bulk import (docs/IMPORT.md)
+
+    if settings.console:
+        mount_console(app, settings, schema)  # the web console at / (mpdb/console)
 
     if settings.dev_idp_enabled:
         from mpdb.auth.dev_idp import create_dev_idp_router

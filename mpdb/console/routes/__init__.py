@@ -1,0 +1,5 @@
+"""The console's pages, one module per screen; ROUTERS is what mount_console includes."""
+
+from mpdb.console.routes import auth, search
+
+ROUTERS = [auth.router, search.router]
