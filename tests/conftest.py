@@ -142,9 +142,10 @@ async def registered_agencies(graph):  # type: ignore[no-untyped-def]
 
 
 class LiveServer:
-    def __init__(self, base_url: str, settings: Settings) -> None:
+    def __init__(self, base_url: str, settings: Settings, app: object = None) -> None:
         self.base_url = base_url
         self.settings = settings
+        self.app = app  # the FastAPI app being served (its state: console sessions...)
 
     def token(self, agency: str, role: str, scopes: list[str] | None = None, **kwargs: object) -> str:
         from mpdb.auth.dev_idp import mint_dev_token
@@ -174,8 +175,9 @@ def live_server(neo4j_settings: Settings, neo4j_driver) -> Iterator[LiveServer]:
     # the registry re-reads on every miss here instead of at most every few seconds.
     settings = neo4j_settings.model_copy(update={"port": port, "rate_limit_per_minute": 1_000_000,
                                                  "agency_registry_miss_refresh_seconds": 0.0})
-    with serve_in_thread(create_app(settings), port):
-        yield LiveServer(f"http://127.0.0.1:{port}", settings)
+    app = create_app(settings)
+    with serve_in_thread(app, port):
+        yield LiveServer(f"http://127.0.0.1:{port}", settings, app)
 
 
 def pytest_configure(config: pytest.Config) -> None:
