@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
@@ -41,6 +42,7 @@ PAGE_SIZE = 100
 MAX_ROWS = 2000  # per screen, over all kinds; beyond it the page says so and asks for a narrower window
 HEADER = ["Kind", "Child", "Due", "Overdue", "What is owed", "Who owes it", "Owed to"]
 CSV_EXTRA = ["Due at (UTC, ISO 8601)", "Days overdue", "Duty id", "Child id"]
+_CODE = re.compile(r"\b[EW]\d{8}\b")  # a GSS code (forces, LAs)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -91,6 +93,10 @@ class DutyRow:
 
     @property
     def owed(self) -> str:
+        # The API's evidence names agencies by code; people read names.
+        return _CODE.sub(lambda m: agency_name(m.group(0)), self._owed())
+
+    def _owed(self) -> str:
         kind = self.node["kind"]
         evidence = self.node.get("evidence") or []
         if kind == "RHI_OVERDUE":
