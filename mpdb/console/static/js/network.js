@@ -5,7 +5,7 @@
 //     "nodes": [{"id": "P-1234",          // unique within the picture (a pseudonym, person or place id)
 //                "label": "Jo Bloggs",    // what is written under the node; for kind "summary" the
 //                                         // pseudonym, never a name (the page decides; this only draws)
-//                "kind": "child" | "summary" | "adult" | "place",
+//                "kind": "child" | "summary" | "adult" | "place" | "focus",  // focus: the page's own child
 //                "href": "/children/..."  // optional: where a click on the node goes
 //               }, ...],
 //     "edges": [{"source": "P-1234", "target": "P-5678",   // node ids
@@ -22,8 +22,12 @@
 // way to the facts: every page that uses this has a table with the same nodes and edges beside it,
 // and the canvas itself is not focusable.
 //
-// Reuse: `renderNetwork(container, data)` draws `data` into `container` and returns the Cytoscape
-// instance; importing this module also draws every [data-network] container on the page.
+// Load as a classic script after cytoscape.min.js (no build step, no module needed). It draws every
+// [data-network] container once the page is parsed; `window.mpdbNetwork.renderNetwork(container,
+// data)` draws `data` into another container and returns the Cytoscape instance.
+
+(() => {
+"use strict";
 
 const COLOURS = {
   child: "#1d70b8",
@@ -58,6 +62,7 @@ const STYLE = [
   },
   { selector: 'node[kind = "adult"]', style: { "background-color": COLOURS.adult, shape: "diamond" } },
   { selector: 'node[kind = "place"]', style: { "background-color": COLOURS.place, shape: "round-rectangle" } },
+  { selector: 'node[kind = "focus"]', style: { width: 32, height: 32, "border-width": 4, "font-weight": "bold" } },
   { selector: "node[href]", style: { "underlay-color": "#1d70b8", "underlay-opacity": 0 } },
   {
     selector: "edge",
@@ -88,7 +93,7 @@ function elements(data) {
   };
 }
 
-export function renderNetwork(container, data) {
+function renderNetwork(container, data) {
   const cytoscape = window.cytoscape;
   if (typeof cytoscape !== "function") {
     container.dataset.rendered = "false";
@@ -147,4 +152,10 @@ function renderAll() {
   }
 }
 
-renderAll();
+window.mpdbNetwork = { renderNetwork };
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", renderAll);
+} else {
+  renderAll();
+}
+})();
