@@ -28,6 +28,10 @@ def mount_console(app: FastAPI, settings: Settings, schema: strawberry.Schema) -
     app.state.console_oidc = OidcClient(settings)
     for router in ROUTERS:
         app.include_router(router)
+    if settings.graphiql_enabled:
+        from mpdb.console.routes.graphiql import router as graphiql_router
+
+        app.include_router(graphiql_router)
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
 
     @app.exception_handler(NeedsSignIn)

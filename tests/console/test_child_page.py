@@ -93,3 +93,21 @@ async def test_viewing_a_child_is_audited_with_the_purpose(scenario, console_as,
             if e["purpose"] == "Safeguarding: assessing risk to a child (case KCC-77)" and e["agencyId"] == KCC]
     assert sorted(set(mine)) == ["child", "locateProfile", "riskProfile", "riskProfile.adult.children"]
     assert KENT  # the force that found A twice
+
+
+async def test_the_audit_trail_page_shows_who_viewed_the_record(scenario, console_as) -> None:  # type: ignore[no-untyped-def]
+    viewer = console_as(KCC, "la_missing_lead", purpose="Safeguarding: assessing risk to a child (case KCC-78)")
+    assert viewer.get("/children/T4L-A").status_code == 200
+    auditor = console_as(KCC, "auditor", purpose=None)  # reading the trail names no child: no purpose asked
+    page = auditor.get("/audit", params={"record": "T4L-A", "action": "CONSULTATION"})
+    assert page.status_code == 200, page.text
+    rows = [r for r in table_rows(page.text, "audit-events")
+            if r[5] == "Safeguarding: assessing risk to a child (case KCC-78)"]
+    assert sorted({r[3] for r in rows}) == ["child", "locateProfile", "riskProfile", "riskProfile.adult.children"]
+    assert all(r[2] == "consultation" and r[4].startswith(("Kent County Council (la missing lead)",
+                                                            "Kent (la missing lead)")) for r in rows), rows
+    assert all("T4L-A" in r[6] for r in rows)
+    bad = auditor.get("/audit", params={"since": "2026-13-01"})
+    assert bad.status_code == 400 and "Enter a date as YYYY-MM-DD" in bad.text
+    refused = console_as(KCC, "la_missing_lead").get("/audit")
+    assert refused.status_code == 403  # no audit:read: the API's FORBIDDEN, as a page
