@@ -256,6 +256,10 @@ class DevUsersDocument(BaseModel):
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"duplicate user id(s): {', '.join(duplicates)}")
+        names = [u.name for u in self.users]
+        same = sorted({n for n in names if names.count(n) > 1})
+        if same:  # people pick by name on the sign-in page
+            raise ValueError(f"duplicate user name(s): {', '.join(same)}")
         return self
 
 
@@ -788,7 +792,7 @@ the person you choose.</p>
 {% if error %}<p id="users-error" class="error">{{ error }}</p>{% endif %}
 <ul class="users">
 {% for user in users %}<li><input type="radio" name="user" id="user-{{ user.id }}" value="{{ user.id }}"{% if user.id == selected %} checked{% endif %}>
-<label for="user-{{ user.id }}">{{ user.name }}<span class="hint">{{ user.agency_name }} ({{ user.agency_id }}), {{ roles[user.role] }}</span></label></li>
+<label for="user-{{ user.id }}">{{ user.name }} <span class="hint">{{ user.agency_name }} ({{ user.agency_id }}), {{ roles[user.role] }}</span></label></li>
 {% endfor %}</ul>
 </fieldset>
 <button type="submit" name="action" value="sign_in">Sign in</button>
@@ -876,6 +880,7 @@ _AUTHORIZE_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "sta
                      "code_challenge", "code_challenge_method", "login_hint", "prompt",
                      "response_mode")
 _S256_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # BASE64URL(SHA-256), no padding
+_ROLE_LABELS = {Role.LA_MISSING_LEAD: "LA missing lead", Role.RHI_PRACTITIONER: "RHI practitioner"}
 _MAX_PARAM = 512  # state and nonce are opaque to us, but need not be unbounded
 
 
@@ -901,7 +906,7 @@ def create_dev_idp_router(settings: Settings) -> APIRouter:
     issuer = dev_idp_issuer(settings)
     codes = AuthorizationCodes()
     form_tokens = FormTokens()
-    role_labels = {r: r.value.replace("_", " ") for r in Role}
+    role_labels = {r: _ROLE_LABELS.get(r, r.value.replace("_", " ")) for r in Role}
     supported_scopes = set(OIDC_SCOPES) | {s.value for s in Scope}
 
     router = APIRouter(prefix=DEV_IDP_PREFIX, tags=["dev-idp"], include_in_schema=False)
