@@ -378,6 +378,16 @@ def test_asked_api_scopes_narrow_the_access_token(browser: Browser) -> None:
     assert claims_of(body["access_token"])[1]["scope"] == "child:read intel:read"
 
 
+def test_state_and_nonce_come_back_byte_for_byte(browser: Browser) -> None:
+    # Opaque to the IdP: escaped in the page's hidden fields, never interpreted.
+    state, nonce = '"><script>alert(1)</script>&amp; é+/=?', "n'<b>ü</b> %20"
+    flow, body = signed_in(browser, "kent-la-analyst", state=state, nonce=nonce)
+    assert claims_of(body["id_token"])[1]["nonce"] == nonce
+    page = browser.authorize(Flow.new(state=state))
+    assert "<script>" not in page.text and parse(page.text).hidden["state"] == state
+    assert browser.sign_in(Flow.new(state=state), "kent-la-analyst")["state"] == state
+
+
 def test_localhost_loopback_any_port(browser: Browser) -> None:
     flow = Flow.new(redirect_uri="http://localhost:8711/auth/callback")
     page = browser.authorize(flow)
