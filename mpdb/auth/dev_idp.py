@@ -41,7 +41,7 @@ import threading
 import time
 import tomllib
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -49,15 +49,15 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 import jinja2
-from markupsafe import Markup
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
-from authlib.oauth2.rfc7636.challenge import CODE_CHALLENGE_PATTERN, CODE_VERIFIER_PATTERN
+from authlib.oauth2.rfc7636.challenge import CODE_VERIFIER_PATTERN
 from authlib.oidc.core.util import create_half_hash
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
+from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mpdb.auth.policy import Policy, get_policy
@@ -161,6 +161,8 @@ class DevClient(BaseModel):
                 raise ValueError(
                     f"{self.client_id}: client_credentials needs agency_id, agency_kind and roles"
                 )
+        if self.roles and (self.agency_id is None or self.agency_kind is None):
+            raise ValueError(f"{self.client_id}: roles need agency_id and agency_kind")
         if "authorization_code" in self.grant_types and not (
             self.redirect_uris or self.loopback_redirect_paths
         ):
@@ -203,7 +205,8 @@ class DevClients:
     def __init__(self, document: DevClientsDocument, policy: Policy) -> None:
         for client in document.clients:
             for role in client.roles:
-                if client.agency_kind is None or not policy.allowed(client.agency_kind, role):
+                assert client.agency_kind is not None  # the model requires it with roles
+                if not policy.allowed(client.agency_kind, role):
                     raise DevIdpError(
                         f"dev client {client.client_id}: role {role.value} is not allowed for "
                         f"a {client.agency_kind.value} by the policy"
@@ -325,7 +328,7 @@ class DevUsers:
     def get(self, user_id: str) -> SignInUser | None:
         return self.users.get(user_id)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[SignInUser]:
         return iter(self.users.values())
 
 
