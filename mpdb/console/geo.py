@@ -20,7 +20,9 @@ The map is never the only carrier of these facts: the page puts a table with the
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,16 @@ def outline_path(name: str) -> Path | None:
     these names are ever resolved, so a route can pass the URL's name straight in."""
     file = OUTLINE_FILES.get(name)
     return OUTLINES_DIR / file if file else None
+
+
+@lru_cache(maxsize=len(OUTLINE_FILES))
+def outline_version(name: str) -> str:
+    """A short content hash of an outline file, for cache-busting URLs (`...?v=<version>`) and ETags:
+    the files change only when rebuilt, so they can be cached for a long time."""
+    path = outline_path(name)
+    if path is None:
+        raise KeyError(name)
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
 def cell_square(cell: str) -> list[list[float]]:

@@ -101,3 +101,12 @@ def test_outline_path_only_known_names():
     assert geo.outline_path("local_authorities").is_file()
     assert geo.outline_path("../../pyproject") is None
     assert geo.outline_path("police_forces.geojson") is None
+
+
+def test_outline_version_is_a_content_hash():
+    import hashlib
+
+    data = (geo.OUTLINES_DIR / "police_forces.geojson").read_bytes()
+    assert geo.outline_version("police_forces") == hashlib.sha256(data).hexdigest()[:12]
+    with pytest.raises(KeyError):
+        geo.outline_version("elsewhere")
