@@ -148,3 +148,49 @@ def test_known_la_points_in_force_outlines(la, force, not_force, la_points, forc
     assert not force_shapes[not_force].contains(p)
     # clear of the other force by more than the outlines' 2 km error, except the City (3 km2)
     assert _km_outside(force_shapes[not_force], p) > (0.2 if la == "E09000001" else 2.0)
+
+
+# --- the build's raster steps (seed/reference/build_outlines.py), on a few synthetic postcodes ---
+
+def _build_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_outlines", REF / "build_outlines.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_raster_vote_closing_hole_fill_and_nearest_owner():
+    b = _build_module()
+    m = b.CELL_M
+
+    def at(x, y):  # a postcode inside square (x, y)
+        return (x * m + m // 2, y * m + m // 2)
+
+    points, owner = [], []
+    for x in range(10, 15):  # a 5 x 5 ring of LA 0 around an empty square (12, 12)
+        for y in range(10, 15):
+            if (x, y) != (12, 12) and (x in (10, 14) or y in (10, 14)):
+                points.append(at(x, y))
+                owner.append(0)
+    points += [at(13, 12)] * 2 + [at(11, 12)]  # inside the ring: 2 postcodes of LA 1, 1 of LA 0
+    owner += [1, 1, 0]
+    points += [at(15, 10), at(15, 10)]  # a tie on the ring's edge: the lower index (code order) wins
+    owner += [0, 1]
+    points += [at(17, 10), at(40, 40)]  # one empty square east of the ring; an island far away
+    owner += [1, 1]
+    e = np.array([p[0] for p in points])
+    n = np.array([p[1] for p in points])
+    grid, best = b.raster_owners(e, n, np.array(owner))
+    assert grid[12, 13] == 1 and grid[12, 11] == 0 and grid[10, 15] == 0
+    assert grid[12, 12] == -1 and grid[10, 16] == -1
+    assert tuple(best[1]) == (12, 13)  # the square holding most of LA 1's postcodes (row, column)
+    land = b.land_mask(grid)
+    assert land[12, 12]  # enclosed: land
+    assert land[10, 16]  # a one-square gap between land squares: closed
+    assert not land[20, 20] and not land[40, 41]  # sea, and nothing grows round an island
+    filled = b.fill_owners(grid, land)
+    assert filled[12, 12] == 0  # nearest owned square in breadth-first order: (11, 12) is LA 0, seeded first
+    assert filled[10, 16] == 0  # its west neighbour (15, 10) is LA 0
+    assert filled[20, 20] == -1
