@@ -1,5 +1,9 @@
 """Real-browser fixtures: Playwright (PyPI) driving Debian's chromium by path, headless.
 
+Playwright's async API on the session's event loop (pytest-asyncio, as the rest of the suite): its
+sync API would leave its own loop marked as running in the main thread and break every async test
+that runs after it. So browser tests are `async def` and `await page.goto(...)`.
+
 No `playwright install`: the browser is the machine's /usr/bin/chromium (`make browser` installs it;
 MPDB_CHROMIUM points elsewhere). `browser` is one chromium for the whole session; `offline_page`
 is a fresh context and page that refuses, and records, every request not to 127.0.0.1, so a test can
@@ -10,13 +14,14 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+import pytest_asyncio
 
 from mpdb.settings import PROJECT_ROOT
 
@@ -25,55 +30,52 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 LOCAL_HOSTS = {"127.0.0.1"}
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """A headless chromium (playwright.sync_api.Browser) shared by the session's browser tests."""
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def browser() -> AsyncIterator[object]:
+    """A headless chromium (playwright.async_api.Browser) shared by the session's browser tests."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} not found: run `make browser` (Debian's chromium) or set MPDB_CHROMIUM")
-    from playwright.sync_api import sync_playwright
+    from playwright.async_api import async_playwright
 
-    pw = sync_playwright().start()
-    try:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+    async with async_playwright() as pw:
+        b = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
             yield b
         finally:
-            b.close()
-    finally:
-        pw.stop()
+            await b.close()
 
 
 @dataclass
 class OfflinePage:
-    page: object  # playwright.sync_api.Page
+    page: object  # playwright.async_api.Page
     requests: list[str] = field(default_factory=list)  # every URL the page asked for
     external_requests: list[str] = field(default_factory=list)  # refused: not to 127.0.0.1
     console_errors: list[str] = field(default_factory=list)  # console.error, failed loads
     page_errors: list[str] = field(default_factory=list)  # uncaught JavaScript exceptions
 
 
-@pytest.fixture
-def offline_page(browser) -> Iterator[OfflinePage]:
-    context = browser.new_context(viewport={"width": 1024, "height": 768})
-    page = context.new_page()
+@pytest_asyncio.fixture(loop_scope="session")
+async def offline_page(browser) -> AsyncIterator[OfflinePage]:
+    context = await browser.new_context(viewport={"width": 1024, "height": 768})
+    page = await context.new_page()
     out = OfflinePage(page)
 
-    def guard(route) -> None:
+    async def guard(route) -> None:
         url = route.request.url
         out.requests.append(url)
         if urlsplit(url).hostname in LOCAL_HOSTS or url.startswith(("data:", "blob:", "about:")):
-            route.continue_()
+            await route.continue_()
         else:
             out.external_requests.append(url)
-            route.abort()
+            await route.abort()
 
-    context.route("**/*", guard)
+    await context.route("**/*", guard)
     page.on("console", lambda m: out.console_errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: out.page_errors.append(str(e)))
     try:
         yield out
     finally:
-        context.close()
+        await context.close()
 
 
 class _MountedHandler(SimpleHTTPRequestHandler):

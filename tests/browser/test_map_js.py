@@ -6,9 +6,9 @@ import json
 import re
 from pathlib import Path
 
-import pytest
-from map_fixture_data import FOUND_BEFORE, HOTSPOTS
+import pytest_asyncio
 
+from browser.map_fixture_data import FOUND_BEFORE, HOTSPOTS
 from mpdb.console.geo import found_before_map_data, hotspot_map_data
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "map.html"
@@ -27,54 +27,61 @@ def test_fixture_islands_are_what_geo_builds():
     assert _island(html, "found-map-data") == found_before_map_data(FOUND_BEFORE)
 
 
-@pytest.fixture
-def map_page(offline_page, static_site):
+@pytest_asyncio.fixture(loop_scope="session")
+async def map_page(offline_page, static_site):
     page = offline_page.page
-    page.goto(f"{static_site}/fixtures/map.html")
+    await page.goto(f"{static_site}/fixtures/map.html")
     for map_id in ("hotspot-map", "found-map", "empty-map", "broken-map"):
-        page.wait_for_selector(f"#{map_id}[data-rendered='true']", state="attached", timeout=15_000)
+        await page.wait_for_selector(f"#{map_id}[data-rendered='true']", state="attached", timeout=15_000)
     return offline_page
 
 
-def _attr(page, selector: str, name: str) -> list[str | None]:
-    return page.eval_on_selector_all(selector, f"els => els.map(e => e.getAttribute('{name}'))")
+async def _attr(page, selector: str, name: str) -> list[str | None]:
+    return await page.eval_on_selector_all(selector, f"els => els.map(e => e.getAttribute('{name}'))")
 
 
-def test_hotspots_drawn_as_squares_counts_and_hatched_small_numbers(map_page):
+async def _attrs(page, selector: str, *names: str) -> tuple[str | None, ...]:
+    return tuple([await page.get_attribute(selector, n) for n in names])
+
+
+async def _count(page, selector: str) -> int:
+    return await page.locator(selector).count()
+
+
+async def test_hotspots_drawn_as_squares_counts_and_hatched_small_numbers(map_page):
     page = map_page.page
-    m = page.locator("#hotspot-map")
-    assert (m.get_attribute("data-cells"), m.get_attribute("data-hotspots"), m.get_attribute("data-points"),
-            m.get_attribute("data-outlines")) == ("8", "5", "0", "loaded")
-    assert page.locator("#hotspot-map path.mpdb-map-cell").count() == 8  # 2 + 1 + 3 + 1 + 1 cells
-    assert page.locator("#hotspot-map path.mpdb-map-hotspot").count() == 5  # a disc at each peak cell
+    assert await _attrs(page, "#hotspot-map", "data-cells", "data-hotspots", "data-points", "data-outlines") == (
+        "8", "5", "0", "loaded")
+    assert await _count(page, "#hotspot-map path.mpdb-map-cell") == 8  # 2 + 1 + 3 + 1 + 1 cells
+    assert await _count(page, "#hotspot-map path.mpdb-map-hotspot") == 5  # a disc at each peak cell
     # counts: one label per hot spot with a count, none for the two suppressed ones
-    assert page.locator("#hotspot-map .mpdb-map-count").all_inner_texts() == ["12", "5", "3"]
+    assert await page.locator("#hotspot-map .mpdb-map-count").all_inner_texts() == ["12", "5", "3"]
     suppressed = "#hotspot-map path.mpdb-map-suppressed"
-    assert _attr(page, suppressed, "data-rank") == ["4", "4", "5", "5"]  # a square and a disc each
-    assert all(f.startswith("url(#mpdb-map-hatch-") for f in _attr(page, suppressed, "fill"))
-    assert _attr(page, suppressed + "[tabindex]", "aria-label") == [
+    assert await _attr(page, suppressed, "data-rank") == ["4", "4", "5", "5"]  # a square and a disc each
+    assert all(f.startswith("url(#mpdb-map-hatch-") for f in await _attr(page, suppressed, "fill"))
+    assert await _attr(page, suppressed + "[tabindex]", "aria-label") == [
         "Hot spot 4: fewer than 3 children", "Hot spot 5: fewer than 3 children"]
     # shading: darkest for the most children (12), second lightest for 3 of 12
-    assert _attr(page, "#hotspot-map path.mpdb-map-cell.mpdb-map-counted", "fill") == [
+    assert await _attr(page, "#hotspot-map path.mpdb-map-cell.mpdb-map-counted", "fill") == [
         "#bd0026", "#bd0026", "#fd8d3c", "#fecc5c", "#fecc5c", "#fecc5c"]
-    assert _attr(page, "#hotspot-map path.mpdb-map-hotspot.mpdb-map-counted", "fill") == [
+    assert await _attr(page, "#hotspot-map path.mpdb-map-hotspot.mpdb-map-counted", "fill") == [
         "#bd0026", "#fd8d3c", "#fecc5c"]
     # one keyboard stop per hot spot (its disc), labelled as in the table
-    assert _attr(page, "#hotspot-map path[tabindex='0']", "class") == [
+    assert await _attr(page, "#hotspot-map path[tabindex='0']", "class") == [
         "mpdb-map-hotspot mpdb-map-counted leaflet-interactive"] * 3 + [
         "mpdb-map-hotspot mpdb-map-suppressed leaflet-interactive"] * 2
-    assert _attr(page, "#hotspot-map path[tabindex='0']", "aria-label") == [
+    assert await _attr(page, "#hotspot-map path[tabindex='0']", "aria-label") == [
         "Hot spot 1: 12 children, 15 episodes; Oakfield House (childrens home)",
         "Hot spot 2: 5 children, 9 episodes; Ashford International (transport hub)",
         "Hot spot 3: 3 children, 4 episodes; a residence (not named)",
         "Hot spot 4: fewer than 3 children",
         "Hot spot 5: fewer than 3 children",
     ]
-    legend = page.locator("#hotspot-map .mpdb-map-legend").inner_text()
+    legend = await page.locator("#hotspot-map .mpdb-map-legend").inner_text()
     assert legend.split("\n") == ["Children", "1–2", "3–4", "5–7", "8–9", "10–12", "Fewer than 3 (not shown)"]
     # the background: one path per LA and per force outline, and no tile layer at all
-    assert page.locator("#hotspot-map .leaflet-mpdbOutlines-pane path").count() == LA_FEATURES + FORCE_FEATURES
-    assert page.locator("#hotspot-map .leaflet-tile-pane img").count() == 0
+    assert await _count(page, "#hotspot-map .leaflet-mpdbOutlines-pane path") == LA_FEATURES + FORCE_FEATURES
+    assert await _count(page, "#hotspot-map .leaflet-tile-pane img") == 0
     assert map_page.external_requests == []
     assert map_page.page_errors == []
     # the only failed load is the broken map's missing outlines (and the favicon the fixture lacks)
@@ -85,47 +92,43 @@ def test_hotspots_drawn_as_squares_counts_and_hatched_small_numbers(map_page):
     assert sum(u.endswith("/geo/outlines/local_authorities.geojson") for u in map_page.requests) == 1
 
 
-def test_hotspots_keyboard(map_page):
+async def test_hotspots_keyboard(map_page):
     page = map_page.page
-    assert page.get_attribute("#hotspot-map", "tabindex") == "0"  # Leaflet's keyboard panning and zoom
-    page.focus("#hotspot-map path[data-rank='4'][tabindex]")
+    assert await page.get_attribute("#hotspot-map", "tabindex") == "0"  # Leaflet's keyboard panning and zoom
+    await page.focus("#hotspot-map path[data-rank='4'][tabindex]")
     tip = page.locator("#hotspot-map .leaflet-tooltip")
-    tip.wait_for(state="visible")
-    assert tip.inner_text() == "Hot spot 4: fewer than 3 children"
-    page.keyboard.press("Tab")  # on to hot spot 5: its own tooltip
-    page.wait_for_function("document.querySelector('#hotspot-map .leaflet-tooltip')"
-                           "?.textContent === 'Hot spot 5: fewer than 3 children'")
-    page.focus("#hotspot-map path[data-rank='1'][tabindex]")
-    page.keyboard.press("Enter")  # follows to the hot spot's row in the table beside the map
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'hotspot-1'")
-    assert page.evaluate("location.hash") == "#hotspot-1"
+    await tip.wait_for(state="visible")
+    assert await tip.inner_text() == "Hot spot 4: fewer than 3 children"
+    await page.keyboard.press("Tab")  # on to hot spot 5: its own tooltip
+    await page.wait_for_function("document.querySelector('#hotspot-map .leaflet-tooltip')"
+                                 "?.textContent === 'Hot spot 5: fewer than 3 children'")
+    await page.focus("#hotspot-map path[data-rank='1'][tabindex]")
+    await page.keyboard.press("Enter")  # follows to the hot spot's row in the table beside the map
+    await page.wait_for_function("document.activeElement && document.activeElement.id === 'hotspot-1'")
+    assert await page.evaluate("location.hash") == "#hotspot-1"
 
 
-def test_where_found_before_points(map_page):
+async def test_where_found_before_points(map_page):
     page = map_page.page
-    m = page.locator("#found-map")
-    assert (m.get_attribute("data-points"), m.get_attribute("data-cells"), m.get_attribute("data-outlines")) == (
-        "2", "0", "loaded")
-    assert _attr(page, "#found-map path.mpdb-map-point", "aria-label") == [
+    assert await _attrs(page, "#found-map", "data-points", "data-cells", "data-outlines") == ("2", "0", "loaded")
+    assert await _attr(page, "#found-map path.mpdb-map-point", "aria-label") == [
         "Found twice at Ashford International (transport hub), last on 2026-10-02",
         "Found once at Stratford bus station (transport hub), last on 2026-08-30",
     ]
-    assert page.locator("#found-map .leaflet-mpdbOutlines-pane path").count() == FORCE_FEATURES
+    assert await _count(page, "#found-map .leaflet-mpdbOutlines-pane path") == FORCE_FEATURES
     # the view frames both places (Ashford and east London)
-    south, west, north, east = page.evaluate(
+    south, west, north, east = await page.evaluate(
         "(() => { const b = document.getElementById('found-map')._mpdbMap.getBounds();"
         " return [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()]; })()")
     assert south < 51.1435 < north and south < 51.5418 < north and west < -0.0031 and 0.8753 < east
 
 
-def test_empty_map_frames_the_area_and_missing_outlines_still_draw(map_page):
+async def test_empty_map_frames_the_area_and_missing_outlines_still_draw(map_page):
     page = map_page.page
-    empty = page.locator("#empty-map")
-    assert (empty.get_attribute("data-cells"), empty.get_attribute("data-points")) == ("0", "0")
-    lat, lng = page.evaluate("(() => { const c = document.getElementById('empty-map')._mpdbMap.getCenter();"
-                             " return [c.lat, c.lng]; })()")
+    assert await _attrs(page, "#empty-map", "data-cells", "data-points") == ("0", "0")
+    lat, lng = await page.evaluate("(() => { const c = document.getElementById('empty-map')._mpdbMap.getCenter();"
+                                   " return [c.lat, c.lng]; })()")
     assert 50.9 < lat < 51.5 and 0.0 < lng < 1.5  # Kent Police's outline
-    broken = page.locator("#broken-map")
-    assert (broken.get_attribute("data-outlines"), broken.get_attribute("data-points")) == ("failed", "2")
-    assert page.locator("#broken-map path.mpdb-map-point").count() == 2
+    assert await _attrs(page, "#broken-map", "data-outlines", "data-points") == ("failed", "2")
+    assert await _count(page, "#broken-map path.mpdb-map-point") == 2
     assert map_page.external_requests == []
