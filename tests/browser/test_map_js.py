@@ -123,12 +123,13 @@ async def test_where_found_before_points(map_page):
     assert south < 51.1435 < north and south < 51.5418 < north and west < -0.0031 and 0.8753 < east
 
 
-async def test_empty_map_frames_the_area_and_missing_outlines_still_draw(map_page):
+async def test_empty_map_frames_the_area_and_a_missing_outline_file_leaves_the_rest(map_page):
     page = map_page.page
     assert await _attrs(page, "#empty-map", "data-cells", "data-points") == ("0", "0")
     lat, lng = await page.evaluate("(() => { const c = document.getElementById('empty-map')._mpdbMap.getCenter();"
                                    " return [c.lat, c.lng]; })()")
     assert 50.9 < lat < 51.5 and 0.0 < lng < 1.5  # Kent Police's outline
-    assert await _attrs(page, "#broken-map", "data-outlines", "data-points") == ("failed", "2")
+    assert await _attrs(page, "#broken-map", "data-outlines", "data-points") == ("partial", "2")
     assert await _count(page, "#broken-map path.mpdb-map-point") == 2
+    assert await _count(page, "#broken-map .leaflet-mpdbOutlines-pane path") == FORCE_FEATURES
     assert map_page.external_requests == []

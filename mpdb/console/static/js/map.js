@@ -14,7 +14,7 @@
  * map_data comes from mpdb/console/geo.py: {cells: [...], points: [...], threshold}.
  *
  * Once drawn, the element gets data-rendered="true", data-cells (squares drawn), data-hotspots,
- * data-points and data-outlines ("loaded", "failed" or "none"), so browser tests can wait for it.
+ * data-points and data-outlines ("loaded", "partial", "failed" or "none"), so browser tests can wait for it.
  * API: window.mpdbMap.render(element) -> Promise; window.mpdbMap.renderAll(root).
  */
 (function () {
@@ -206,12 +206,14 @@
     if (!urls.length) return Promise.resolve({ state: "none", layers: [] });
     map.createPane("mpdbOutlines");
     map.getPane("mpdbOutlines").style.zIndex = 350; // under the hot spots (overlayPane is 400)
+    // Each file on its own: a missing LA file still leaves the force outlines (and the data) drawn.
     return Promise.all(urls.map(function (url) {
       return fetch(url, { credentials: "same-origin" }).then(function (r) {
         if (!r.ok) throw new Error("outlines " + r.status);
         return r.json();
-      });
-    })).then(function (collections) {
+      }).catch(function () { return null; });
+    })).then(function (results) {
+      var collections = results.filter(Boolean);
       // local authorities (with a `force` property) below, forces above with a stronger line
       var sorted = collections.slice().sort(function (a, b) { return isLa(b) - isLa(a); });
       var layers = sorted.map(function (fc) {
@@ -224,9 +226,8 @@
             : { color: "#0b0c0c", weight: 1.4, fill: !collections.some(isLa), fillColor: "#ffffff", fillOpacity: 1 }
         }).addTo(map);
       });
-      return { state: "loaded", layers: layers };
-    }).catch(function () {
-      return { state: "failed", layers: [] };
+      var state = collections.length === urls.length ? "loaded" : (collections.length ? "partial" : "failed");
+      return { state: state, layers: layers };
     });
 
     function isLa(fc) {
