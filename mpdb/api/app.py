@@ -71,10 +71,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"status": "ready", "neo4j": "ok", "schema": "current"})
 
     schema = build_schema(settings)
+    if settings.console:
+        mount_console(app, settings, schema)  # the web console at / (mpdb/console), GraphiQL at GET /graphql
     graphql = GraphQLRouter(
         schema,
         context_getter=get_context,
-        graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        graphql_ide=None,  # the console serves GraphiQL from vendored files (mpdb/console/routes/graphiql.py)
         allow_queries_via_get=False,
         multipart_uploads_enabled=False,
     )
@@ -83,9 +85,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from mpdb.api.import_routes import router as import_router
 
     app.include_router(import_router)  # POST /import/{kind}: multipart bulk import (docs/IMPORT.md)
-
-    if settings.console:
-        mount_console(app, settings, schema)  # the web console at / (mpdb/console)
 
     if settings.dev_idp_enabled:
         from mpdb.auth.dev_idp import create_dev_idp_router

@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from mpdb.console.gateway import ConsoleError, Gateway, PurposeNeeded, RateLimited, RecordNotFound, load_operations
 from mpdb.console.oidc import OidcClient
 from mpdb.console.sessions import SessionStore
-from mpdb.console.web import STATIC_DIR, STATIC_URL, CsrfFailure, NeedsPurpose, NeedsSignIn, redirect, render, sign_in_url
+from mpdb.console.web import GOVUK_ASSETS_DIR, GOVUK_ASSETS_URL, STATIC_DIR, STATIC_URL, CsrfFailure, NeedsPurpose, NeedsSignIn, redirect, render, sign_in_url
 from mpdb.settings import Settings
 
 log = logging.getLogger("mpdb.console")
@@ -28,7 +28,12 @@ def mount_console(app: FastAPI, settings: Settings, schema: strawberry.Schema) -
     app.state.console_oidc = OidcClient(settings)
     for router in ROUTERS:
         app.include_router(router)
+    if settings.graphiql_enabled:
+        from mpdb.console.routes.graphiql import router as graphiql_router
+
+        app.include_router(graphiql_router)
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
+    app.mount(GOVUK_ASSETS_URL, StaticFiles(directory=GOVUK_ASSETS_DIR, check_dir=False), name="govuk-assets")
 
     @app.exception_handler(NeedsSignIn)
     async def _sign_in(request: Request, exc: NeedsSignIn) -> Response:

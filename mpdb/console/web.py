@@ -28,6 +28,10 @@ CONSOLE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = CONSOLE_DIR / "templates"
 STATIC_DIR = CONSOLE_DIR / "static"
 STATIC_URL = "/static"
+# GOV.UK Frontend's compiled CSS asks for its fonts and images under /assets (its default
+# $govuk-assets-path), so its vendored assets folder is served there.
+GOVUK_ASSETS_URL = "/assets"
+GOVUK_ASSETS_DIR = STATIC_DIR / "vendor" / "govuk" / "assets"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 
@@ -173,12 +177,14 @@ def security_headers(response: Response, nonce: str, form_targets: str = "") -> 
     response.headers["Pragma"] = "no-cache"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "no-referrer"  # child ids in URLs stay here
+    # Child ids in URLs never leave for another site; same-origin (not no-referrer) because with
+    # no-referrer browsers send `Origin: null` on our own form posts, which the CSRF check refuses.
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; "
         f"script-src 'self' 'nonce-{nonce}'; "
         "style-src 'self' 'unsafe-inline'; "  # Leaflet and Cytoscape position elements with style=""
-        "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+        "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
         f"base-uri 'none'; frame-ancestors 'none'; form-action 'self'{form_targets}"
     )
     return response
@@ -198,7 +204,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
             "csrf_field": CSRF_FIELD,
             "csrf_token": session.csrf_token if session else "",
             "cspNonce": nonce,
-            "assetPath": f"{STATIC_URL}/vendor/govuk/assets",
+            "assetPath": GOVUK_ASSETS_URL,
             "static": STATIC_URL,
             **context,
         },

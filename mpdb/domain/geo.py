@@ -51,6 +51,16 @@ def cell_centre(cell: str) -> tuple[float, float]:
     return lat, lon
 
 
+def cell_bounds(cell: str) -> tuple[float, float, float, float]:
+    """(south, west, north, east) in degrees of a cell id produced by `cell_id`: the cell is the
+    lat/lon rectangle [south, north) x [west, east), so maps can draw it as a square."""
+    _, row_s, col_s = cell.split(":")
+    row, col = int(row_s), int(col_s)
+    # the column width follows the row's central latitude, computed exactly as `_row_col` does
+    col_deg = _ROW_DEG / max(math.cos(math.radians((row + 0.5) * _ROW_DEG - 90.0)), 1e-6)
+    return row * _ROW_DEG - 90.0, col * col_deg - 180.0, (row + 1) * _ROW_DEG - 90.0, (col + 1) * col_deg - 180.0
+
+
 def km_to_miles(km: float) -> float:
     return km / KM_PER_MILE
 

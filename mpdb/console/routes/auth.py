@@ -25,7 +25,7 @@ log = logging.getLogger("mpdb.console.auth")
 router = APIRouter(include_in_schema=False)
 
 CALLBACK_PATH = "/auth/callback"
-SIGNED_OUT_PATH = "/signed-out"
+SIGNED_OUT_PATH = "/auth/signed-out"
 # The purposes a user picks from (free text is allowed as well); sent as X-MPDB-Purpose would be.
 PURPOSES = (
     "Locating a missing child",
