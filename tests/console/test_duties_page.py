@@ -195,3 +195,28 @@ async def test_the_national_unit_picks_an_area(scenario, console_as) -> None:  #
     assert kinds_and_children(page.text) == DEFAULT_ORDER
     bad = nca.get("/duties", params={"area": "E99999999"})
     assert bad.status_code == 400 and 'href="#area"' in bad.text and "unknown area" in bad.text
+
+
+async def test_the_page_is_audited_as_the_api_audits_duties(scenario, console_as, live_server) -> None:  # type: ignore[no-untyped-def]
+    kcc = console_as(KCC, "la_missing_lead", purpose="Weekly duties review")
+    assert kcc.get("/duties", params={"kind": "RHI_OVERDUE"}).status_code == 200
+    events = live_server.graphql(
+        'query { auditEvents(recordId: "CP-RI-K5", first: 20) { nodes { operation agencyId purpose } } }',
+        token=live_server.token(KCC, "auditor")).json()["data"]["auditEvents"]["nodes"]
+    assert {"operation": "duties.rhi_overdue", "agencyId": KCC, "purpose": "Weekly duties review"} in events
+
+
+async def test_the_apis_due_window_and_duty_children(scenario, live_server) -> None:  # type: ignore[no-untyped-def]
+    query = ("query($from: Date, $to: Date) { duties(kind: RHI_OVERDUE, dueFrom: $from, dueTo: $to) {"
+             " totalCount nodes { id child { id givenName } summary { pseudonym responsibleAuthority } } } }")
+    token = live_server.token(KCC, "la_missing_lead")
+    window = {"from": (TODAY - timedelta(days=20)).isoformat(), "to": (TODAY - timedelta(days=7)).isoformat()}
+    answer = live_server.graphql(query, window, token=token).json()["data"]["duties"]
+    assert answer == {"totalCount": 2, "nodes": [
+        {"id": "CP-RI-K5", "child": {"id": "CP-K5", "givenName": "=SUM(A1)"},
+         "summary": {"pseudonym": "P-CP-K5", "responsibleAuthority": KCC}},
+        {"id": "CP-RI-K1", "child": {"id": "CP-K1", "givenName": "Amber"},
+         "summary": {"pseudonym": "P-CP-K1", "responsibleAuthority": KCC}},
+    ]}
+    backwards = live_server.graphql(query, {"from": window["to"], "to": window["from"]}, token=token).json()
+    assert backwards["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "dueTo"}
