@@ -207,7 +207,9 @@ RETURN CASE WHEN f IS NOT NULL THEN 'force' WHEN la IS NOT NULL THEN 'la' END AS
 # and paged by keyset ($afterDue, $afterId). `$areaMode` is 'national', 'force' or 'la'.
 
 # The due-date window [$dueFrom, $dueTo) (either may be null) narrows pages and counts alike, so a
-# work queue can ask for this quarter's duties without paging past years of old ones.
+# work queue can ask for this quarter's duties without paging past years of old ones. Where a
+# query's anchor carries the due date itself (return interviews), `$dueFloor` (dueFrom, or the
+# earliest datetime) bounds the index range scan too.
 _due_window: Final[LiteralString] = """
 WITH item WHERE ($dueFrom IS NULL OR item.dueAt >= $dueFrom) AND ($dueTo IS NULL OR item.dueAt < $dueTo)
 """
@@ -223,7 +225,7 @@ _count: Final[LiteralString] = _due_window + "RETURN count(item) AS total\n"
 _rhi_overdue_items: Final[LiteralString] = (
     """
 MATCH (ri:ReturnInterview)
-WHERE ri.dueAt < $asOf AND ri.status IN ['offered', 'not_offered']
+WHERE ri.dueAt < $asOf AND ri.dueAt >= $dueFloor AND ri.status IN ['offered', 'not_offered']
 MATCH (c:Child)-[:HAD]->(e:Episode)-[:FOLLOWED_BY]->(ri)
 WHERE """
     + EPISODE_VISIBLE

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from mpdb.auth.access import AccessScope
 from mpdb.graph.db import Graph
 from mpdb.graph.queries import intel_areas as q
+
+
+EARLIEST = datetime(1, 1, 1, tzinfo=UTC)  # no lower bound on a due date, as a value an index can range over
 
 
 class IntelAreaRepository:
@@ -51,7 +54,7 @@ class IntelAreaRepository:
     def _duty_params(self, scope: AccessScope, area_mode: str, area: str | None, as_of: datetime,
                      grace: dict[str, int], due: tuple[datetime | None, datetime | None]) -> dict[str, Any]:
         return {"areaMode": area_mode, "area": area, "asOf": as_of, "dueFrom": due[0], "dueTo": due[1],
-                **grace, **scope.cypher_params()}
+                "dueFloor": due[0] or EARLIEST, **grace, **scope.cypher_params()}
 
     async def duty_page(
         self, scope: AccessScope, kind: str, area_mode: str, area: str | None, as_of: datetime,
