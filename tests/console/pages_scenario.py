@@ -21,7 +21,7 @@ Kent CC (KCC) looks after K1-K5; East Sussex (ESCC) looks after S1 and S2.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from mpdb.graph.queries.access import REFRESH_ACCESS
 
@@ -117,4 +117,3 @@ async def build_pages_scenario(graph) -> None:  # type: ignore[no-untyped-def]
     await graph.write(REFRESH_ACCESS, {"childIds": list(CHILDREN)})
 
 
-__all__ = ["CHILDREN", "ESCC", "KCC", "KP", "NOW", "SP", "TODAY", "build_pages_scenario", "date", "p1_due"]

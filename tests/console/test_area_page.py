@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 import pytest_asyncio
 
 from tests.conftest import wipe_data
 from tests.console.conftest import table_rows
-from tests.console.pages_scenario import KCC, KP, build_pages_scenario
+from tests.console.pages_scenario import KCC, KP, TODAY, build_pages_scenario
 
 pytestmark = pytest.mark.integration
 
@@ -81,17 +82,13 @@ async def test_an_la_sees_its_children_named_and_others_in_summary(scenario, con
     assert table_rows(page.text, "area-links") == [
         ["Amber Quill", "P-CP-S2 (summary only)", f"{strength:.2f}", "went missing together"]]
     assert table_rows(page.text, "area-placed-in") == [
-        ["Eli Marsh (P-CP-S1)", "East Sussex", "Kent", "Kent Police", rows and _start(page.text, "S1"), "U4", "48 km"]]
+        ["Eli Marsh (P-CP-S1)", "East Sussex", "Kent", "Kent Police", started(100), "U4", "48 km"]]
     assert table_rows(page.text, "area-placed-out") == [
-        ['Cora Vane, "Jr" (P-CP-K3)', "Kent", "East Sussex", "Sussex Police", _start(page.text, "K3"), "K2", "61 km"]]
+        ['Cora Vane, "Jr" (P-CP-K3)', "Kent", "East Sussex", "Sussex Police", started(40), "K2", "61 km"]]
 
 
-def _start(html: str, child: str) -> str:
-    from datetime import timedelta
-
-    from tests.console.pages_scenario import TODAY
-
-    return (TODAY - timedelta(days=100 if child == "S1" else 40)).isoformat()
+def started(days_ago: int) -> str:
+    return (TODAY - timedelta(days=days_ago)).isoformat()
 
 
 async def test_the_la_network_island_is_exactly_the_tables(scenario, console_as) -> None:  # type: ignore[no-untyped-def]
