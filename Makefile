@@ -11,7 +11,7 @@ MPDB := .venv/bin/mpdb
 PROFILE ?= demo
 SEED ?= 42
 
-.PHONY: setup run test browser console-assets db-start db-stop seed schema serve sdl clean-state
+.PHONY: setup run test browser screenshots console-assets db-start db-stop seed schema serve sdl clean-state
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || $(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
@@ -60,3 +60,7 @@ serve:
 ## Regenerate the checked-in SDL after changing the GraphQL schema.
 sdl:
 	$(MPDB) export-schema
+
+## Re-take the README's console screenshots (real chromium over the demo data).
+screenshots: setup browser
+	MPDB_SCREENSHOT_DIR=docs/screenshots .venv/bin/pytest tests/browser/test_console_pages.py -q

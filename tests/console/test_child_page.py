@@ -48,8 +48,8 @@ async def test_la_lead_sees_the_whole_picture_of_its_child(scenario, console_as)
     found = table_rows(html, "found-before")
     assert [r[0] for r in found] == ["2019-09-02 12:00", "2019-06-11 09:00", "2019-03-02 10:00"]
     assert [r[1] for r in found] == ["Chatham station, Medway", "Wood Green shops, Haringey", "Chatham station, Medway"]
-    points = island(html, "found-points")["points"]
-    assert [(p["lat"], p["lng"]) for p in points] == [(51.38, 0.521), (51.597, -0.109), (51.38, 0.521)]
+    points = island(html, "found-map-data")["points"]
+    assert [(p["lat"], p["lng"], p["count"]) for p in points] == [(51.38, 0.521, 2), (51.597, -0.109, 1)]
     network = island(html, "child-network-data")
     edges = table_rows(html, "network-table")
     assert len(edges) == len(network["edges"]) > 0

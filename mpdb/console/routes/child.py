@@ -8,7 +8,6 @@ profile for users with intel:read. A child the user may not see is the not-found
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -16,6 +15,8 @@ from fastapi.responses import Response
 
 from mpdb.auth.principal import Scope
 from mpdb.console.gateway import RecordNotFound
+from mpdb.console.geo import found_before_map_data
+from mpdb.console.routes.hotspots import outline_urls
 from mpdb.console.sessions import ConsoleSession
 from mpdb.console.web import agency_name, render, with_purpose
 
@@ -76,18 +77,6 @@ def network_of(profile: dict[str, Any], risk: dict[str, Any] | None) -> dict[str
     return {"nodes": list(nodes.values()), "edges": edges}
 
 
-def found_points(profile: dict[str, Any]) -> list[dict[str, Any]]:
-    points = []
-    for found in profile["foundBefore"]:
-        place = found["place"]
-        if place.get("latitude") is None or place.get("longitude") is None:
-            continue
-        points.append({"lat": place["latitude"], "lng": place["longitude"],
-                       "label": f"{place.get('name') or (place.get('kind') or 'place').replace('_', ' ')}, "
-                                f"found {(found.get('foundAt') or '')[:10]}"})
-    return points
-
-
 @router.get("/children/{child_id}")
 async def child_page(request: Request, child_id: str,
                      session: Annotated[ConsoleSession, Depends(with_purpose)]) -> Response:
@@ -102,12 +91,11 @@ async def child_page(request: Request, child_id: str,
     record = data.get("child")
     risk = data.get("riskProfile")
     network = network_of(profile, risk)
-    points = found_points(profile)
     return render(
         request, "pages/child.html", title=_name(profile) or profile["pseudonym"],
         profile=profile, record=record, risk=risk,
         episodes=(record or {}).get("episodes", {}).get("nodes", []),
         more_episodes=(record or {}).get("episodes", {}).get("pageInfo", {}).get("hasNextPage", False),
-        network=network, network_json=json.dumps(network), node_names={n["id"]: n["label"] for n in network["nodes"]},
-        points=points, points_json=json.dumps({"points": points}), name=_name(profile),
+        network=network, node_names={n["id"]: n["label"] for n in network["nodes"]},
+        found_map=found_before_map_data(profile["foundBefore"]), outline_urls=outline_urls(), name=_name(profile),
     )

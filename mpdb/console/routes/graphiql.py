@@ -6,8 +6,6 @@ console session the page still loads and says how to get a token."""
 
 from __future__ import annotations
 
-import json
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -26,6 +24,4 @@ async def graphiql(request: Request) -> Response:
         config["headers"]["Authorization"] = f"Bearer {session.access_token}"
         if session.purpose:
             config["headers"]["X-MPDB-Purpose"] = session.purpose
-    # "</" cannot close the script element the JSON sits in
-    return render(request, "pages/graphiql.html", title="GraphiQL",
-                  config_json=json.dumps(config).replace("</", "<\\/"))
+    return render(request, "pages/graphiql.html", title="GraphiQL", config=config)
