@@ -115,6 +115,15 @@ function renderNetwork(container, data) {
     maxZoom: 3,
     layout: { name: "preset" },
   });
+  // Cytoscape sizes its canvases once; follow the container (a phone turned, a window narrowed) so
+  // the picture never holds the page wider than the screen.
+  if (typeof ResizeObserver === "function") {
+    let pending = 0;
+    new ResizeObserver(() => {
+      cancelAnimationFrame(pending);
+      pending = requestAnimationFrame(() => { cy.resize(); cy.fit(undefined, 20); });
+    }).observe(container);
+  }
   cy.on("tap", "node[href]", (event) => {
     window.location.assign(event.target.data("href"));
   });
