@@ -129,10 +129,6 @@ class ChildSpec:
     flags: tuple[tuple[str, str, float], ...]  # (type, raised by, days ago)
     episodes: tuple[EpisodeSpec, ...]
 
-    @property
-    def family_name(self) -> str:
-        return f"Testchild-{self.id}"
-
 
 AMY = "CH-DEMO-01"
 CHLOE = "CH-DEMO-02"
