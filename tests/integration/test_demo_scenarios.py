@@ -165,6 +165,13 @@ async def test_amy_goes_missing_with_a_child_the_met_holds(demo, graph, caller: 
         ds.episode_id(ds.AMY, n) for n in (4, 5, 6, 7)]
 
 
+async def test_the_met_sees_amy_in_full_it_found_her(demo, graph) -> None:  # type: ignore[no-untyped-def]
+    res = await cm.co_missing(investigator(graph, ds.MET_POLICE), ds.ZARA, since=None, hops=1, as_of=None,
+                              limit=50, after=None)
+    assert res is not None
+    assert _links(res) == {ds.AMY: False, ds.CHLOE: False, ds.HOLLY: False}
+
+
 @pytest.mark.parametrize(("caller", "area", "members"), [
     ("kent-investigator", ds.KENT_POLICE, {ds.AMY, ds.CHLOE, ds.HOLLY}),
     ("kent-cc-lead", ds.KENT_CC, {ds.AMY, ds.CHLOE, ds.HOLLY}),

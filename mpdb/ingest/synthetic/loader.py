@@ -328,7 +328,7 @@ async def seed_dataset(
 
 def stats_table(result: SeedResult) -> Table:
     """Rows, seconds and rows/s per stage (DB write time; generation overlaps it in a thread)."""
-    table = Table(title=f"seed {result.profile} (seed {result.seed}): {result.status}")
+    table = Table(title=f"seed {result.profile} (seed {result.seed}, as of {result.as_of}): {result.status}")
     table.add_column("stage")
     table.add_column("rows", justify="right")
     table.add_column("batches", justify="right")
