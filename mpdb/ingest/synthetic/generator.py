@@ -13,6 +13,9 @@ Phases:
    links to adults of concern, placements, flags, associations; their locations and notifications.
 3. episodes, streamed per `profile.chunk_children` children: episodes, who they were with, where
    they went, risk assessments, return interviews, referrals, police/LA records, notifications.
+4. `demo` only: the planted scenarios of demo_scenarios.py, added after every random child (their
+   places, children, placements and flags at the end of phase 2, their episodes as written in
+   phase 3), so the random children and every draw made for them are the same with or without.
 
 Calibration is by construction (shares in `profiles.Calibration`); `summarise` measures it.
 """

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
@@ -134,6 +135,21 @@ def test_planted_rows_are_as_written(streams) -> None:  # type: ignore[no-untype
         assert (notes[nid]["props"]["kind"], notes[nid]["from"], notes[nid]["to"], notes[nid]["props"]["sentAt"]) == (
             kind, src, dst, None)
     assert notes[ds.FOUND_NOT_NOTIFIED]["props"]["sentAt"] is None
+
+
+def test_planting_leaves_the_random_children_as_they_were(streams) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    without = SyntheticGenerator(replace(get_profile("demo"), planted_scenarios=False), 42, REF).stream()
+    planted = set(ds.CHILD_IDS) | {p.id for p in ds.PLACES}
+
+    def random_rows(chunks: Iterable[Chunk]) -> list[tuple[str, str]]:
+        return [(c.stage, json.dumps([r for r in c.rows if not ({str(v) for v in r.values()} & planted)
+                                      and "DEMO" not in str((r.get("props") or {}).get("id"))
+                                      and "DEMO" not in str(r.get("episodeId")) and "DEMO" not in str(r.get("aboutId"))],
+                                     sort_keys=True, default=str)) for c in chunks]
+
+    assert random_rows(without) == [x for x in random_rows(streams[AS_OF]) if x[1] != "[]"]
 
 
 def test_only_demo_plants_scenarios() -> None:
