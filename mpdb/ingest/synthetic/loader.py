@@ -244,7 +244,8 @@ async def seed_dataset(
         return SeedResult("already seeded" if held in (None, profile.as_of) else "kept", profile.name, seed,
                           info=info, node_counts=json.loads(info.get("counts") or "{}"))
     if (info or has_data) and not reset:
-        what = (f"data set profile={info.get('profile')} seed={info.get('seed')}" if info
+        what = (f"data set profile={info.get('profile')} seed={info.get('seed')} as of {_as_date(info.get('asOf'))}"
+                if info
                 else "data that is not a complete seeded data set (an interrupted load or imported records)")
         raise SeedConflictError(f"the graph already holds {what}; re-run with --reset to replace it")
     await _check_schema(driver, database)
