@@ -19,13 +19,15 @@ Kinds and when an item is due (all relative to `asOf`, default now):
   without a break, so `daysOverdue` is how long the child has met it.
 
 `daysOverdue` is whole days from due to `asOf`, rounded down. Items are ordered most overdue first
-and only cover records the caller may see.
+and only cover records the caller may see. `due_from`/`due_to` narrow items (and the total) to those
+due in [due_from, due_to), so a work queue need not page past years of old undone duties. Each
+result carries its children in full when the caller may read them, and always in summary form.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
@@ -84,6 +86,8 @@ class DutyResult:
     total: int
     items: list[DutyItem]
     has_next: bool
+    # child id -> {"child": row with names only when visible, "summary": summary row}
+    children: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
@@ -159,6 +163,7 @@ def evaluate_repeat_triggers(
 async def duties(
     ctx: ServiceContext, area_arg: str | None, kind: DutyKind, *, as_of: datetime | None,
     limit: int, after: tuple[datetime, str] | None = None,
+    due_from: datetime | None = None, due_to: datetime | None = None,
 ) -> DutyResult:
     if not ctx.principal.has(Scope.INTEL_READ):
         raise Forbidden("Forbidden: needs scope intel:read")
@@ -172,14 +177,16 @@ async def duties(
         else:
             rule_areas = sorted(code for code, rules in book.areas.items() if rules.triggers)
         candidates = await repo.repeat_trigger_candidates(ctx.scope, rule_areas, area.mode, area.code, as_of)
-        every = evaluate_repeat_triggers(candidates, book, as_of)
+        every = [i for i in evaluate_repeat_triggers(candidates, book, as_of)
+                 if (due_from is None or i.due_at >= due_from) and (due_to is None or i.due_at < due_to)]
         rest = [i for i in every if after is None or (i.due_at, i.id) > (_aware(after[0]), after[1])]
         items, total, has_next = rest[:limit], len(every), len(rest) > limit
     else:
         grace = {"placementGraceDays": _rule_book().notification_due_days["placement_to_host_la"],
                  "foundGraceHours": FOUND_NOTIFICATION_GRACE_HOURS}
-        rows = await repo.duty_page(ctx.scope, kind.value, area.mode, area.code, as_of, grace, limit + 1, after)
-        total = await repo.duty_count(ctx.scope, kind.value, area.mode, area.code, as_of, grace)
+        due = (due_from, due_to)
+        rows = await repo.duty_page(ctx.scope, kind.value, area.mode, area.code, as_of, grace, limit + 1, after, due)
+        total = await repo.duty_count(ctx.scope, kind.value, area.mode, area.code, as_of, grace, due)
         items = [_item(kind, r, as_of) for r in rows[:limit]]
         has_next = len(rows) > limit
     ids: list[str] = []
@@ -187,4 +194,6 @@ async def duties(
         ids += [x for x in (i.child_id, i.episode_id, i.placement_id, i.return_interview_id, i.notification_id) if x]
         ids += [e.id for e in i.evidence if e.kind == "episode" and e.id]
     await ctx.consulted(f"duties.{kind.value}", list(dict.fromkeys(ids)))
-    return DutyResult(area=area, kind=kind, as_of=as_of, total=total, items=items, has_next=has_next)
+    children = await repo.duty_children(ctx.scope, list(dict.fromkeys(i.child_id for i in items if i.child_id)))
+    return DutyResult(area=area, kind=kind, as_of=as_of, total=total, items=items, has_next=has_next,
+                      children=children)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 import strawberry
@@ -87,16 +87,24 @@ class IntelAreaQueries:
                     "RHI_OVERDUE, NOTIFICATION_UNSENT (including out-of-area placements never notified, due 5 "
                     "days after the start), NOTIFICATION_UNACKNOWLEDGED, FOUND_NOT_NOTIFIED (looked-after "
                     "children found by police whose responsible LA was not notified, due 24 h after found), "
-                    "REPEAT_TRIGGER (the area's repeat-missing triggers, from seed/rules/area_rules.toml).",
+                    "REPEAT_TRIGGER (the area's repeat-missing triggers, from seed/rules/area_rules.toml). "
+                    "dueFrom/dueTo (UTC dates, both inclusive) keep only duties due in that window; "
+                    "totalCount counts the window. Each duty's child comes in full when you may read it "
+                    "(child), and in summary form (summary).",
     )
     async def duties(
         self, info: strawberry.Info, kind: DutyKind, area: str | None = None,  # type: ignore[valid-type]
         as_of: datetime | None = None, first: int | None = None, after: str | None = None,
+        due_from: date | None = None, due_to: date | None = None,
     ) -> DutyConnection:
         ctx = info.context.service
         limit = page_size(first, ctx.settings.max_page_size)
-        result = await duty_svc.duties(ctx, area, duty_svc.DutyKind(kind.value), as_of=as_of, limit=limit,
-                                       after=_keyset(after))
+        if due_from is not None and due_to is not None and due_from > due_to:
+            raise InvalidInput("dueFrom must be on or before dueTo", field="dueTo")
+        result = await duty_svc.duties(
+            ctx, area, duty_svc.DutyKind(kind.value), as_of=as_of, limit=limit, after=_keyset(after),
+            due_from=datetime.combine(due_from, time.min, UTC) if due_from else None,
+            due_to=datetime.combine(due_to + timedelta(days=1), time.min, UTC) if due_to else None)
         return DutyConnection.from_result(result)
 
     @strawberry.field(

@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 
 from mpdb.api.pagination import PageInfo, encode_cursor
+from mpdb.api.types.intel_links import LINKED_CHILD_DOC, ChildSummary, LinkedChildRef
 from mpdb.intel import duties as duty_svc
 from mpdb.intel import hotspots as hs
 from mpdb.intel import reconciliation as recon
@@ -144,17 +145,25 @@ class Duty:
     due_at: datetime
     days_overdue: int = strawberry.field(description="Whole days from dueAt to asOf, rounded down.")
     evidence: list[DutyEvidence]
+    child: LinkedChildRef | None = strawberry.field(description=LINKED_CHILD_DOC)
+    summary: ChildSummary | None = strawberry.field(
+        description="The duty's child in summary form (pseudonym, age band, responsible LA, active flags); "
+                    "null only for a duty without a child.")
 
     @classmethod
-    def from_item(cls, i: duty_svc.DutyItem) -> Duty:
+    def from_item(cls, i: duty_svc.DutyItem, children: dict[str, dict[str, Any]], as_of: datetime) -> Duty:
         def sid(v: str | None) -> strawberry.ID | None:
             return strawberry.ID(v) if v else None
+
+        known = children.get(i.child_id) if i.child_id else None
 
         return cls(id=strawberry.ID(i.id), kind=DutyKind(i.kind.value), child_id=sid(i.child_id),
                    episode_id=sid(i.episode_id), placement_id=sid(i.placement_id),
                    notification_id=sid(i.notification_id), return_interview_id=sid(i.return_interview_id),
                    duty_holder=i.duty_holder, recipient=i.recipient, due_at=i.due_at, days_overdue=i.days_overdue,
-                   evidence=[DutyEvidence(kind=e.kind, id=sid(e.id), at=e.at, detail=e.detail) for e in i.evidence])
+                   evidence=[DutyEvidence(kind=e.kind, id=sid(e.id), at=e.at, detail=e.detail) for e in i.evidence],
+                   child=LinkedChildRef.if_visible(known["child"], as_of) if known else None,
+                   summary=ChildSummary.from_row(known["summary"], as_of) if known else None)
 
 
 @strawberry.type
@@ -170,7 +179,7 @@ class DutyConnection:
     def from_result(cls, r: duty_svc.DutyResult) -> DutyConnection:
         last = r.items[-1] if r.items else None
         return cls(area=r.area.label, kind=DutyKind(r.kind.value), as_of=r.as_of, total_count=r.total,
-                   nodes=[Duty.from_item(i) for i in r.items],
+                   nodes=[Duty.from_item(i, r.children, r.as_of) for i in r.items],
                    page_info=PageInfo(has_next_page=r.has_next,
                                       end_cursor=encode_cursor(last.due_at.isoformat(), last.id) if last else None))
 

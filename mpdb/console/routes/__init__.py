@@ -1,5 +1,5 @@
 """The console's pages, one module per screen; ROUTERS is what mount_console includes."""
 
-from mpdb.console.routes import audit, auth, child, hotspots, search
+from mpdb.console.routes import area, audit, auth, child, duties, hotspots, search
 
-ROUTERS = [auth.router, search.router, child.router, hotspots.router, audit.router]
+ROUTERS = [auth.router, search.router, child.router, hotspots.router, audit.router, duties.router, area.router]

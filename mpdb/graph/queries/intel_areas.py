@@ -17,6 +17,7 @@ Hot spots are computed in two steps (see mpdb/intel/hotspots.py):
 from typing import Final, LiteralString
 
 from mpdb.graph.queries.access import CHILD_VISIBLE, EPISODE_VISIBLE
+from mpdb.graph.queries.summary import child_summary
 
 # --- hot spots ------------------------------------------------------------------------------
 
@@ -205,17 +206,26 @@ RETURN CASE WHEN f IS NOT NULL THEN 'force' WHEN la IS NOT NULL THEN 'la' END AS
 # Each duty query yields rows with the same columns, ordered most overdue first (dueAt, then id)
 # and paged by keyset ($afterDue, $afterId). `$areaMode` is 'national', 'force' or 'la'.
 
-_keyset_page: Final[LiteralString] = """
-WITH item WHERE $afterDue IS NULL OR item.dueAt > $afterDue
+# The due-date window [$dueFrom, $dueTo) (either may be null) narrows pages and counts alike, so a
+# work queue can ask for this quarter's duties without paging past years of old ones. Where a
+# query's anchor carries the due date itself (return interviews), `$dueFloor` (dueFrom, or the
+# earliest datetime) bounds the index range scan too.
+_due_window: Final[LiteralString] = """
+WITH item WHERE ($dueFrom IS NULL OR item.dueAt >= $dueFrom) AND ($dueTo IS NULL OR item.dueAt < $dueTo)
+"""
+_keyset_page: Final[LiteralString] = (
+    _due_window
+    + """WITH item WHERE $afterDue IS NULL OR item.dueAt > $afterDue
              OR (item.dueAt = $afterDue AND item.id > $afterId)
 RETURN item ORDER BY item.dueAt, item.id LIMIT $limit
 """
-_count: Final[LiteralString] = "\nRETURN count(item) AS total\n"
+)
+_count: Final[LiteralString] = _due_window + "RETURN count(item) AS total\n"
 
 _rhi_overdue_items: Final[LiteralString] = (
     """
 MATCH (ri:ReturnInterview)
-WHERE ri.dueAt < $asOf AND ri.status IN ['offered', 'not_offered']
+WHERE ri.dueAt < $asOf AND ri.dueAt >= $dueFloor AND ri.status IN ['offered', 'not_offered']
 MATCH (c:Child)-[:HAD]->(e:Episode)-[:FOLLOWED_BY]->(ri)
 WHERE """
     + EPISODE_VISIBLE
@@ -488,6 +498,28 @@ WHERE ruleLa IN $ruleAreas
   AND ($areaMode = 'national' OR ($areaMode = 'la' AND ruleLa = $area)
        OR ($areaMode = 'force' AND EXISTS { (:LocalAuthority {code: ruleLa})-[:IN_FORCE]->(:Force {code: $area}) }))
 RETURN c.id AS childId, ruleLa, episodes
+"""
+)
+
+# The child of each duty item: in full (LinkedChildRef) when the caller may read it, and always in
+# summary form. Duty items only come from records the caller may see, so `visible` is in practice
+# true; it is still decided here, in the one predicate, rather than assumed.
+DUTY_CHILDREN: Final[LiteralString] = (
+    """
+UNWIND $childIds AS childId
+MATCH (c:Child {id: childId})
+WITH c, """
+    + CHILD_VISIBLE
+    + """ AS visible
+RETURN c.id AS id,
+       c {.id, .pseudonym, .dateOfBirth, .lookedAfter, visible: visible,
+          givenName: CASE WHEN visible THEN c.givenName END,
+          familyName: CASE WHEN visible THEN c.familyName END,
+          sex: CASE WHEN visible THEN c.sex END,
+          responsibleAuthority: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]} AS child,
+       """
+    + child_summary("c")
+    + """ AS summary
 """
 )
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from mpdb.auth.access import AccessScope
 from mpdb.graph.db import Graph
 from mpdb.graph.queries import intel_areas as q
+
+
+EARLIEST = datetime(1, 1, 1, tzinfo=UTC)  # no lower bound on a due date, as a value an index can range over
 
 
 class IntelAreaRepository:
@@ -49,25 +52,35 @@ class IntelAreaRepository:
     # --- duties -------------------------------------------------------------------------------
 
     def _duty_params(self, scope: AccessScope, area_mode: str, area: str | None, as_of: datetime,
-                     grace: dict[str, int]) -> dict[str, Any]:
-        return {"areaMode": area_mode, "area": area, "asOf": as_of, **grace, **scope.cypher_params()}
+                     grace: dict[str, int], due: tuple[datetime | None, datetime | None]) -> dict[str, Any]:
+        return {"areaMode": area_mode, "area": area, "asOf": as_of, "dueFrom": due[0], "dueTo": due[1],
+                "dueFloor": due[0] or EARLIEST, **grace, **scope.cypher_params()}
 
     async def duty_page(
         self, scope: AccessScope, kind: str, area_mode: str, area: str | None, as_of: datetime,
         grace: dict[str, int], limit: int, after: tuple[datetime, str] | None,
+        due: tuple[datetime | None, datetime | None] = (None, None),
     ) -> list[dict[str, Any]]:
         rows = await self.graph.read(q.DUTY_PAGE[(kind, area_mode)], {
-            **self._duty_params(scope, area_mode, area, as_of, grace), "limit": limit,
+            **self._duty_params(scope, area_mode, area, as_of, grace, due), "limit": limit,
             "afterDue": after[0] if after else None, "afterId": after[1] if after else None,
         })
         return [r["item"] for r in rows]
 
     async def duty_count(
         self, scope: AccessScope, kind: str, area_mode: str, area: str | None, as_of: datetime,
-        grace: dict[str, int],
+        grace: dict[str, int], due: tuple[datetime | None, datetime | None] = (None, None),
     ) -> int:
-        row = await self.graph.read_one(q.DUTY_COUNT[(kind, area_mode)], self._duty_params(scope, area_mode, area, as_of, grace))
+        row = await self.graph.read_one(q.DUTY_COUNT[(kind, area_mode)],
+                                        self._duty_params(scope, area_mode, area, as_of, grace, due))
         return int(row["total"]) if row else 0
+
+    async def duty_children(self, scope: AccessScope, child_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Child id -> {child: names only when visible, summary}; ids of children that do not exist are absent."""
+        if not child_ids:
+            return {}
+        rows = await self.graph.read(q.DUTY_CHILDREN, {"childIds": list(child_ids), **scope.cypher_params()})
+        return {r["id"]: {"child": r["child"], "summary": r["summary"]} for r in rows}
 
     async def repeat_trigger_candidates(
         self, scope: AccessScope, rule_areas: Sequence[str], area_mode: str, area: str | None, as_of: datetime
