@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 import typer
@@ -17,8 +18,12 @@ def seed(
     seed: Annotated[int, typer.Option("--seed", help="Random seed; the same profile + seed gives the same data.")] = 42,
     reset: Annotated[bool, typer.Option("--reset", help="Delete the data already in the graph first (keeps the schema).")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Rows per write transaction.")] = 10_000,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", metavar="YYYY-MM-DD",
+        help="The data set's reference date: nothing happens after it and every time is relative to it. "
+             "Default: today (UTC) for `demo`, the profile's fixed date (2026-11-01) for the others.")] = None,
 ) -> None:
-    """Apply the schema, then load reference data and the synthetic data set PROFILE/SEED."""
+    """Apply the schema, then load reference data and the synthetic data set PROFILE/SEED as of AS_OF."""
     from mpdb.graph.driver import create_driver
     from mpdb.graph.migrations import apply_migrations
     from mpdb.ingest.synthetic.loader import SchemaMissingError, SeedConflictError, seed_dataset, stats_table
@@ -27,6 +32,7 @@ def seed(
         prof = get_profile(profile)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--profile") from None
+    prof = prof.at(parse_as_of(as_of) if as_of is not None else prof.default_as_of())
     console = Console(stderr=True)
     settings = get_settings()
 
@@ -45,8 +51,28 @@ def seed(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
     if result.status == "already seeded":
-        console.print(f"already seeded: profile={prof.name} seed={seed} (nothing to do)")
+        console.print(f"already seeded: profile={prof.name} seed={seed} as of {prof.as_of} (nothing to do)")
+        return
+    if result.status == "kept":
+        console.print(f"[yellow]the graph holds profile={prof.name} seed={seed} as of {result.as_of}, not "
+                      f"{prof.as_of}: kept as it is (records written since would be lost). To regenerate it as "
+                      f"of {prof.as_of}: mpdb seed --profile {prof.name} --seed {seed} --as-of {prof.as_of} "
+                      f"--reset[/yellow]")
         return
     console.print(stats_table(result))
     counts = ", ".join(f"{k} {v:,}" for k, v in sorted(result.node_counts.items()))
     console.print(f"nodes: {counts}")
+
+
+def parse_as_of(value: str, today: date | None = None) -> date:
+    """`--as-of`: an ISO date, not after today (UTC): the data set describes the past."""
+    try:
+        d = date.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD, e.g. 2026-11-01",
+                                 param_hint="--as-of") from None
+    today = today or datetime.now(UTC).date()
+    if d > today:
+        raise typer.BadParameter(f"{d} is in the future (today is {today} UTC): the data set describes the past",
+                                 param_hint="--as-of")
+    return d

@@ -133,7 +133,7 @@ async def with_purpose(request: Request) -> ConsoleSession:
 
 async def checked_form(request: Request) -> dict[str, str]:
     """Dependency for every POST: the signed-in session's CSRF token must come back, in the form
-    (or the X-CSRF-Token header for HTMX), and the request must come from our own pages."""
+    (or the X-CSRF-Token header from a script), and the request must come from our own pages."""
     session = await signed_in(request)
     origin = request.headers.get("origin")
     if origin and origin != f"{request.url.scheme}://{request.url.netloc}":

@@ -81,5 +81,5 @@ async def test_dataset_info_and_temporal_types(seeded, neo4j_driver, neo4j_setti
                valueType(e.reportedAt) AS reportedType, valueType(c.dateOfBirth) AS dobType
     """)
     r = rows[0]
-    assert (r["profile"], r["seed"]) == ("tiny", 42)
+    assert (r["profile"], r["seed"], r["asOf"].to_native()) == ("tiny", 42, get_profile("tiny").as_of)
     assert r["reportedType"].startswith("ZONED DATETIME") and r["dobType"].startswith("DATE")

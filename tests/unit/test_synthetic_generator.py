@@ -11,6 +11,7 @@ import pytest
 
 from mpdb.domain.geo import cell_centre, cell_id, haversine_km, offset_point
 from mpdb.ingest.reference import read_reference_data
+from mpdb.ingest.synthetic import demo_scenarios
 from mpdb.ingest.synthetic.generator import STAGES, SyntheticGenerator
 from mpdb.ingest.synthetic.measure import measure
 from mpdb.ingest.synthetic.profiles import PROFILES, REPEAT_BAND_WEIGHTS, EpisodeCountDist, get_profile
@@ -92,7 +93,8 @@ def demo() -> dict:
 
 
 def test_demo_size(demo) -> None:  # type: ignore[no-untyped-def]
-    assert demo["children"] == 10_000
+    # 10,000 random children plus the planted scenarios (demo_scenarios.CHILDREN)
+    assert demo["children"] == 10_000 + len(demo_scenarios.CHILDREN) == 10_009
     assert 22_000 <= demo["episodes"] <= 28_000
 
 

@@ -22,7 +22,6 @@ FILES: tuple[tuple[str, str], ...] = (
     ("govuk-frontend/dist/govuk/govuk-frontend.min.css", "govuk/govuk-frontend.min.css"),
     ("govuk-frontend/dist/govuk/govuk-frontend.min.js", "govuk/govuk-frontend.min.js"),
     ("govuk-frontend/dist/govuk/assets", "govuk/assets"),
-    ("htmx.org/dist/htmx.min.js", "htmx/htmx.min.js"),
     ("cytoscape/dist/cytoscape.min.js", "cytoscape/cytoscape.min.js"),
     ("leaflet/dist/leaflet.js", "leaflet/leaflet.js"),
     ("leaflet/dist/leaflet.css", "leaflet/leaflet.css"),

@@ -13,6 +13,9 @@ Phases:
    links to adults of concern, placements, flags, associations; their locations and notifications.
 3. episodes, streamed per `profile.chunk_children` children: episodes, who they were with, where
    they went, risk assessments, return interviews, referrals, police/LA records, notifications.
+4. `demo` only: the planted scenarios of demo_scenarios.py, added after every random child (their
+   places, children, placements and flags at the end of phase 2, their episodes as written in
+   phase 3), so the random children and every draw made for them are the same with or without.
 
 Calibration is by construction (shares in `profiles.Calibration`); `summarise` measures it.
 """
@@ -39,6 +42,8 @@ from mpdb.ingest.reference import (
     read_reference_data,
     region_of,
 )
+from mpdb.ingest.synthetic import demo_scenarios
+from mpdb.ingest.synthetic.demo_scenarios import EpisodeSpec
 from mpdb.ingest.synthetic.profiles import REPEAT_BAND_WEIGHTS, EpisodeCountDist, Profile
 
 SCHEME_CHANGE = datetime(2017, 1, 1, tzinfo=UTC)
@@ -178,6 +183,8 @@ class PlacementRec:
     establishment: str | None
     distance_km: float
     out_of_area: bool
+    # planted scenarios: whether each notice kind was sent (None: drawn like any other placement)
+    notices_sent: dict[str, bool] | None = None
 
 
 @dataclass(slots=True)
@@ -207,6 +214,8 @@ class ChildRec:
     family_person: str | None = None
     lac_ref: str | None = None
     hub: tuple[str, str] | None = None  # forced (host LA, establishment) for group members
+    given_name: str | None = None  # planted scenarios: a fixed given name
+    script: tuple[EpisodeSpec, ...] | None = None  # planted scenarios: the episodes, as written
 
 
 class SyntheticGenerator:
@@ -221,6 +230,7 @@ class SyntheticGenerator:
         self.expected: dict[str, int] = {}  # known totals (for progress bars), once children exist
         self.children: list[ChildRec] = []
         self._loc_rows: list[dict[str, Any]] = []
+        self._loc_index: dict[str, int] = {}
         self._n_loc = 0
 
     # -- randomness ---------------------------------------------------------------------------
@@ -231,7 +241,7 @@ class SyntheticGenerator:
     def stream(self) -> Iterator[Chunk]:
         """All records, in load order. Children are held in memory; episodes are streamed."""
         self.counts.clear()
-        self._loc_rows, self._n_loc = [], 0
+        self._loc_rows, self._loc_index, self._n_loc = [], {}, 0
         self._build_world()
         self._build_children()
         self.expected = {"child": len(self.children), "episode": sum(c.n_eps for c in self.children),
@@ -250,7 +260,10 @@ class SyntheticGenerator:
             out: dict[str, list[dict[str, Any]]] = defaultdict(list)
             rng = self.rng(f"episodes:{i}")
             for child in self.children[i : i + size]:
-                self._episodes_for(child, rng, out)
+                if child.script is not None:
+                    self._scripted_episodes(child, out)
+                else:
+                    self._episodes_for(child, rng, out)
             for stage in STAGES:
                 if out.get(stage):
                     yield from self._emit(stage, out[stage])
@@ -271,9 +284,11 @@ class SyntheticGenerator:
 
     # -- locations -------------------------------------------------------------------------------
     def _location(self, kind: str, name: str, la: str, lat: float, lon: float, agency: str,
-                  at: datetime, force: str | None = None) -> str:
-        self._n_loc += 1
-        lid = f"LOC-{self._n_loc:07d}"
+                  at: datetime, force: str | None = None, lid: str | None = None) -> str:
+        if lid is None:
+            self._n_loc += 1
+            lid = f"LOC-{self._n_loc:07d}"
+        self._loc_index[lid] = len(self._loc_rows)
         law = self.las[la]
         sector = int(abs(lat * 1000 + lon * 100)) % 9 + 1
         self._loc_rows.append({
@@ -453,20 +468,20 @@ class SyntheticGenerator:
             self.adults.append((pid, la, addr, focus))
 
     def _loc_rows_name(self, lid: str) -> str:
-        return self._loc_rows[int(lid[4:]) - 1]["props"]["name"]
+        return self._loc_rows[self._loc_index[lid]]["props"]["name"]
 
     def _loc_point(self, lid: str) -> tuple[float, float]:
-        row = self._loc_rows[int(lid[4:]) - 1]
+        row = self._loc_rows[self._loc_index[lid]]
         return row["lat"], row["lon"]
 
     def _loc_force(self, lid: str) -> str:
-        return self._loc_rows[int(lid[4:]) - 1]["props"]["forceCode"]
+        return self._loc_rows[self._loc_index[lid]]["props"]["forceCode"]
 
     def _loc_la(self, lid: str) -> str:
-        return self._loc_rows[int(lid[4:]) - 1]["props"]["laCode"]
+        return self._loc_rows[self._loc_index[lid]]["props"]["laCode"]
 
     def _loc_kind(self, lid: str) -> str:
-        return self._loc_rows[int(lid[4:]) - 1]["props"]["kind"]
+        return self._loc_rows[self._loc_index[lid]]["props"]["kind"]
 
     # -- phase 2: children ---------------------------------------------------------------------------
     def _episode_count(self, rng: random.Random, dist: EpisodeCountDist) -> int:
@@ -511,6 +526,8 @@ class SyntheticGenerator:
         self._placements(rng)
         self._link_adults(rng)
         self._flags(rng)
+        if self.profile.planted_scenarios:
+            self._plant_scenarios()
 
     def _place_in_time(self, child: ChildRec, rng: random.Random) -> None:
         window = (self.as_of - self.start).total_seconds() / 86400
@@ -849,6 +866,133 @@ class SyntheticGenerator:
                               "expiredAt": review_due if expired else None,
                               "note": f"synthetic {t.replace('_', ' ')} flag", **_prov(agency, raised)}})
 
+    # -- planted scenarios (demo) ----------------------------------------------------------------------
+    def _plant_scenarios(self) -> None:
+        """Add the hand-written cases of demo_scenarios after every random child, so the random
+        children (and every draw made for them) stay exactly as without them."""
+        t_as_of = self.as_of
+        for p in demo_scenarios.PLACES:
+            ref = self.las[p.la].ref
+            lat, lon = offset_point(ref.lat, ref.lon, p.north_km, p.east_km)
+            public = p.kind in ("public_place", "transport_hub", "retail", "park")
+            self._location(p.kind, p.name, p.la, lat, lon, self.las[p.la].force if public else p.la,
+                           self.start, lid=p.id)
+            if p.establishment:
+                self._est_rows.append({
+                    "props": {"id": p.establishment, "urn": f"SYN-{p.establishment}", "name": p.name,
+                              "kind": "childrens_home", **_prov("OFSTED", self.start)},
+                    "locationId": p.id,
+                })
+                self._est_loc[p.establishment] = p.id
+        establishment_at = {p.id: p.establishment for p in demo_scenarios.PLACES if p.establishment}
+        for spec in demo_scenarios.CHILDREN:
+            idx = len(self.children)
+            first_seen = t_as_of - timedelta(days=max(e.days_ago for e in spec.episodes))
+            c = ChildRec(idx=idx, id=spec.id, lac=spec.looked_after, sex=spec.sex, home_la=spec.home_la,
+                         n_eps=len(spec.episodes), age_anchor=spec.age_years,
+                         span_days=(t_as_of - first_seen).total_seconds() / 86400, family=idx + 1)
+            c.given_name, c.script = spec.given_name, spec.episodes
+            c.ws, c.we = first_seen, t_as_of
+            c.dob = (t_as_of - timedelta(days=spec.age_years * 365.25)).date()
+            c.home_loc = spec.home
+            c.lac_ref = f"SYN-{spec.id}" if spec.looked_after else None
+            if spec.placement:
+                pl = spec.placement
+                start = t_as_of - timedelta(days=pl.started_days_ago)
+                host = self._loc_la(pl.location)
+                hlat, hlon = self._loc_point(spec.home)
+                dist = haversine_km(hlat, hlon, *self._loc_point(pl.location))
+                c.placements.append(PlacementRec(
+                    f"PL-{spec.id[3:]}-1", start, None, pl.placement_type, host, self._loc_force(pl.location),
+                    pl.location, establishment_at.get(pl.location), round(dist, 2), host != spec.home_la,
+                    notices_sent={"placement_to_host_la": pl.host_la_notice_sent,
+                                  "placement_to_host_force": pl.host_force_notice_sent}))
+            for k, (ftype, agency, days_ago) in enumerate(spec.flags, start=1):
+                raised = t_as_of - timedelta(days=days_ago)
+                c.flag_types.append(ftype)
+                self._flag_rows.append({
+                    "childId": c.id, "raisedBy": agency,
+                    "props": {"id": f"FL-{spec.id[3:]}-{k}", "type": ftype, "status": "active", "raisedAt": raised,
+                              "reviewDue": (t_as_of + timedelta(days=60 + 10 * k)).date(),
+                              "note": f"synthetic {ftype.replace('_', ' ')} flag (demo scenario)",
+                              **_prov(agency, raised)}})
+            c.flagged = bool(c.flag_types)
+            self.children.append(c)
+
+    def _scripted_episodes(self, c: ChildRec, out: dict[str, list[dict[str, Any]]]) -> None:
+        """A planted child's episodes exactly as demo_scenarios writes them; only the details no
+        scenario depends on (grades, record dates, notification timing) are drawn."""
+        rng = self.rng(f"scenario-episodes:{c.id}")
+        placement = c.placements[0] if c.placements else None
+        script = sorted(c.script or (), key=lambda e: -e.days_ago)
+        for seq, spec in enumerate(script, start=1):
+            eid = demo_scenarios.episode_id(c.id, seq)
+            last_seen = self.as_of - timedelta(days=spec.days_ago)
+            reported = last_seen + timedelta(hours=1.5)
+            in_placement = placement is not None and placement.start <= last_seen
+            from_loc = placement.location if in_placement else c.home_loc  # type: ignore[union-attr]
+            force = self._loc_force(from_loc)
+            open_ = spec.hours is None
+            found_t = None if open_ else reported + timedelta(hours=spec.hours)  # type: ignore[arg-type]
+            returned = None if found_t is None else found_t + timedelta(hours=1)
+            found_loc = None if open_ else spec.found_at
+            found_by = self._loc_force(found_loc) if found_loc else None
+            grade, scheme, ras = self._grades(c, eid, force, reported, placement if in_placement else None, rng)
+            category = "absent" if grade in ("absent", "no_apparent_risk") else "missing"
+            if in_placement:
+                reporter = "childrens_home" if placement.place == "K2" else "carer"  # type: ignore[union-attr]
+            else:
+                reporter = "parent"
+            out["episode"].append({
+                "childId": c.id,
+                "props": {
+                    "id": eid, "status": "open" if open_ else "closed", "reportedAt": reported,
+                    "lastSeenAt": last_seen, "foundAt": found_t, "returnedAt": returned, "whereaboutsKnown": False,
+                    "consent": False, "reporterType": reporter, "category": category, "riskGrade": grade,
+                    "gradeScheme": scheme, **_prov(force, reported + timedelta(minutes=12)),
+                },
+                "placementId": placement.id if in_placement else None,  # type: ignore[union-attr]
+                "fromLocationId": from_loc,
+                "lastSeenLocationId": from_loc,
+                "foundLocationId": found_loc,
+                "reportedTo": force,
+                "foundBy": found_by,
+            })
+            out["risk_assessment"].extend(ras)
+            for other in spec.with_:
+                out["with_child"].append({"episodeId": eid, "childId": other, "source": "reported"})
+            if c.lac:
+                self._records(c, eid, "both", force, last_seen, reported, found_t, category, rng, out)
+            if open_:
+                continue
+            self._scripted_rhi(c, eid, returned, spec, out)  # type: ignore[arg-type]
+            if c.lac:
+                out["episode_notification"].append(self._notification(
+                    rng, f"NT-{eid}-F", "found_to_responsible_la", eid, found_by, c.home_la,  # type: ignore[arg-type]
+                    found_t, sent=spec.found_notice_sent, ack_share=0.8,  # type: ignore[arg-type]
+                    due=found_t + timedelta(hours=24), late_hours=(2.0, 20.0)))  # type: ignore[operator]
+
+    def _scripted_rhi(self, c: ChildRec, eid: str, returned: datetime, spec: EpisodeSpec,
+                      out: dict[str, list[dict[str, Any]]]) -> None:
+        w = self.las[c.home_la]
+        by = w.provider or w.ref.code
+        offered_at = None if spec.rhi == "not_offered" else returned + timedelta(hours=5)
+        completed_at = {"completed": returned + timedelta(hours=30),
+                        "completed_late": returned + timedelta(hours=110)}.get(spec.rhi)
+        status = "completed" if completed_at else spec.rhi
+        props: dict[str, Any] = {"id": f"RI-{eid[3:]}", "status": status, "offeredAt": offered_at,
+                                 "completedAt": completed_at, "dueAt": returned + timedelta(hours=72),
+                                 **_prov(by, completed_at or offered_at or returned + timedelta(hours=72))}
+        if completed_at:
+            props |= {
+                "confidentialAccount": "Synthetic confidential account: not real; stands in for the child's words.",
+                "summaryPlaces": ["town centre", "railway station"] if spec.with_ else ["town centre"],
+                "summaryPeople": [],
+                "summaryWith": list(spec.with_),
+                "summaryRiskTypes": c.flag_types[:2] or ["none identified"],
+            }
+        out["return_interview"].append({"episodeId": eid, "by": by, "props": props})
+
     # -- rows for the in-memory stages ---------------------------------------------------------------
     def _child_rows(self) -> list[dict[str, Any]]:
         rng = self.rng("child-rows")
@@ -856,6 +1000,7 @@ class SyntheticGenerator:
         rows = []
         for c in self.children:
             first = rng.choice(GIVEN_F if c.sex == "F" else GIVEN_M)
+            first = c.given_name or first
             agency = c.home_la if c.lac else self.las[c.home_la].force
             # pseudonym: a bijective scramble of the index, so unique and not sequential
             pseudo = (c.idx * 7_368_787 + 1_046_527 * (self.seed % 97 + 1)) % 100_000_007
@@ -889,16 +1034,19 @@ class SyntheticGenerator:
                               "crossForce": cross,
                               "dcsApproved": (rng.random() < 0.85) if p.out_of_area else None,
                               **_prov(c.home_la, p.start)}})
+                planted = p.notices_sent or {}
                 if p.out_of_area:
+                    sent = rng.random() >= cal.host_la_never_sent
                     notes.append(self._notification(
                         rng, f"NT-{p.id}-LA", "placement_to_host_la", p.id, c.home_la, p.host_la, p.start,
-                        sent=rng.random() >= cal.host_la_never_sent, ack_share=1 - cal.host_la_never_acknowledged,
-                        due=p.start + timedelta(days=5)))
+                        sent=planted.get("placement_to_host_la", sent),
+                        ack_share=1 - cal.host_la_never_acknowledged, due=p.start + timedelta(days=5)))
                 if cross:
                     w = self.las[c.home_la]
+                    sent = w.notifies_police and rng.random() < cal.host_force_sent_share
                     notes.append(self._notification(
                         rng, f"NT-{p.id}-F", "placement_to_host_force", p.id, c.home_la, p.force, p.start,
-                        sent=w.notifies_police and rng.random() < cal.host_force_sent_share, ack_share=0.6,
+                        sent=planted.get("placement_to_host_force", sent), ack_share=0.6,
                         due=p.start + timedelta(days=5)))
         return rows, notes
 

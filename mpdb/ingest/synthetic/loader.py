@@ -8,10 +8,13 @@
 - After loading, REFRESH_ACCESS runs over every child in batches, then `(:DatasetInfo {id:'seed'})`
   records what was loaded. DatasetInfo is written last, so its presence means "complete".
 
-Re-seeding: the same profile + seed again is a no-op ("already seeded"). Any other data in the
-graph (another data set, or an interrupted load) is refused unless `reset=True`, which deletes
-every data node in batches (`CALL { ... } IN TRANSACTIONS`), keeping the schema, the migration
-records and the append-only audit trail.
+Re-seeding: the same profile + seed + as-of again is a no-op ("already seeded"). The same profile
+and seed generated as of another day is kept as it is ("kept"): it is the same data set, moved in
+time, and the graph may hold records written since through the API, which only an explicit
+`reset=True` may throw away. Any other data in the graph (another data set, or an interrupted load)
+is refused unless `reset=True`, which deletes every data node in batches
+(`CALL { ... } IN TRANSACTIONS`), keeping the schema, the migration records and the append-only
+audit trail.
 """
 
 from __future__ import annotations
@@ -84,7 +87,7 @@ class StageStats:
 
 @dataclass(slots=True)
 class SeedResult:
-    status: str  # "seeded" or "already seeded"
+    status: str  # "seeded", "already seeded", or "kept" (the same data set as of another day)
     profile: str
     seed: int
     stages: dict[str, StageStats] = field(default_factory=dict)
@@ -96,6 +99,17 @@ class SeedResult:
     @property
     def rows(self) -> int:
         return sum(s.rows for s in self.stages.values())
+
+    @property
+    def as_of(self) -> date | None:
+        """The as-of date of the data set in the graph."""
+        return _as_date((self.info or {}).get("asOf"))
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return value.to_native()  # type: ignore[no-any-return]  # neo4j.time.Date
 
 
 async def _write(tx: AsyncManagedTransaction, query: LiteralString, params: dict[str, Any]) -> None:
@@ -226,10 +240,12 @@ async def seed_dataset(
     t_start = time.perf_counter()
     info, has_data = await dataset_state(driver, database)
     if info and info.get("profile") == profile.name and info.get("seed") == seed and not reset:
-        return SeedResult("already seeded", profile.name, seed, info=info,
-                          node_counts=json.loads(info.get("counts") or "{}"))
+        held = _as_date(info.get("asOf"))
+        return SeedResult("already seeded" if held in (None, profile.as_of) else "kept", profile.name, seed,
+                          info=info, node_counts=json.loads(info.get("counts") or "{}"))
     if (info or has_data) and not reset:
-        what = (f"data set profile={info.get('profile')} seed={info.get('seed')}" if info
+        what = (f"data set profile={info.get('profile')} seed={info.get('seed')} as of {_as_date(info.get('asOf'))}"
+                if info
                 else "data that is not a complete seeded data set (an interrupted load or imported records)")
         raise SeedConflictError(f"the graph already holds {what}; re-run with --reset to replace it")
     await _check_schema(driver, database)
@@ -313,7 +329,7 @@ async def seed_dataset(
 
 def stats_table(result: SeedResult) -> Table:
     """Rows, seconds and rows/s per stage (DB write time; generation overlaps it in a thread)."""
-    table = Table(title=f"seed {result.profile} (seed {result.seed}): {result.status}")
+    table = Table(title=f"seed {result.profile} (seed {result.seed}, as of {result.as_of}): {result.status}")
     table.add_column("stage")
     table.add_column("rows", justify="right")
     table.add_column("batches", justify="right")

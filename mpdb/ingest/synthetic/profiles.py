@@ -8,7 +8,7 @@ synthetic data set"); each constant says which figure it reproduces.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import UTC, date, datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +110,28 @@ class Profile:
     calibration: Calibration = field(default_factory=Calibration)
     hot_spots_per_la: tuple[int, int] = (6, 24)
     homes_per_la: tuple[int, int] = (2, 20)
+    # `mpdb seed` generates this profile up to today unless told otherwise (see `at`), so the
+    # console's "last 30 days" and "due in the last 90 days" find data whenever it is opened.
+    rolling_as_of: bool = False
+    # Hand-written cases (mpdb/ingest/synthetic/demo_scenarios.py) added on top of the random
+    # children, so every role's first screen shows something by construction, not by luck.
+    planted_scenarios: bool = False
 
     def with_children(self, n: int, name: str | None = None) -> Profile:
         return replace(self, n_children=n, name=name or f"{self.name}-{n}")
+
+    def at(self, as_of: date) -> Profile:
+        """The same profile ending on `as_of`: the whole window moves by whole days, so every
+        generated fact keeps its distance from `as_of` (a child missing "yesterday" is missing
+        yesterday on any day) and the calibration holds whatever the date. Only facts tied to the
+        calendar move with it: the 2017 grading scheme change, and adults' years of birth."""
+        return replace(self, start=self.start + (as_of - self.as_of), as_of=as_of)
+
+    def default_as_of(self, today: date | None = None) -> date:
+        """The as-of `mpdb seed` uses without `--as-of`: today (UTC) for a rolling profile."""
+        if not self.rolling_as_of:
+            return self.as_of
+        return today or datetime.now(UTC).date()
 
 
 AS_OF = date(2026, 11, 1)
@@ -133,7 +152,10 @@ PROFILES: dict[str, Profile] = {
         n_children=10_000,
         start=date(2016, 6, 1),
         as_of=AS_OF,
-        description="~10,000 children over ten years, for demos and calibration checks",
+        description="~10,000 children over ten years up to today, for demos and calibration checks, "
+                    "with planted scenarios for every role (docs/SYNTHETIC.md)",
+        rolling_as_of=True,
+        planted_scenarios=True,
     ),
     "national": Profile(
         name="national",
