@@ -62,7 +62,10 @@ class SessionStore:
     def begin_login(self, redirect_uri: str, next_url: str) -> PendingLogin:
         now = self._clock()
         if len(self._pending) >= _MAX_PENDING_LOGINS:
-            self._pending = {k: p for k, p in self._pending.items() if now - p.created < LOGIN_TTL_SECONDS}
+            # Anyone can start a sign-in: bound the memory it takes. Expired ones go first, then the
+            # oldest (dicts keep insertion order), which at worst makes a slow user start again.
+            live = [(k, p) for k, p in self._pending.items() if now - p.created < LOGIN_TTL_SECONDS]
+            self._pending = dict(live[-(_MAX_PENDING_LOGINS - 1):])
         pending = PendingLogin(
             state=secrets.token_urlsafe(32), nonce=secrets.token_urlsafe(32),
             code_verifier=secrets.token_urlsafe(64), redirect_uri=redirect_uri, next_url=next_url, created=now,
