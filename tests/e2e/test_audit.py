@@ -89,3 +89,31 @@ async def test_read_is_refused_when_its_audit_event_cannot_be_written(live_serve
         assert "AU-A" not in str(body) and "Synthchild" not in str(body)
     finally:
         await scenario.write("MATCH (e:AuditEvent {id: 'blocker'}) DELETE e")
+
+
+async def test_the_first_appends_to_an_empty_trail_can_run_at_once(reference_graph) -> None:  # type: ignore[no-untyped-def]
+    """The console reads a page's parts concurrently; on a fresh database those were the first audit
+    events, and two of them once both created a head (an internal error for the user)."""
+    import asyncio
+    import uuid
+
+    from mpdb.audit.trail import AuditAction, AuditContext, append_in_tx
+    from mpdb.auth.principal import AgencyKind, Principal, Role, Scope
+
+    graph = reference_graph
+    await graph.auto_commit("MATCH (n) WHERE n:AuditEvent OR n:AuditHead DETACH DELETE n")
+    principal = Principal(subject="t", client_id="t", agency_id=KENT_CC, agency_kind=AgencyKind.LOCAL_AUTHORITY,
+                          role=Role.LA_MISSING_LEAD, scopes=frozenset({Scope.CHILD_READ}))
+    ctx = AuditContext(principal, "test: concurrent first appends", str(uuid.uuid4()))
+
+    async def append(i: int) -> None:
+        async def work(tx):  # type: ignore[no-untyped-def]
+            await append_in_tx(tx, ctx, AuditAction.CONSULTATION, f"op{i}", [f"AU-R{i}"])
+        await graph.in_write_tx(work)
+
+    await asyncio.gather(*(append(i) for i in range(8)))
+    heads = await graph.read("MATCH (h:AuditHead) RETURN h.seq AS seq")
+    assert [h["seq"] for h in heads] == [8]
+    seqs = await graph.read("MATCH (e:AuditEvent) RETURN e.seq AS seq ORDER BY seq")
+    assert [r["seq"] for r in seqs] == list(range(1, 9))
+    assert (await verify_chain(graph)).ok
