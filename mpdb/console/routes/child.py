@@ -82,6 +82,8 @@ async def child_page(request: Request, child_id: str,
                      session: Annotated[ConsoleSession, Depends(with_purpose)]) -> Response:
     if not child_id or len(child_id) > MAX_ID_LENGTH or not child_id.isprintable():
         raise RecordNotFound("no such child")
+    # Which operation to ask for, not what may be seen (the API decides that): a call handler or
+    # social worker has no intel:read, and riskProfile would refuse the whole page.
     with_intel = session.principal.has(Scope.CHILD_READ, Scope.INTEL_READ)
     data = await request.app.state.console_gateway.run(
         request, session, "ConsoleChildWithIntel" if with_intel else "ConsoleChild", {"id": child_id})
