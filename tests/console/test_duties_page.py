@@ -55,6 +55,7 @@ async def test_default_view_is_the_last_90_days_most_overdue_first(scenario, con
     assert rows[1][4] == "Notification: out-of-area placement by Kent in East Sussex, no notification recorded"
     assert rows[1][5:] == [KENT, ESCC_NAME]
     assert rows[0][3] == "60 days" and rows[0][5:] == [ESCC_NAME, KENT]
+    assert rows[0][4] == "Notification of a placement to the host LA sent, not acknowledged"
     assert rows[2][4] == "Return home interview (status not_offered)" and rows[2][5] == KENT
     assert rows[5][3] == "6 hours" and rows[5][5:] == ["Kent Police", KENT]
     # Names link to the child page: the LA may read its own children and the one placed with it.

@@ -41,6 +41,14 @@ SORTS: dict[str, str] = {"overdue": "Most overdue first", "recent": "Least overd
                          "kind": "Kind, then most overdue", "child": "Child, then most overdue"}
 PAGE_SIZE = 100
 MAX_ROWS = 2000  # per screen, over all kinds; beyond it the page says so and asks for a narrower window
+# The API's notification kinds, as a missing-children lead would say them.
+NOTIFICATION_WORDS = {
+    "placement_to_host_la": "of a placement to the host LA",
+    "placement_to_host_force": "of a placement to the host police force",
+    "home_to_host_la": "of a children's home placement to the host LA",
+    "found_to_responsible_la": "of the finding to the responsible LA",
+    "reported_to_police": "of the missing report to the police",
+}
 HEADER = ["Kind", "Child", "Due", "Overdue", "What is owed", "Who owes it", "Owed to"]
 CSV_EXTRA = ["Due at (UTC, ISO 8601)", "Days overdue", "Duty id", "Child id"]
 _CODE = re.compile(r"\b[EW]\d{8}\b")  # a GSS code (forces, LAs)
@@ -105,7 +113,11 @@ class DutyRow:
             return "Return home interview" + (f" ({status})" if status else "")
         if kind in ("NOTIFICATION_UNSENT", "NOTIFICATION_UNACKNOWLEDGED"):
             detail = next((e["detail"] for e in evidence if e["kind"] in ("notification", "placement")), None)
-            return "Notification: " + (detail or "").replace("_", " ")
+            text = detail or ""
+            for kind_code, words in NOTIFICATION_WORDS.items():
+                if text.startswith(kind_code):
+                    return f"Notification {words}{text[len(kind_code):]}"
+            return "Notification: " + text.replace("_", " ")
         if kind == "FOUND_NOT_NOTIFIED":
             return "Tell the responsible LA the child was found"
         if kind == "REPEAT_TRIGGER":
