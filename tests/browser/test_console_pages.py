@@ -257,3 +257,48 @@ async def test_graphiql_loads_from_vendored_files_and_queries_as_the_user(consol
         "() => (document.querySelector('.result-window') || {}).innerText?.includes('Metropolitan Police Service')")
     await shot(page, "graphiql")
     assert offline_page.external_requests == [] and offline_page.page_errors == []
+
+
+async def tab_to(page, selector: str, limit: int = 60) -> None:  # type: ignore[no-untyped-def]
+    """Press Tab until the element matching `selector` has the focus (as a keyboard user would)."""
+    for _ in range(limit):
+        await page.keyboard.press("Tab")
+        if await page.evaluate("s => !!document.activeElement && document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{selector} is not reachable with Tab on {page.url}")
+
+
+async def test_keyboard_only_from_the_start_page_to_a_child(console, demo_graph, offline_page) -> None:  # type: ignore[no-untyped-def]
+    page = offline_page.page
+    base = console.base_url
+    given, family = await names_of(demo_graph, ds.AMY)
+    await page.goto(f"{base}/")
+    await tab_to(page, "a.govuk-button--start")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url("**/dev-idp/authorize?**")
+    await tab_to(page, "input[type=radio]")  # the dev IdP's page is tested keyboard-only on its own
+    await page.focus("input[value='kent-investigator']")
+    await page.keyboard.press("Space")
+    await tab_to(page, "button[value='sign_in']")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(f"{base}/")
+    await tab_to(page, "a[href='/search']")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url("**/purpose?**")
+    await tab_to(page, "input[name='purpose']")
+    await page.keyboard.press("Space")
+    assert await page.is_checked(f"input[value='{PURPOSE}']")
+    await tab_to(page, "button.govuk-button")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(f"{base}/search")
+    await tab_to(page, "#name")
+    await page.keyboard.type(f"{given} {family}")
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector("[data-testid='search-results']")
+    await tab_to(page, f"a[href='/children/{ds.AMY}']")
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector("#child-network[data-rendered='true']")
+    assert (await page.inner_text("[data-testid='child-name']")) == f"{given} {family}"
+    # every table beside a picture can be reached and scrolled from the keyboard
+    await tab_to(page, ".mpdb-table-scroll[aria-label='Links']")
+    assert offline_page.external_requests == [] and offline_page.page_errors == []
