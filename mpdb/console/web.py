@@ -11,9 +11,10 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Request
@@ -23,6 +24,9 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, P
 
 from mpdb.auth.principal import Scope
 from mpdb.console.sessions import SESSION_COOKIE, ConsoleSession, SessionStore
+
+if TYPE_CHECKING:
+    from mpdb.ingest.reference import ReferenceData
 
 CONSOLE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = CONSOLE_DIR / "templates"
@@ -37,11 +41,18 @@ CSRF_HEADER = "X-CSRF-Token"
 
 
 @lru_cache(maxsize=1)
-def agency_names() -> dict[str, str]:
-    """Agency id (GSS code for forces and LAs) -> name, from the reference data files."""
+def reference_data() -> "ReferenceData":
+    """The reference data files (forces, LAs, agencies), read once per process: they change only
+    with a release."""
     from mpdb.ingest.reference import read_reference_data
 
-    ref = read_reference_data()
+    return read_reference_data()
+
+
+@lru_cache(maxsize=1)
+def agency_names() -> dict[str, str]:
+    """Agency id (GSS code for forces and LAs) -> name, from the reference data files."""
+    ref = reference_data()
     names = {code: force.name for code, force in ref.forces.items()}
     names.update({code: la.name for code, la in ref.las.items()})
     names.update({agency.id: agency.name for agency in ref.agencies})
@@ -53,6 +64,24 @@ def agency_name(code: str | None) -> str:
     if not code:
         return "not recorded"
     return agency_names().get(code, code)
+
+
+def parse_date_input(day: str, month: str, year: str, label: str,
+                     example: str = "27 3 2026") -> tuple[date | None, str | None]:
+    """A GOV.UK date input's three fields: (the date, None), (None, None) when all are empty, or
+    (None, the error message naming `label`) when it is not a whole real date."""
+    parts = [p.strip() for p in (day, month, year)]
+    if not any(parts):
+        return None, None
+    if not all(parts):
+        missing = [n for n, p in zip(("day", "month", "year"), parts, strict=True) if not p]
+        return None, f"{label} must include a " + " and a ".join(missing)
+    if not all(p.isdigit() for p in parts) or len(parts[2]) != 4:
+        return None, f"{label} must be a real date, for example {example}"
+    try:
+        return date(int(parts[2]), int(parts[1]), int(parts[0])), None
+    except ValueError:
+        return None, f"{label} must be a real date, for example {example}"
 
 
 def _environment() -> Environment:

@@ -20,7 +20,7 @@ from fastapi.responses import Response
 from mpdb.auth.principal import AgencyKind
 from mpdb.console.gateway import ConsoleError
 from mpdb.console.sessions import ConsoleSession
-from mpdb.console.web import agency_name, render, with_purpose
+from mpdb.console.web import agency_name, reference_data, render, with_purpose
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,9 +57,7 @@ def _node(pseudonym: str, child: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _area_kind(code: str) -> str | None:
-    from mpdb.ingest.reference import read_reference_data
-
-    ref = read_reference_data()
+    ref = reference_data()
     if code in ref.las:
         return "la"
     if code in ref.forces:

@@ -23,7 +23,7 @@ from fastapi.responses import Response
 from mpdb.auth.principal import AgencyKind
 from mpdb.console.gateway import ConsoleError
 from mpdb.console.sessions import ConsoleSession
-from mpdb.console.web import agency_name, render, security_headers, with_purpose
+from mpdb.console.web import agency_name, parse_date_input, render, security_headers, with_purpose
 
 router = APIRouter(include_in_schema=False)
 
@@ -137,21 +137,6 @@ class DutyRow:
                 child["id"] if child else ""]
 
 
-def _parse_date(day: str, month: str, year: str, label: str) -> tuple[date | None, str | None]:
-    parts = [p.strip() for p in (day, month, year)]
-    if not any(parts):
-        return None, None
-    if not all(parts):
-        missing = [n for n, p in zip(("day", "month", "year"), parts, strict=True) if not p]
-        return None, f"{label} must include a " + " and a ".join(missing)
-    if not all(p.isdigit() for p in parts) or len(parts[2]) != 4:
-        return None, f"{label} must be a real date, for example 27 3 2026"
-    try:
-        return date(int(parts[2]), int(parts[1]), int(parts[0])), None
-    except ValueError:
-        return None, f"{label} must be a real date, for example 27 3 2026"
-
-
 def _filters(params: dict[str, str], errors: dict[str, str]) -> Filters:
     today = datetime.now(UTC).date()
     kind = params.get("kind") or "all"
@@ -176,13 +161,13 @@ def _filters(params: dict[str, str], errors: dict[str, str]) -> Filters:
     due_from: date | None
     due_to: date | None
     if window == "custom":
-        due_from, err = _parse_date(params.get("from_day", ""), params.get("from_month", ""),
+        due_from, err = parse_date_input(params.get("from_day", ""), params.get("from_month", ""),
                                     params.get("from_year", ""), "Due from")
         if err:
             errors["from"] = err
         elif due_from is None:
             errors["from"] = "Enter the first due date to show, or choose a preset window"
-        due_to, err = _parse_date(params.get("to_day", ""), params.get("to_month", ""),
+        due_to, err = parse_date_input(params.get("to_day", ""), params.get("to_month", ""),
                                   params.get("to_year", ""), "Due to")
         if err:
             errors["to"] = err

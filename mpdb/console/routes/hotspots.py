@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, Response
 
 from mpdb.auth.principal import AgencyKind
 from mpdb.console.gateway import ConsoleError
-from mpdb.console.geo import hotspot_label, hotspot_map_data, outline_path, outline_version
+from mpdb.console.geo import hotspot_map_data, outline_path, outline_version
 from mpdb.console.sessions import ConsoleSession
 from mpdb.console.web import render, with_purpose
 
@@ -73,8 +73,6 @@ async def hotspots(request: Request, session: Annotated[ConsoleSession, Depends(
             errors[exc.field if exc.field in ("area", "kind") else "area"] = exc.message
     measure = RANKINGS.get(rank, "children")
     map_data = hotspot_map_data(connection, measure=measure) if connection else None
-    labels = {n["id"]: hotspot_label(n, connection.get("suppressionThreshold"), measure)
-              for n in connection.get("nodes", [])} if connection else {}
     return render(request, "pages/hotspots.html", 400 if errors else 200, title="Hot spots", form=form,
                   errors=errors, connection=connection, map_data=map_data,
-                  labels=labels, kinds=KINDS, periods=PERIODS, rankings=RANKINGS, outline_urls=outline_urls())
+                  kinds=KINDS, periods=PERIODS, rankings=RANKINGS, outline_urls=outline_urls())

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from mpdb.console.gateway import ConsoleError
 from mpdb.console.sessions import ConsoleSession
-from mpdb.console.web import current_session, render, with_purpose
+from mpdb.console.web import current_session, parse_date_input, render, with_purpose
 
 router = APIRouter(include_in_schema=False)
 
@@ -24,21 +24,10 @@ async def home(request: Request) -> Response:
 
 
 def _date_of_birth(day: str, month: str, year: str) -> tuple[date | None, str | None]:
-    parts = [p.strip() for p in (day, month, year)]
-    if not any(parts):
-        return None, None
-    if not all(parts):
-        missing = [n for n, p in zip(("day", "month", "year"), parts, strict=True) if not p]
-        return None, "Date of birth must include a " + " and a ".join(missing)
-    if not all(p.isdigit() for p in parts) or len(parts[2]) != 4:
-        return None, "Date of birth must be a real date, for example 27 3 2012"
-    try:
-        value = date(int(parts[2]), int(parts[1]), int(parts[0]))
-    except ValueError:
-        return None, "Date of birth must be a real date, for example 27 3 2012"
-    if value > date.today():
+    value, error = parse_date_input(day, month, year, "Date of birth", example="27 3 2012")
+    if value is not None and value > date.today():
         return None, "Date of birth must be in the past"
-    return value, None
+    return value, error
 
 
 @router.get("/search")
