@@ -92,15 +92,34 @@ def audit_verify() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default MPDB_HOST or 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default MPDB_PORT or 8000).")] = None,
+    workers: Annotated[int | None, typer.Option(
+        min=1, max=64, help="Worker processes (default MPDB_WORKERS, else 1 in dev/test and one per CPU in prod).",
+    )] = None,
 ) -> None:
-    """Run the HTTP API (GraphQL at /graphql) with uvicorn."""
+    """Run the HTTP API (GraphQL at /graphql) with uvicorn, in one or several worker processes."""
+    import os
+
     import uvicorn
 
-    from mpdb.api.app import create_app
+    from mpdb.shared_state import reset_shared_dir
 
+    # Workers are new processes that read their settings from the environment: put the command
+    # line's choices there, so every worker (and its dev IdP issuer, shared dir) agrees.
+    for name, value in (("MPDB_HOST", host), ("MPDB_PORT", port), ("MPDB_WORKERS", workers)):
+        if value is not None:
+            os.environ[name] = str(value)
+    get_settings.cache_clear()
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
-                log_config=None, access_log=True)
+    if settings.shared_dir is not None:
+        reset_shared_dir(settings.shared_dir)  # a restart signs everyone out, as with one process
+    if settings.worker_count == 1:
+        from mpdb.api.app import create_app
+
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None,
+                    access_log=True)
+        return
+    uvicorn.run("mpdb.api.app:create_worker_app", factory=True, workers=settings.worker_count, host=settings.host,
+                port=settings.port, log_config=None, access_log=True)
 
 
 @app.command("export-schema")

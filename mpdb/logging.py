@@ -8,9 +8,11 @@ import sys
 
 
 class _KeyValueFormatter(logging.Formatter):
+    """pid: `mpdb serve --workers N` runs N processes writing to one stream."""
+
     def format(self, record: logging.LogRecord) -> str:
         base = f"ts={self.formatTime(record, '%Y-%m-%dT%H:%M:%S')} level={record.levelname.lower()} " \
-               f"logger={record.name} msg={record.getMessage()!r}"
+               f"pid={record.process} logger={record.name} msg={record.getMessage()!r}"
         if record.exc_info:
             base += "\n" + self.formatException(record.exc_info)
         return base

@@ -7,6 +7,7 @@ cannot start with them by accident.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -50,7 +51,15 @@ class Settings(BaseSettings):
     max_aliases: int = 15
     max_tokens: int = 2000
     max_page_size: int = 100
-    rate_limit_per_minute: int = 600  # per agency
+    # Worker processes `mpdb serve` runs. Default: 1 in dev and test; in prod, one per CPU this
+    # process may use (each worker is one Python process, so one core at most).
+    workers: int | None = Field(default=None, ge=1, le=64)
+    # Where the workers on one host share console sessions, sign-ins in progress, dev-IdP codes and
+    # rate-limit buckets (SQLite files). Default: <state_dir>/shared/<port> when workers > 1, else
+    # process memory. Several hosts: see docs/DEPLOY.md (Redis for the rate limit, sticky console).
+    shared_state_dir: Path | None = None
+    rate_limit_per_minute: int = 600  # per agency, unless auth/policy.toml sets one for its kind
+    rate_limit_redis_url: SecretStr | None = None  # redis://...: one budget across several hosts
 
     # --- OAuth2 resource server ------------------------------------------------------------
     oauth_issuer: str | None = None
@@ -89,6 +98,22 @@ class Settings(BaseSettings):
     @property
     def managed_neo4j(self) -> bool:
         return self.neo4j_uri is None
+
+    @property
+    def worker_count(self) -> int:
+        if self.workers is not None:
+            return self.workers
+        if self.env != "prod":
+            return 1
+        return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+    @property
+    def shared_dir(self) -> Path | None:
+        if self.shared_state_dir is not None:
+            return self.shared_state_dir
+        if self.worker_count > 1:
+            return Path(self.state_dir) / "shared" / str(self.port)
+        return None
 
     @property
     def graphiql_enabled(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -91,3 +92,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         app.include_router(create_dev_idp_router(settings))  # routes carry /dev-idp
     return app
+
+
+def create_worker_app() -> FastAPI:
+    """The app in one of `mpdb serve --workers N`'s processes (started by uvicorn, settings from
+    the environment the command prepared): the same app, with the command's logging."""
+    import logging as _logging
+
+    from mpdb.logging import configure_logging
+
+    configure_logging(_logging.DEBUG if os.environ.get("MPDB_VERBOSE") == "1" else _logging.INFO)
+    return create_app()

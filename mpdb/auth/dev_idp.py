@@ -577,46 +577,61 @@ class AuthorizationGrant:
     used: bool = False
 
 
+_CODES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS dev_idp_code (
+    code_hash TEXT PRIMARY KEY,
+    grant_data TEXT NOT NULL,
+    expires_at REAL NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+
 class AuthorizationCodes:
-    """One-time authorization codes in process memory (dev only: one process, lost on restart).
+    """One-time authorization codes (dev only), in mpdb.shared_state: a SQLite file the workers of
+    `mpdb serve --workers N` share (the sign-in form and the token request may reach different
+    workers), or process memory with one worker. Lost on restart.
 
     A redeemed code stays, marked used, until it expires, so a replay is told apart from an
     unknown code in the log. Every presentation by a client uses the code up, whatever else is
     wrong with the request: a leaked code gives an attacker one guess at the PKCE verifier.
     """
 
-    def __init__(self) -> None:
-        self._codes: dict[str, AuthorizationGrant] = {}
-        self._lock = threading.Lock()
+    def __init__(self, path: Path | None = None) -> None:
+        from mpdb.shared_state import SharedDb
+
+        self._db = SharedDb(path, _CODES_SCHEMA)
 
     @staticmethod
     def _key(code: str) -> str:
         return hashlib.sha256(code.encode()).hexdigest()  # the store never holds a usable code
 
-    def _purge(self, now: float) -> None:
-        for key in [k for k, g in self._codes.items() if g.expires_at <= now]:
-            del self._codes[key]
-
     def issue(self, grant: AuthorizationGrant) -> str:
         code = secrets.token_urlsafe(32)
-        with self._lock:
-            self._purge(_now())
-            self._codes[self._key(code)] = grant
+        data = json.dumps([grant.client_id, grant.redirect_uri, grant.code_challenge, grant.nonce,
+                           grant.user_id, list(grant.scopes), grant.auth_time])
+        with self._db.transaction() as conn:
+            conn.execute("DELETE FROM dev_idp_code WHERE expires_at <= ?", (_now(),))
+            conn.execute("INSERT INTO dev_idp_code (code_hash, grant_data, expires_at) VALUES (?, ?, ?)",
+                         (self._key(code), data, grant.expires_at))
         return code
 
     def redeem(self, code: str) -> AuthorizationGrant | str:
         """The grant, or why not: "unknown", "expired" or "replayed"."""
         now = _now()
-        with self._lock:
-            grant = self._codes.get(self._key(code))
-            if grant is None:
+        with self._db.transaction() as conn:
+            row = conn.execute("SELECT grant_data, expires_at, used FROM dev_idp_code WHERE code_hash = ?",
+                               (self._key(code),)).fetchone()
+            if row is None:
                 return "unknown"
-            if grant.used:
+            if row[2]:
                 return "replayed"
-            grant.used = True
-            if grant.expires_at <= now:
-                return "expired"
-            return grant
+            conn.execute("UPDATE dev_idp_code SET used = 1 WHERE code_hash = ?", (self._key(code),))
+        if row[1] <= now:
+            return "expired"
+        client_id, redirect_uri, challenge, nonce, user_id, scopes, auth_time = json.loads(row[0])
+        return AuthorizationGrant(client_id, redirect_uri, challenge, nonce, user_id, tuple(scopes), auth_time,
+                                  row[1], used=True)
 
 
 def _issue_id_token(
@@ -680,9 +695,16 @@ class AuthorizationRequest:
         }
 
 
+def form_token_key(settings: Settings) -> bytes:
+    """The sign-in form's HMAC key, derived from the signing key every worker reads from disk, so
+    a form shown by one worker is accepted by another (and a new signing key retires old forms)."""
+    private = json.dumps(signing_key(settings).as_dict(private=True), sort_keys=True).encode()
+    return hmac.new(private, b"mpdb dev IdP sign-in form tokens", hashlib.sha256).digest()
+
+
 class FormTokens:
     """CSRF tokens for the sign-in form: an HMAC over a per-browser cookie value, every request
-    parameter and the time the page was shown, under a key that lives as long as the process.
+    parameter and the time the page was shown, under a key every worker derives alike.
 
     Bound to the cookie, a token lifted from one browser does not work from another; bound to the
     parameters, it cannot carry an attacker's redirect URI, state or PKCE challenge.
@@ -907,8 +929,10 @@ def create_dev_idp_router(settings: Settings) -> APIRouter:
     users = load_dev_users(dev_users_path(settings), policy, clients)
     signing_key(settings)
     issuer = dev_idp_issuer(settings)
-    codes = AuthorizationCodes()
-    form_tokens = FormTokens()
+    from mpdb.shared_state import shared_file
+
+    codes = AuthorizationCodes(shared_file(settings.shared_dir, "dev-idp-codes"))
+    form_tokens = FormTokens(form_token_key(settings))
     role_labels = {r: _ROLE_LABELS.get(r, r.value.replace("_", " ")) for r in Role}
     supported_scopes = set(OIDC_SCOPES) | {s.value for s in Scope}
 

@@ -86,6 +86,9 @@ class PolicyDocument(_Strict):
     agency_kinds: dict[AgencyKind, AgencyKindSpec]
     roles: dict[Role, RoleSpec]
     sharing: SharingSpec = SharingSpec()
+    # Requests per minute per agency of a kind (the API's rate limit); kinds not listed get
+    # MPDB_RATE_LIMIT_PER_MINUTE.
+    rate_limits: dict[AgencyKind, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check(self) -> PolicyDocument:
@@ -95,6 +98,8 @@ class PolicyDocument(_Strict):
         reserved_roles = _RESERVED_ROLES & set(self.roles)
         if reserved_roles:
             raise ValueError(f"roles {sorted(reserved_roles)} are reserved for the CLI")
+        if _RESERVED_KINDS & set(self.rate_limits):
+            raise ValueError("rate_limits: the CLI's kind is never rate limited")
         missing = set(AgencyKind) - _RESERVED_KINDS - set(self.agency_kinds)
         if missing:
             raise ValueError(f"agency kinds not declared: {sorted(missing)}")
@@ -158,6 +163,10 @@ class Policy:
     @property
     def sharing(self) -> SharingSpec:
         return self.document.sharing
+
+    @property
+    def rate_limits(self) -> dict[AgencyKind, int]:
+        return dict(self.document.rate_limits)
 
 
 def load_policy(path: Path | str | None = None) -> Policy:

@@ -16,6 +16,7 @@ from mpdb.console.oidc import OidcClient
 from mpdb.console.sessions import SessionStore
 from mpdb.console.web import GOVUK_ASSETS_DIR, GOVUK_ASSETS_URL, STATIC_DIR, STATIC_URL, CsrfFailure, NeedsPurpose, NeedsSignIn, redirect, render, sign_in_url
 from mpdb.settings import Settings
+from mpdb.shared_state import shared_file
 
 log = logging.getLogger("mpdb.console")
 
@@ -23,7 +24,8 @@ log = logging.getLogger("mpdb.console")
 def mount_console(app: FastAPI, settings: Settings, schema: strawberry.Schema) -> None:
     from mpdb.console.routes import ROUTERS
 
-    app.state.console_sessions = SessionStore(idle_seconds=settings.console_session_idle_minutes * 60)
+    app.state.console_sessions = SessionStore(idle_seconds=settings.console_session_idle_minutes * 60,
+                                              path=shared_file(settings.shared_dir, "console-sessions"))
     app.state.console_gateway = Gateway(schema, load_operations(schema))
     app.state.console_oidc = OidcClient(settings)
     for router in ROUTERS:

@@ -20,7 +20,7 @@ import strawberry
 from graphql import DocumentNode, FragmentDefinitionNode, OperationDefinitionNode, parse, print_ast, validate
 
 from mpdb.api.context import Context
-from mpdb.api.rate_limit import get_rate_limiter
+from mpdb.api.rate_limit import retry_after
 from mpdb.console.sessions import ConsoleSession
 from mpdb.services.context import ServiceContext
 
@@ -107,7 +107,7 @@ class Gateway:
                   variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run `operation` as the session's user; returns `data`, or raises a ConsoleError."""
         document = self.operations[operation]  # a KeyError here is a bug in a page, not user input
-        wait = get_rate_limiter(request).acquire(session.principal.agency_id)
+        wait = await retry_after(request, session.principal)
         if wait is not None:
             raise RateLimited(wait)
         state = request.app.state

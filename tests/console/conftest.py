@@ -51,7 +51,8 @@ def console_as(live_server, registered_agencies) -> Iterator[Callable[..., Conso
         session = store.create(principal=principal, access_token="not-used-by-the-console",
                                id_token="", user_name=f"Test {role}", agency_name=agency_id,
                                expires_at=time.time() + 900)
-        session.purpose = purpose
+        if purpose is not None:
+            store.set_purpose(session, purpose)
         client = ConsoleClient(base_url=live_server.base_url, cookies={SESSION_COOKIE: session.id},
                                follow_redirects=False, timeout=60)
         clients.append(client)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from mpdb.api.rate_limit import AgencyRateLimiter
+from mpdb.api.rate_limit import _SCHEMA, AgencyRateLimiter
 from mpdb.auth.access import access_scope_for
 from mpdb.auth.principal import AgencyKind, Principal, Role, Scope
 from mpdb.domain.errors import Forbidden
 from mpdb.graph.repositories.records import RecordRepository
+from mpdb.shared_state import SharedDb
 
 
 class Clock:
@@ -44,6 +45,29 @@ def test_agencies_have_separate_buckets_and_refill_is_capped() -> None:
 def test_limit_must_be_positive() -> None:
     with pytest.raises(ValueError):
         AgencyRateLimiter(per_minute=0)
+    with pytest.raises(ValueError):
+        AgencyRateLimiter(per_minute=5, per_kind={AgencyKind.NATIONAL_UNIT: 0})
+
+
+def test_limiters_on_one_file_share_one_budget(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Two limiters over one SQLite file stand for two worker processes (tests/e2e/test_workers.py
+    runs real ones): together they allow the budget once, and agree on the wait."""
+    clock = Clock()
+    path = tmp_path / "rate-limit.sqlite"
+    one, two = (AgencyRateLimiter(per_minute=3, clock=clock, db=SharedDb(path, _SCHEMA)) for _ in range(2))
+    assert [one.acquire("A"), two.acquire("A"), one.acquire("A")] == [None, None, None]
+    assert two.acquire("A") == pytest.approx(20.0) and one.acquire("A") == pytest.approx(20.0)
+    assert one.acquire("B") is None
+    clock.now += 20
+    assert two.acquire("A") is None and one.acquire("A") == pytest.approx(20.0)
+
+
+def test_budget_per_agency_kind() -> None:
+    clock = Clock()
+    limiter = AgencyRateLimiter(per_minute=2, clock=clock, per_kind={AgencyKind.NATIONAL_UNIT: 4})
+    assert [limiter.acquire("N", AgencyKind.NATIONAL_UNIT) for _ in range(5)][3:] == [None, pytest.approx(15.0)]
+    assert [limiter.acquire("F", AgencyKind.POLICE_FORCE) for _ in range(3)][2] == pytest.approx(30.0)
+    assert limiter.per_minute(AgencyKind.NATIONAL_UNIT) == 4 and limiter.per_minute(AgencyKind.INSPECTORATE) == 2
 
 
 def _principal(kind: AgencyKind, role: Role, *scopes: Scope) -> Principal:

@@ -168,5 +168,5 @@ async def purpose_submit(request: Request, form: Annotated[dict[str, str], Depen
     if errors:
         return render(request, "pages/purpose.html", 400, purposes=PURPOSES, next_url=next_url,
                       chosen=form.get("purpose"), other=other, case_reference=case_reference, errors=errors)
-    session.purpose = f"{chosen} (case {case_reference})" if case_reference else chosen
+    session_store(request).set_purpose(session, f"{chosen} (case {case_reference})" if case_reference else chosen)
     return redirect(next_url)
