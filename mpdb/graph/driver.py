@@ -25,5 +25,8 @@ def connection_params(settings: Settings | None = None) -> tuple[str, tuple[str,
 def create_driver(settings: Settings | None = None) -> neo4j.AsyncDriver:
     """A new AsyncDriver. Create ONE per process (it pools connections) and close it on shutdown.
     `neo4j://` URIs (routing: clusters, Aura) and `bolt://` (a single server) both work as given."""
+    from mpdb.graph import temporal
+
+    temporal.install()  # DATETIME values straight to `datetime` (mpdb/graph/temporal.py says why)
     uri, auth = connection_params(settings)
     return neo4j.AsyncGraphDatabase.driver(uri, auth=auth, user_agent="mpdb")

@@ -149,13 +149,28 @@ def incidents(evidence: list[Evidence], as_of: datetime) -> list[list[Evidence]]
                 union(i, by_episode[eid])
             else:
                 by_episode[eid] = i
-    for i, a in enumerate(evidence):
-        for j in range(i + 1, len(evidence)):
-            b = evidence[j]
-            if a.kind == b.kind == "EXPLICIT" and any(
-                _windows_overlap(x, y, as_of) for x in a.episodes for y in b.episodes
-            ):
-                union(i, j)
+    # Explicit records whose episode windows overlap: a sweep over the windows sorted by start
+    # instead of comparing every pair (thousands of pairs for a busy child). Every window seen so
+    # far that overlaps the next one contains its start, as does the one reaching furthest, and
+    # windows sharing a point are already joined: joining it to that one alone is enough.
+    windows = [(ep["reportedAt"], ep.get("endAt") or as_of, i)
+               for i, ev in enumerate(evidence) if ev.kind == "EXPLICIT" for ep in ev.episodes]
+    if any(end < start for start, end, _ in windows):  # not an interval: compare every pair
+        for i, a in enumerate(evidence):
+            for j in range(i + 1, len(evidence)):
+                b = evidence[j]
+                if a.kind == b.kind == "EXPLICIT" and any(
+                    _windows_overlap(x, y, as_of) for x in a.episodes for y in b.episodes
+                ):
+                    union(i, j)
+    else:
+        windows.sort(key=lambda w: w[0])
+        furthest: tuple[datetime, int] | None = None
+        for start, end, i in windows:
+            if furthest is not None and furthest[0] >= start:
+                union(i, furthest[1])
+            if furthest is None or end > furthest[0]:
+                furthest = (end, i)
     groups: dict[int, list[Evidence]] = defaultdict(list)
     for i, ev in enumerate(evidence):
         groups[find(i)].append(ev)

@@ -1,0 +1,43 @@
+"""Faster hydration of Neo4j DATETIME values, measured as the largest per-request cost.
+
+Profiling a warm national riskProfile (bench/README.md, "Throughput") put about half of its
+Python time in the driver turning each DATETIME into a `neo4j.time.DateTime` (pure Python,
+nanosecond arithmetic and pytz), which mpdb.graph.db.to_native then turns into a `datetime`:
+~700 values per request at 50-250 us each. The driver has no public hook for this, so
+`install()` replaces the function its Bolt 5 hydration handlers call for DATETIME structures
+(tag I, a UTC offset; tag d, local) with one that builds the same `datetime` that
+`DateTime.to_native()` gives, directly. Named time zones (tag i) and anything unexpected go to
+the driver's own function. tests/unit/test_temporal_hydration.py checks the two agree on a grid
+of values, and that the driver version is the one this was written against (neo4j is pinned in
+pyproject.toml: a driver upgrade must re-check this module).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytz
+from neo4j._codec.hydration.bolt.v2 import temporal as _bolt_v2_temporal
+
+DRIVER_VERSION = "6.4.1"
+_original = _bolt_v2_temporal.hydrate_datetime
+_EPOCH = datetime(1970, 1, 1)
+
+
+def hydrate_datetime(seconds: int, nanoseconds: int, tz: Any = None) -> Any:
+    """`hydrate_datetime(...).to_native()` of the driver, without the neo4j.time detour."""
+    if not (isinstance(seconds, int) and isinstance(nanoseconds, int) and (tz is None or isinstance(tz, int))):
+        return _original(seconds, nanoseconds, tz)
+    # to_native() keeps microseconds, dropping the rest of the nanoseconds.
+    naive = _EPOCH + timedelta(seconds=seconds, microseconds=nanoseconds // 1000)
+    if tz is None:
+        return naive
+    # The same tzinfo object the driver builds (pytz caches fixed offsets), so the values compare,
+    # print and serialise exactly alike.
+    return pytz.utc.localize(naive).astimezone(pytz.FixedOffset(divmod(tz, 60)[0]))
+
+
+def install() -> None:
+    """Use `hydrate_datetime` in every connection the driver opens from now on (idempotent)."""
+    _bolt_v2_temporal.hydrate_datetime = hydrate_datetime
