@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -31,10 +32,16 @@ MUTATION_TYPES: tuple[type, ...] = (LifecycleMutations,)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
+    # The depth and alias limiters make a new validation-rule class each time one is built, and
+    # ValidationCache keys on the rule classes: built per request, every request missed the cache
+    # and re-validated the whole document. Their rules are made once here; each request gets a
+    # fresh extension holding the same classes.
+    limit_rules = [rule for limiter in (QueryDepthLimiter(max_depth=settings.max_query_depth),
+                                        MaxAliasesLimiter(max_alias_count=settings.max_aliases))
+                   for rule in limiter.validation_rules]
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: AddValidationRules(list(limit_rules)),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         MaskInternalErrors,
