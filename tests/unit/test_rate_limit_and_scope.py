@@ -106,3 +106,18 @@ def test_case_roles_are_not_aggregates_only() -> None:
     scope = access_scope_for(_principal(AgencyKind.POLICE_FORCE, Role.INVESTIGATOR, Scope.CHILD_READ))
     assert not scope.aggregates_only
     assert scope.named_record_params() == {"agencyId": "X", "national": False, "police": True}
+
+
+async def test_hosts_sharing_redis_share_one_budget() -> None:
+    """MPDB_RATE_LIMIT_REDIS_URL: pyrate-limiter's Lua script, run here by fakeredis (with Lua)."""
+    import fakeredis
+
+    clock = Clock()
+    server = fakeredis.FakeServer()
+    one, two = (AgencyRateLimiter(per_minute=3, clock=clock, redis=fakeredis.FakeAsyncRedis(server=server))
+                for _ in range(2))
+    assert [await one.acquire("A"), await two.acquire("A"), await one.acquire("A")] == [None, None, None]
+    assert await two.acquire("A") == pytest.approx(20.0)
+    assert await one.acquire("B") is None
+    clock.now += 20
+    assert await two.acquire("A") is None and await one.acquire("A") == pytest.approx(20.0)
