@@ -46,24 +46,27 @@ DEFAULT_QUERIES = ("riskProfile", "coMissing 1 hop")
 
 
 def start_workers(workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    """`mpdb serve --workers N` on a free port (not waited for: see `wait_ready`)."""
     port = _free_port()
     env = {**os.environ, "MPDB_ENV": os.environ.get("MPDB_ENV", "dev"), "MPDB_PORT": str(port),
            "MPDB_WORKERS": str(workers)}
     proc = subprocess.Popen([str(Path(sys.executable).parent / "mpdb"), "serve"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def wait_ready(proc: subprocess.Popen[bytes], url: str, timeout_s: float = 600) -> None:
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"mpdb serve --workers {workers} exited")
+            raise RuntimeError(f"mpdb serve at {url} exited")
         try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return proc, url
+            if httpx.get(f"{url}/healthz", timeout=5).status_code == 200:
+                return
         except httpx.HTTPError:
             pass
-        time.sleep(0.3)
-    os.killpg(proc.pid, signal.SIGTERM)
-    raise RuntimeError("mpdb serve did not start within 120 s")
+        time.sleep(0.5)
+    raise RuntimeError(f"mpdb serve at {url} did not start within {timeout_s:.0f} s")
 
 
 async def _loop(call: Any, clients: int, seconds: float) -> tuple[float, Timing, str | None]:
@@ -149,6 +152,8 @@ async def main(argv: list[str] | None = None) -> int:
               f"({params['childLinks']} co-missing links)")
         for w in args.workers:
             servers[w] = start_workers(w)
+        for proc, url in servers.values():
+            wait_ready(proc, url)
         queries = [q for q in QUERIES
                    if (args.only.lower() in q.name.lower() if args.only else q.name in DEFAULT_QUERIES)]
         results: dict[tuple[str, int, str], list[tuple[float, Timing]]] = {}

@@ -118,8 +118,11 @@ def serve(
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None,
                     access_log=True)
         return
+    # A worker that does not answer the supervisor's ping in time is killed and replaced. Importing
+    # the app takes a few seconds of CPU; on a busy host uvicorn's default (5 s) killed every new
+    # worker before it had started, forever.
     uvicorn.run("mpdb.api.app:create_worker_app", factory=True, workers=settings.worker_count, host=settings.host,
-                port=settings.port, log_config=None, access_log=True)
+                port=settings.port, log_config=None, access_log=True, timeout_worker_healthcheck=60)
 
 
 @app.command("export-schema")
