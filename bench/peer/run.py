@@ -175,14 +175,14 @@ def start_mpdb(port: int, workers: int) -> subprocess.Popen[bytes]:
     return proc
 
 
-def start_peer(doc_path: Path, port: int, settings: Settings) -> subprocess.Popen[bytes]:
+def start_peer(doc_path: Path, port: int, settings: Settings, workers: int) -> subprocess.Popen[bytes]:
     if not (PEER_DIR / "node_modules" / "@neo4j" / "graphql").is_dir():
         raise SystemExit("the peer's node modules are missing: cd bench/peer && npm ci")
     uri, auth = connection_params(settings)
     env = {**os.environ, "NEO4J_URI": uri, "NEO4J_DATABASE": settings.neo4j_database}
     if auth:
         env |= {"NEO4J_USERNAME": auth[0], "NEO4J_PASSWORD": auth[1]}
-    proc = subprocess.Popen(["node", str(PEER_DIR / "server.mjs"), str(doc_path), str(port)], cwd=PEER_DIR,
+    proc = subprocess.Popen(["node", str(PEER_DIR / "server.mjs"), str(doc_path), str(port), str(workers)], cwd=PEER_DIR,
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     # Apollo answers a GET without a query with 400: enough to know it listens.
     _wait_http(proc, f"http://127.0.0.1:{port}/", "the peer (node)", lambda r: r.status_code < 500)
@@ -366,6 +366,7 @@ async def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--port", type=int, help="port for the mpdb server this run starts (default: a free one)")
     ap.add_argument("--workers", type=int, default=1, help="uvicorn workers for the mpdb server this run starts")
     ap.add_argument("--peer-port", type=int, help="port for the peer (default: a free one)")
+    ap.add_argument("--peer-workers", type=int, default=1, help="Node processes for the peer (node:cluster)")
     ap.add_argument("--clients", default="1,4,16", help="concurrent clients, comma-separated")
     ap.add_argument("--duration", type=float, default=6.0, help="seconds measured per target per client count")
     ap.add_argument("--rounds", type=int, default=3, help="rounds the duration is split into (interleaving)")
@@ -393,7 +394,7 @@ async def main(argv: list[str] | None = None) -> int:
         doc_path.write_text(json.dumps(doc))
 
         peer_port = args.peer_port or _free_port()
-        peer = start_peer(doc_path, peer_port, settings)
+        peer = start_peer(doc_path, peer_port, settings, args.peer_workers)
         procs.append(peer)
         if args.url:
             mpdb_base, mpdb_pid = args.url.rstrip("/"), None
@@ -410,7 +411,8 @@ async def main(argv: list[str] | None = None) -> int:
         print(f"data set: {params.get('profile') or 'unknown'}; asOf {params['asOf'].isoformat()}; "
               f"child {params['childId']}, force child {params['forceChildId']}")
         print(f"mpdb: {mpdb_base}" + ("" if args.url else f" (uvicorn, {args.workers} worker(s), rate limit off)")
-              + f"; peer: @neo4j/graphql on Apollo Server, {peer_url} (no auth, no audit); raw: Python async driver")
+              + f"; peer: @neo4j/graphql on Apollo Server, {peer_url}, {args.peer_workers} process(es) (no auth, no audit)"
+              + "; raw: Python async driver, in this process")
         print(f"load average at start: {loadavg()}; {os.cpu_count()} CPUs\n")
 
         results: list[dict[str, Any]] = []

@@ -1,13 +1,16 @@
 // The peer: @neo4j/graphql on Apollo Server, serving mpdb's own Cypher statements as @cypher fields.
 //
-//   node bench/peer/server.mjs <statements.json> <port>
+//   node bench/peer/server.mjs <statements.json> <port> [workers]
 //
 // <statements.json> is written by bench/peer/extract.py from mpdb's code at run time (the statement
 // texts, their column and parameter names): nothing here names a statement. Each statement becomes
 // one Query field `q<i>s<j>(<param>: Param ...): JSON` whose @cypher statement is mpdb's text inside
 // a unit subquery packing its rows into one value (an @cypher field returns one column). No
 // authentication, no authorization, no audit: the access scope arrives as ordinary arguments.
+// [workers] > 1: that many Node processes share the port (node:cluster), as a Node service uses
+// several cores; compare with mpdb run with as many uvicorn workers.
 // Environment: NEO4J_URI, NEO4J_USERNAME, NEO4J_PASSWORD, NEO4J_DATABASE.
+import cluster from "node:cluster";
 import { readFileSync } from "node:fs";
 import { ApolloServer } from "@apollo/server";
 import { startStandaloneServer } from "@apollo/server/standalone";
@@ -15,9 +18,9 @@ import { Neo4jGraphQL } from "@neo4j/graphql";
 import { GraphQLError, GraphQLScalarType, Kind } from "graphql";
 import neo4j from "neo4j-driver";
 
-const [file, portArg] = process.argv.slice(2);
+const [file, portArg, workersArg] = process.argv.slice(2);
 if (!file || !portArg) {
-  console.error("usage: node server.mjs <statements.json> <port>");
+  console.error("usage: node server.mjs <statements.json> <port> [workers]");
   process.exit(2);
 }
 const doc = JSON.parse(readFileSync(file, "utf8"));
@@ -107,23 +110,45 @@ for (const q of doc.queries) {
 }
 const typeDefs = `scalar JSON\nscalar Param\n\ntype Query {\n${fields.join("\n")}\n}\n`;
 
-const driver = neo4j.driver(
-  process.env.NEO4J_URI ?? "bolt://127.0.0.1:7687",
-  neo4j.auth.basic(process.env.NEO4J_USERNAME ?? "neo4j", process.env.NEO4J_PASSWORD ?? ""),
-);
-const database = process.env.NEO4J_DATABASE ?? "neo4j";
-const neoSchema = new Neo4jGraphQL({ typeDefs, resolvers, driver });
-const schema = await neoSchema.getSchema();
-const server = new ApolloServer({ schema, introspection: false });
-const { url } = await startStandaloneServer(server, {
-  listen: { port: Number(portArg), host: "127.0.0.1" },
-  context: async () => ({ sessionConfig: { database } }),
-});
-console.log(`peer ready at ${url} (${fields.length} @cypher fields)`);
-for (const sig of ["SIGTERM", "SIGINT"]) {
-  process.on(sig, async () => {
-    await server.stop();
-    await driver.close();
-    process.exit(0);
+async function serve() {
+  const driver = neo4j.driver(
+    process.env.NEO4J_URI ?? "bolt://127.0.0.1:7687",
+    neo4j.auth.basic(process.env.NEO4J_USERNAME ?? "neo4j", process.env.NEO4J_PASSWORD ?? ""),
+  );
+  const database = process.env.NEO4J_DATABASE ?? "neo4j";
+  const neoSchema = new Neo4jGraphQL({ typeDefs, resolvers, driver });
+  const schema = await neoSchema.getSchema();
+  const server = new ApolloServer({ schema, introspection: false });
+  const { url } = await startStandaloneServer(server, {
+    listen: { port: Number(portArg), host: "127.0.0.1" },
+    context: async () => ({ sessionConfig: { database } }),
   });
+  console.log(`peer ready at ${url} (${fields.length} @cypher fields)`);
+  for (const sig of ["SIGTERM", "SIGINT"]) {
+    process.on(sig, async () => {
+      await server.stop();
+      await driver.close();
+      process.exit(0);
+    });
+  }
+}
+
+// Several processes on one port (node:cluster): the primary only forks and forwards signals.
+const workers = Number(workersArg ?? 1);
+if (workers > 1 && cluster.isPrimary) {
+  for (let i = 0; i < workers; i++) cluster.fork();
+  cluster.on("exit", (w, code) => {
+    if (code) {
+      console.error(`peer worker exited with ${code}`);
+      process.exit(1);
+    }
+  });
+  for (const sig of ["SIGTERM", "SIGINT"]) {
+    process.on(sig, () => {
+      for (const w of Object.values(cluster.workers)) w.kill(sig);
+      process.exit(0);
+    });
+  }
+} else {
+  await serve();
 }
