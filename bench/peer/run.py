@@ -103,21 +103,24 @@ def risk_profile_document() -> str:
 
 
 def http_operation(q: BenchQuery, params: dict[str, Any]) -> dict[str, Any]:
-    """The GraphQL request for `q`, with the arguments bench/queries.py gives its service."""
+    """The GraphQL request for `q` (chosen by the root field of bench/queries.py's operation), with
+    the arguments bench/queries.py gives its service."""
+    (op,) = parse(q.graphql).definitions
+    root = op.selection_set.selections[0].name.value  # type: ignore[attr-defined]
     v = q.variables(params)
-    if q.graphql.lstrip().startswith("query($id: ID!, $asOf"):
+    if root == "riskProfile":
         return {"query": risk_profile_document(), "variables": {"childId": v["id"], "asOf": v["asOf"]}}
-    if "coMissing(" in q.graphql:
+    if root == "coMissing":
         return {"query": print_ast(_operation(LINK_OPERATIONS, "CoMissing")),
                 "variables": {"childId": v["id"], "hops": v["hops"], "asOf": v["asOf"], "since": v.get("since"),
                               "first": 20}}
-    if "sharedAssociates(" in q.graphql:
+    if root == "sharedAssociates":
         return {"query": print_ast(_operation(LINK_OPERATIONS, "SharedAssociates")),
                 "variables": {"minChildren": 3, "minForces": 2, "asOf": v["asOf"], "first": 20}}
-    if "hotspots(" in q.graphql:
+    if root == "hotspots":
         return {"query": print_ast(_operation(AREA_OPERATIONS, "Hotspots")),
                 "variables": {**v, "kind": "FOUND_AT", "first": 20}}
-    raise LookupError(f"no HTTP operation for {q.name}")
+    raise LookupError(f"no HTTP operation for {q.name} ({root})")
 
 
 def answer_summary(name: str, data: Any) -> dict[str, Any]:
