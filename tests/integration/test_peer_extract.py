@@ -25,6 +25,16 @@ CREATE (b:Child {id: 'T10P-B', pseudonym: 'MP-T10P-B', accessAgencies: ['E230000
 CREATE (a)-[:HAD]->(e:Episode {id: 'T10P-E1', status: 'closed', reportedAt: $reported, areaAgencies: ['E23000032']})
 CREATE (e)-[:REPORTED_TO]->(kent)
 CREATE (e)-[:WITH_CHILD {source: 'reported'}]->(b)
+// An adult named in episodes of three other children in two forces: a shared associate.
+CREATE (m:Person {id: 'T10P-M', name: 'T10P adult', role: 'adult_of_concern'})
+WITH kent, m
+MATCH (met:Force {code: 'E23000001'})
+UNWIND [['T10P-C', met], ['T10P-D', kent], ['T10P-F', kent]] AS x
+WITH m, x[0] AS cid, x[1] AS force
+CREATE (c:Child {id: cid, pseudonym: 'MP-' + cid, accessAgencies: [force.code], historyAgencies: [force.code]})
+CREATE (c)-[:HAD]->(ce:Episode {id: cid + '-E', status: 'closed', reportedAt: $reported, areaAgencies: [force.code]})
+CREATE (ce)-[:REPORTED_TO]->(force)
+CREATE (ce)-[:WITH_PERSON {source: 'reported'}]->(m)
 """
 CLEAR = "MATCH (n) WHERE n.id STARTS WITH 'T10P-' DETACH DELETE n"
 
@@ -77,11 +87,17 @@ async def test_link_queries_record_exactly_mpdbs_constants_and_parameters(scenar
 async def test_shared_associates_records_both_statements_of_its_transaction(scenario) -> None:  # type: ignore[no-untyped-def]
     (shared,) = await extract(scenario, _queries("sharedAssociates national"),
                               {"asOf": AS_OF, "childId": None, "forceChildId": None})
-    # No adult qualifies here, so mpdb runs the counts only, and writes no audit event.
-    assert [s.constant for s in shared.statements] == ["intel_links.SHARED_ASSOCIATE_COUNTS"]
-    assert shared.statements[0].params == {"minChildren": 3, "minForces": 2, "since": datetime(2018, 12, 31, tzinfo=UTC),
-                                           "asOf": AS_OF, "agencyId": "NCA-MPU", "national": True, "police": False}
-    assert shared.skipped_writes == []
+    counts, details = shared.statements
+    assert (counts.constant, details.constant) == ("intel_links.SHARED_ASSOCIATE_COUNTS", "intel_links.SHARED_ASSOCIATES")
+    scope = {"agencyId": "NCA-MPU", "national": True, "police": False}
+    assert counts.params == {"minChildren": 3, "minForces": 2, "since": datetime(2018, 12, 31, tzinfo=UTC),
+                             "asOf": AS_OF, **scope}
+    # The page's persons come from the counts, in the same transaction (other tests' data may add some).
+    assert details.tx == counts.tx
+    assert details.params == {**counts.params, "personIds": details.params["personIds"]}
+    assert ["T10P-M", 3, 2] in counts.rows[0]["counts"]
+    assert "T10P-M" in details.params["personIds"]
+    assert all(w.startswith("audit.") for w in shared.skipped_writes)
 
 
 async def test_the_peer_serves_the_statement_verbatim_with_tagged_parameters(scenario) -> None:  # type: ignore[no-untyped-def]
