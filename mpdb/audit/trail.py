@@ -32,6 +32,7 @@ before anything is returned: there is no unsealed window in which an event could
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
 import json
@@ -133,16 +134,16 @@ class AuditContext:
     request_id: str
 
 
-async def append_in_tx(
-    tx: AsyncManagedTransaction,
+def new_event(
     ctx: AuditContext,
     action: AuditAction,
     operation: str,
     record_ids: Iterable[str],
     recipients: Iterable[str] = (),
 ) -> dict[str, Any]:
+    """An event's own content; its shard, seq and hashes come from the chain it is appended to."""
     p = ctx.principal
-    event: dict[str, Any] = {
+    return {
         "id": str(uuid.uuid4()),
         "at": _clock.now().isoformat(timespec="microseconds"),
         "action": str(action),
@@ -156,19 +157,43 @@ async def append_in_tx(
         "recordIds": sorted(set(record_ids)),
         "recipients": sorted(set(recipients)),
     }
-    shard = _rotation.for_tx(tx)
+
+
+def _body(event: dict[str, Any]) -> str:
     # The hashed fields between seq and prevHash, serialised exactly as event_hash does; the
     # statement adds shard, seq and prevHash from the locked head and hashes the whole array.
-    middle = json.dumps([event[f] for f in HASHED_FIELDS[2:-1]], separators=(",", ":"), default=str)
-    rows = await run(tx, q.APPEND_EVENT, {"headId": head_id(shard), "event": event, "body": middle[1:-1]})
+    return json.dumps([event[f] for f in HASHED_FIELDS[2:-1]], separators=(",", ":"), default=str)[1:-1]
+
+
+async def append_events_in_tx(tx: AsyncManagedTransaction, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Append `events`, in order, to this transaction's shard: one statement, one head lock."""
+    if not events:
+        return []
+    shard = _rotation.for_tx(tx)
+    rows = await run(tx, q.APPEND_EVENTS, {"headId": head_id(shard),
+                                           "events": [{"event": e, "body": _body(e)} for e in events]})
     if not rows:  # fail closed: a deleted head is tampering, never a reason to start a new chain
         raise AuditAppendFailed(f"audit shard {shard} has no head: run `mpdb audit verify`")
-    row = rows[0]
-    event.update(shard=row["shard"], seq=row["seq"], prevHash=row["prevHash"])
-    event["hash"] = event_hash(event)
-    if event["hash"] != row["hash"]:  # fail closed: never commit an event the verifier would reject
-        raise AuditAppendFailed(f"audit event {event['id']}: hash computed in the graph does not match")
-    return event
+    stored = []
+    for event, link in zip(events, rows[0]["chain"], strict=True):
+        full = {**event, "shard": rows[0]["shard"], "seq": link["seq"], "prevHash": link["prevHash"]}
+        full["hash"] = event_hash(full)
+        if full["hash"] != link["hash"]:  # fail closed: never commit an event the verifier would reject
+            raise AuditAppendFailed(f"audit event {event['id']}: hash computed in the graph does not match")
+        stored.append(full)
+    return stored
+
+
+async def append_in_tx(
+    tx: AsyncManagedTransaction,
+    ctx: AuditContext,
+    action: AuditAction,
+    operation: str,
+    record_ids: Iterable[str],
+    recipients: Iterable[str] = (),
+) -> dict[str, Any]:
+    """One event inside the caller's transaction (a write and the alteration it records)."""
+    return (await append_events_in_tx(tx, [new_event(ctx, action, operation, record_ids, recipients)]))[0]
 
 
 async def append(
@@ -179,9 +204,93 @@ async def append(
     record_ids: Iterable[str],
     recipients: Iterable[str] = (),
 ) -> dict[str, Any]:
-    ids = list(record_ids)
-    rec = list(recipients)
-    return await graph.in_write_tx(lambda tx: append_in_tx(tx, ctx, action, operation, ids, rec))
+    return (await record(graph, [new_event(ctx, action, operation, record_ids, recipients)]))[0]
+
+
+# --- consultations: group commit -----------------------------------------------------------------
+
+# Transactions one process keeps appending consultations at once, and the most events one carries.
+# One: while it commits, the next reads' events gather for the following one, so under load each
+# commit carries many reads (bench/audit_cost.py: a commit costs Neo4j and the driver far more than
+# an event does, and 2 or 4 in flight made smaller batches and cost more throughput). Processes
+# do not share a writer: several API processes each append to shards of their own at once.
+GROUP_COMMIT_IN_FLIGHT: Final = 1
+GROUP_COMMIT_MAX_EVENTS: Final = 500
+
+
+@dataclass(slots=True)
+class _Waiting:
+    events: list[dict[str, Any]]
+    done: asyncio.Future[list[dict[str, Any]]]
+
+
+class _GroupCommit:
+    """Consultations that arrive while earlier ones are being written share the next transaction.
+
+    A read's events are only ever written in a transaction of their own or with other reads'
+    events, never split; the read waits for that transaction's commit, and fails with it. Under
+    load this turns N write transactions (N commits, N log flushes) into a few, which is what
+    makes the audit write cheap next to the read; with one client nothing waits."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.waiting: list[_Waiting] = []
+        self.in_flight = 0
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def submit(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        entry = _Waiting(events, asyncio.get_running_loop().create_future())
+        self.waiting.append(entry)
+        self._start()
+        return await entry.done
+
+    def _start(self) -> None:
+        while self.waiting and self.in_flight < GROUP_COMMIT_IN_FLIGHT:
+            batch, size = [], 0
+            while self.waiting and (not batch or size + len(self.waiting[0].events) <= GROUP_COMMIT_MAX_EVENTS):
+                entry = self.waiting.pop(0)
+                batch.append(entry)
+                size += len(entry.events)
+            self.in_flight += 1
+            task = asyncio.get_running_loop().create_task(self._write(batch))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def _write(self, batch: list[_Waiting]) -> None:
+        try:
+            events = [e for entry in batch for e in entry.events]
+            stored = await self.graph.in_write_tx(lambda tx: append_events_in_tx(tx, events))
+        except Exception as exc:  # noqa: BLE001 - every read in the batch fails with the write
+            for entry in batch:
+                if not entry.done.done():
+                    failure = AuditAppendFailed(f"audit events not recorded: {type(exc).__name__}")
+                    failure.__cause__ = exc
+                    entry.done.set_exception(failure)
+        else:
+            at = 0
+            for entry in batch:
+                if not entry.done.done():  # a cancelled read: its events are recorded all the same
+                    entry.done.set_result(stored[at:at + len(entry.events)])
+                at += len(entry.events)
+        finally:
+            self.in_flight -= 1
+            self._start()
+
+
+_group_commits: weakref.WeakKeyDictionary[Any, dict[tuple[int, str], _GroupCommit]] = weakref.WeakKeyDictionary()
+
+
+async def record(graph: Graph, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Commit `events` (one read's consultation and disclosure) before returning them; raises
+    AuditAppendFailed when they could not be recorded, and the read must then fail."""
+    if not events:
+        return []
+    # One writer per driver and event loop: futures belong to the loop that made them.
+    per_loop = _group_commits.setdefault(asyncio.get_running_loop(), {})
+    writer = per_loop.get((id(graph.driver), graph.database))
+    if writer is None or writer.graph.driver is not graph.driver:
+        writer = per_loop[(id(graph.driver), graph.database)] = _GroupCommit(graph)
+    return await writer.submit(events)
 
 
 # --- verification -------------------------------------------------------------------------------

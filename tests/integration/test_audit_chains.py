@@ -101,6 +101,44 @@ async def test_concurrent_appends_are_each_recorded_once_in_gap_free_chains(trai
     assert check.ok and check.checked == 180
 
 
+async def test_concurrent_reads_share_commits_and_each_reads_events_stay_together(trail_graph) -> None:  # type: ignore[no-untyped-def]
+    """Group commit: consultations arriving together are written in a few transactions; a read's
+    consultation and disclosure are never split, and each read gets exactly its own events back."""
+    graph = trail_graph
+
+    async def read(i: int) -> list[dict[str, Any]]:
+        c = ctx()
+        return await trail.record(graph, [
+            trail.new_event(c, AuditAction.CONSULTATION, f"read{i}", [f"AC-R{i}"]),
+            trail.new_event(c, AuditAction.DISCLOSURE, f"read{i}.summary", [f"AC-S{i}"], [KENT_CC])])
+
+    results = await asyncio.gather(*(read(i) for i in range(60)))
+    for i, (consultation, disclosure) in enumerate(results):
+        assert (consultation["operation"], disclosure["operation"]) == (f"read{i}", f"read{i}.summary")
+        assert consultation["shard"] == disclosure["shard"] and disclosure["seq"] == consultation["seq"] + 1
+        assert disclosure["prevHash"] == consultation["hash"]
+    stored = await graph.read("MATCH (e:AuditEvent) RETURN e.id AS id")
+    assert sorted(r["id"] for r in stored) == sorted(e["id"] for pair in results for e in pair)
+    # One transaction per read would have used 60 shards of the rotation; shared commits use few.
+    assert len({pair[0]["shard"] for pair in results}) < 30
+    for shard, seqs in (await chains(graph)).items():
+        assert seqs == list(range(1, len(seqs) + 1)), shard
+    assert (await verify_chain(graph)).ok
+
+
+async def test_every_read_of_a_failed_commit_fails(trail_graph) -> None:  # type: ignore[no-untyped-def]
+    await trail_graph.write("MATCH (h:AuditHead) WHERE h.shard IS NOT NULL "
+                            "CREATE (:AuditEvent {shard: h.shard, seq: h.seq + 1, id: 'blocker'})")
+    try:
+        outcomes = await asyncio.gather(
+            *(trail.record(trail_graph, [trail.new_event(ctx(), AuditAction.CONSULTATION, "r", ["AC-X"])])
+              for _ in range(10)), return_exceptions=True)
+        assert all(isinstance(o, trail.AuditAppendFailed) for o in outcomes), outcomes
+    finally:
+        await trail_graph.write("MATCH (e:AuditEvent {id: 'blocker'}) DELETE e")
+    assert await trail_graph.read("MATCH (e:AuditEvent) RETURN e.id AS id") == []
+
+
 async def test_a_process_spreads_its_transactions_over_the_shards(trail_graph) -> None:  # type: ignore[no-untyped-def]
     written = await asyncio.gather(*(append_tx(trail_graph, i) for i in range(16)))
     assert len({tx_events[0]["shard"] for tx_events in written}) == 16

@@ -8,28 +8,36 @@ frozen by that migration and verified as it was written.
 
 from typing import Final, LiteralString
 
-# Appending is ONE statement (one round trip inside the write transaction: every audited read
-# pays for it). Setting a property on the shard's head takes its write lock before its seq and
-# hash are read, so appends to the SAME shard serialise here and each gets the next sequence
-# number and its predecessor's hash; appends to other shards do not wait. The head is MATCHed,
-# never MERGEd: heads are made by the migration, and a missing head is tampering, so the append
-# (and with it the read it records) fails instead of silently starting a new chain.
+# Appending is ONE statement for any number of events (one round trip inside the write
+# transaction: every audited read pays for it). Setting a property on the shard's head takes its
+# write lock before its seq and hash are read, so appends to the SAME shard serialise here and
+# each event gets the next sequence number and its predecessor's hash; appends to other shards do
+# not wait. The head is MATCHed, never MERGEd: heads are made by the migration, and a missing
+# head is tampering, so the append (and with it the read it records) fails instead of silently
+# starting a new chain. `$events` is a list of {event, body}; the chain of (seq, prevHash, hash)
+# is built in order by the reduce, each link hashing its predecessor's hash.
 # The hash is mpdb.audit.trail.event_hash computed in place: the canonical JSON array is
-# `[shard, seq, <$body>, prevHash]`, where $body is the JSON of the fields between seq and
+# `[shard, seq, <body>, prevHash]`, where body is the JSON of the fields between seq and
 # prevHash, serialised by Python exactly as event_hash does; shard and seq are integers and
 # prevHash a hex string, whose JSON forms are toString(n) and the quoted string. apoc.util.sha256
 # hashes the UTF-8 bytes of that (ASCII-only) text into lowercase hex, as hashlib does; the
-# service re-checks the returned hash and fails the transaction on a mismatch.
-APPEND_EVENT: Final[LiteralString] = """
+# service re-checks every returned hash and fails the transaction on a mismatch.
+APPEND_EVENTS: Final[LiteralString] = """
 MATCH (h:AuditHead {id: $headId})
 SET h.lockedAt = datetime()
-WITH h, h.seq + 1 AS seq, h.hash AS prevHash
-WITH h, seq, prevHash,
-     apoc.util.sha256(['[' + toString(h.shard) + ',' + toString(seq) + ',' + $body + ',"' + prevHash + '"]']) AS hash
+WITH h, reduce(chain = [], i IN range(0, size($events) - 1) |
+       chain + [{seq: h.seq + i + 1,
+                 prevHash: CASE i WHEN 0 THEN h.hash ELSE chain[i - 1].hash END,
+                 hash: apoc.util.sha256(['[' + toString(h.shard) + ',' + toString(h.seq + i + 1) + ','
+                   + $events[i].body + ',"' + CASE i WHEN 0 THEN h.hash ELSE chain[i - 1].hash END + '"]'])}]
+     ) AS chain
+UNWIND range(0, size(chain) - 1) AS i
 CREATE (e:AuditEvent)
-SET e = $event, e.at = datetime($event.at), e.shard = h.shard, e.seq = seq, e.prevHash = prevHash, e.hash = hash
-SET h.seq = seq, h.hash = hash
-RETURN h.shard AS shard, seq, prevHash, hash
+SET e = $events[i].event, e.at = datetime($events[i].event.at), e.shard = h.shard,
+    e.seq = chain[i].seq, e.prevHash = chain[i].prevHash, e.hash = chain[i].hash
+WITH h, chain, count(e) AS written
+SET h.seq = chain[size(chain) - 1].seq, h.hash = chain[size(chain) - 1].hash
+RETURN h.shard AS shard, [link IN chain | link {.seq, .prevHash, .hash}] AS chain
 """
 
 HEADS: Final[LiteralString] = """
