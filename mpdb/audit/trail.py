@@ -17,6 +17,8 @@ rotation is only about speed: correctness rests on the head lock, so any number 
 processes on a cluster may append at once without knowing of each other.
 All appends of one transaction (a consultation and its disclosure, a mutation's events) go to
 the same shard, so a transaction holds at most one head lock and appends cannot deadlock.
+Consultations are also group-committed (`record`): reads whose events arrive while an earlier
+audit transaction commits share the next one, because a commit costs far more than an event.
 
 The chains are bound together at their start: migration 0008 made every shard begin from the
 last hash of the original single chain (events from before sharding, without a `shard`), which
@@ -24,7 +26,7 @@ is kept as it was written, frozen, and verified first with its original hash fie
 
 The global order (for reading the trail) is (at, id): `at` is covered by the hash.
 
-Consultations are written BEFORE the data is returned; when the event cannot be written the
+Consultations are committed BEFORE the data is returned; when the event cannot be committed the
 read fails (no consultation without a log). Alterations are written inside the same
 transaction as the change they describe. Either way the event is committed with its chain link
 before anything is returned: there is no unsealed window in which an event could vanish unseen.
@@ -204,6 +206,7 @@ async def append(
     record_ids: Iterable[str],
     recipients: Iterable[str] = (),
 ) -> dict[str, Any]:
+    """One event outside any caller's transaction, committed (group commit) before returning."""
     return (await record(graph, [new_event(ctx, action, operation, record_ids, recipients)]))[0]
 
 
@@ -260,12 +263,14 @@ class _GroupCommit:
         try:
             events = [e for entry in batch for e in entry.events]
             stored = await self.graph.in_write_tx(lambda tx: append_events_in_tx(tx, events))
-        except Exception as exc:  # noqa: BLE001 - every read in the batch fails with the write
+        except BaseException as exc:  # every read in the batch fails with the write, even on cancellation
             for entry in batch:
                 if not entry.done.done():
                     failure = AuditAppendFailed(f"audit events not recorded: {type(exc).__name__}")
                     failure.__cause__ = exc
                     entry.done.set_exception(failure)
+            if not isinstance(exc, Exception):
+                raise
         else:
             at = 0
             for entry in batch:

@@ -299,3 +299,29 @@ async def test_the_original_chain_still_verifies_after_migration_and_binds_the_s
     assert (chain, seq) == ("shard 0", 1)
     assert reason in ("its first event does not follow the original chain's last event",
                       "prevHash does not match the previous event")
+
+
+async def test_the_cli_reports_the_break_and_keeps_a_checkpoint(filled, neo4j_settings, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from mpdb import cli
+
+    monkeypatch.setattr(cli, "get_settings", lambda: neo4j_settings)
+    checkpoint = tmp_path / "audit-checkpoint.json"
+
+    async def verify() -> Any:  # the CLI runs its own event loop: keep it off the tests' loop
+        return await asyncio.to_thread(CliRunner().invoke, cli.app, ["audit", "verify", "--checkpoint", str(checkpoint)])
+
+    ok = await verify()
+    assert ok.exit_code == 0, ok.output
+    assert ok.stdout.strip() == f"audit chains intact: 7 events in {AUDIT_SHARDS} chains"
+    assert '"shard 2": [\n   5,' in checkpoint.read_text()
+    last = await event(filled, 2, 5)
+    await delete(filled, 2, 5)
+    await filled.write("MATCH (h:AuditHead {id: 'shard-2'}) SET h.seq = 4, h.hash = $h", {"h": last["prevHash"]})
+    bad = await verify()
+    assert bad.exit_code == 1
+    assert bad.stderr.strip() == ("audit chain BROKEN: shard 2, event 5: event 5 is missing (the checkpoint saw 5 "
+                                  "events) (4 events verified before it)")
+    checkpoint.write_text("{}")
+    assert (await verify()).exit_code == 2
