@@ -74,16 +74,33 @@ def schema_status() -> None:
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Recompute the audit hash chain; exit 1 at the first tampered, missing or reordered event."""
+def audit_verify(
+    checkpoint: Annotated[Path | None, typer.Option(
+        help="A file kept outside the database: the chain heads seen by the last successful run are "
+             "checked to be still there (catches a deleted tail with its head rewound), then rewritten.")] = None,
+) -> None:
+    """Recompute every audit hash chain; exit 1 at the first tampered, missing or reordered event."""
+    import json
+
     from mpdb.audit.trail import verify_chain
     from mpdb.graph.db import Graph
 
-    result = asyncio.run(_with_driver(lambda d, s: verify_chain(Graph(d, s.neo4j_database))))
+    seen: dict[str, tuple[int, str]] | None = None
+    if checkpoint is not None and checkpoint.exists():
+        try:
+            raw = json.loads(checkpoint.read_text(encoding="utf-8"))
+            seen = {str(k): (int(v[0]), str(v[1])) for k, v in raw["chains"].items()}
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+            typer.echo(f"{checkpoint}: not a checkpoint written by `mpdb audit verify`", err=True)
+            raise typer.Exit(2) from None
+    result = asyncio.run(_with_driver(lambda d, s: verify_chain(Graph(d, s.neo4j_database), checkpoint_in=seen)))
     if result.ok:
-        typer.echo(f"audit chain intact: {result.checked} events")
+        typer.echo(f"audit chains intact: {result.checked} events in {len(result.checkpoint or {})} chains"
+                   + (" (and every event of the checkpoint still there)" if seen else ""))
+        if checkpoint is not None:
+            checkpoint.write_text(json.dumps({"chains": result.checkpoint}, indent=1) + "\n", encoding="utf-8")
         return
-    typer.echo(f"audit chain BROKEN at event {result.first_bad_seq}: {result.reason} "
+    typer.echo(f"audit chain BROKEN: {result.chain}, event {result.first_bad_seq}: {result.reason} "
                f"({result.checked} events verified before it)", err=True)
     raise typer.Exit(1)
 

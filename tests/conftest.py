@@ -104,11 +104,21 @@ async def graph(neo4j_driver, neo4j_settings):  # type: ignore[no-untyped-def]
 
 
 async def wipe_data(graph) -> None:  # type: ignore[no-untyped-def]
-    """Delete every data node, keeping the schema and its migration records."""
+    """Delete every data node, keeping the schema and its migration records; the audit trail
+    starts again empty (its shard heads, made by a migration, are kept and rewound)."""
     await graph.auto_commit(
-        "MATCH (n) WHERE NOT n:SchemaMigration "
+        "MATCH (n) WHERE NOT n:SchemaMigration AND NOT (n:AuditHead AND n.shard IS NOT NULL) "
         "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
     )
+    await reset_audit_trail(graph)
+
+
+async def reset_audit_trail(graph) -> None:  # type: ignore[no-untyped-def]
+    """An empty, valid trail: no events, no original chain, every shard head back at its start.
+    Tests only: in a deployment the trail is append-only and outlives every reset."""
+    await graph.auto_commit("MATCH (n) WHERE n:AuditEvent OR (n:AuditHead AND n.shard IS NULL) "
+                            "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
+    await graph.write("MATCH (h:AuditHead) WHERE h.shard IS NOT NULL SET h.seq = 0, h.hash = ''")
 
 
 @pytest_asyncio.fixture(scope="session")

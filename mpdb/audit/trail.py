@@ -2,25 +2,50 @@
 
 Actions follow s.62(1): collection, alteration, consultation, disclosure, combination, erasure.
 Each event names who (subject, client, agency, role), when, what (record ids), why (purpose) and,
-for disclosures, the recipients. Events form a hash chain: each event's `hash` covers its own
-content and its predecessor's hash, so editing or deleting any event breaks every later link,
-and `mpdb audit verify` finds the first broken one.
+for disclosures, the recipients.
 
-Consultations are written BEFORE the data is returned; when the event cannot be written the
+Tamper evidence: events form AUDIT_SHARDS hash chains ("shards"), each with its own head node.
+An event's `hash` covers its own content, its shard, its sequence number in that shard and its
+predecessor's hash, so editing, deleting or reordering any event breaks every later link of its
+chain, and a head (its shard's last seq and hash) exposes a deleted tail. `mpdb audit verify`
+walks every chain and reports the first broken one. The shards exist because one chain needs
+one lock: every append took the single head's write lock until its transaction committed, so
+concurrent reads queued behind each other. Now an append locks only its shard's head, and each
+transaction picks the next shard in a per-process rotation (starting at a random shard), so two
+concurrent transactions wait for each other only when they land on the same shard of 64. The
+rotation is only about speed: correctness rests on the head lock, so any number of API
+processes on a cluster may append at once without knowing of each other.
+All appends of one transaction (a consultation and its disclosure, a mutation's events) go to
+the same shard, so a transaction holds at most one head lock and appends cannot deadlock.
+Consultations are also group-committed (`record`): reads whose events arrive while an earlier
+audit transaction commits share the next one, because a commit costs far more than an event.
+
+The chains are bound together at their start: migration 0008 made every shard begin from the
+last hash of the original single chain (events from before sharding, without a `shard`), which
+is kept as it was written, frozen, and verified first with its original hash fields.
+
+The global order (for reading the trail) is (at, id): `at` is covered by the hash.
+
+Consultations are committed BEFORE the data is returned; when the event cannot be committed the
 read fails (no consultation without a log). Alterations are written inside the same
-transaction as the change they describe.
+transaction as the change they describe. Either way the event is committed with its chain link
+before anything is returned: there is no unsealed window in which an event could vanish unseen.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import itertools
 import json
+import random
 import uuid
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from neo4j import AsyncManagedTransaction
 
@@ -38,16 +63,70 @@ class AuditAction(StrEnum):
     ERASURE = "erasure"
 
 
-# The fields the hash covers, in order. Changing this list invalidates every existing chain.
+# How many chains; graph_schema/migrations/0008_audit_shards.cypher creates exactly these heads.
+# Changing it needs a new migration that creates the new heads (never remove one: its chain
+# would then look deleted to the verifier).
+AUDIT_SHARDS: Final = 64
+
+# The fields the hash of a sharded event covers, in order. Changing this list invalidates every
+# existing chain.
 HASHED_FIELDS = (
-    "seq", "id", "at", "action", "operation", "subject", "clientId", "agencyId", "role",
+    "shard", "seq", "id", "at", "action", "operation", "subject", "clientId", "agencyId", "role",
     "purpose", "requestId", "recordIds", "recipients", "prevHash",
 )
+# The original single chain's events (no `shard`) keep the fields they were hashed with.
+LEGACY_HASHED_FIELDS = HASHED_FIELDS[1:]
 
 
 def event_hash(event: dict[str, Any]) -> str:
-    canonical = json.dumps([event.get(f) for f in HASHED_FIELDS], separators=(",", ":"), default=str)
+    fields = LEGACY_HASHED_FIELDS if event.get("shard") is None else HASHED_FIELDS
+    canonical = json.dumps([event.get(f) for f in fields], separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def head_id(shard: int) -> str:
+    return f"shard-{shard}"
+
+
+class _ShardRotation:
+    """Which shard a transaction appends to: the next one in this process's rotation, the same one
+    for every append of one transaction. Only a way to keep concurrent appends apart."""
+
+    def __init__(self, shards: int) -> None:
+        self._shards = shards
+        self._next = itertools.count(random.randrange(shards))
+        self._by_tx: weakref.WeakKeyDictionary[AsyncManagedTransaction, int] = weakref.WeakKeyDictionary()
+
+    def for_tx(self, tx: AsyncManagedTransaction) -> int:
+        shard = self._by_tx.get(tx)
+        if shard is None:
+            shard = self._by_tx[tx] = next(self._next) % self._shards
+        return shard
+
+
+_rotation = _ShardRotation(AUDIT_SHARDS)
+
+
+class _StrictClock:
+    """UTC now, strictly increasing within this process, so the (at, id) order of a process's
+    events is the order they were appended in (a consultation before its disclosure)."""
+
+    def __init__(self) -> None:
+        self._last = datetime.min.replace(tzinfo=UTC)
+
+    def now(self) -> datetime:
+        t = datetime.now(UTC)
+        if t <= self._last:
+            t = self._last + timedelta(microseconds=1)
+        self._last = t
+        return t
+
+
+_clock = _StrictClock()
+
+
+class AuditAppendFailed(RuntimeError):
+    """The event could not be recorded; the transaction (and the read or write) must fail."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,18 +136,18 @@ class AuditContext:
     request_id: str
 
 
-async def append_in_tx(
-    tx: AsyncManagedTransaction,
+def new_event(
     ctx: AuditContext,
     action: AuditAction,
     operation: str,
     record_ids: Iterable[str],
     recipients: Iterable[str] = (),
 ) -> dict[str, Any]:
+    """An event's own content; its shard, seq and hashes come from the chain it is appended to."""
     p = ctx.principal
-    event: dict[str, Any] = {
+    return {
         "id": str(uuid.uuid4()),
-        "at": datetime.now(UTC).isoformat(timespec="microseconds"),
+        "at": _clock.now().isoformat(timespec="microseconds"),
         "action": str(action),
         "operation": operation,
         "subject": p.subject,
@@ -80,15 +159,43 @@ async def append_in_tx(
         "recordIds": sorted(set(record_ids)),
         "recipients": sorted(set(recipients)),
     }
+
+
+def _body(event: dict[str, Any]) -> str:
     # The hashed fields between seq and prevHash, serialised exactly as event_hash does; the
-    # statement adds seq and prevHash from the locked head and hashes the whole array.
-    middle = json.dumps([event[f] for f in HASHED_FIELDS[1:-1]], separators=(",", ":"), default=str)
-    row = (await run(tx, q.APPEND_EVENT, {"event": event, "body": middle[1:-1]}))[0]
-    event.update(seq=row["seq"], prevHash=row["prevHash"])
-    event["hash"] = event_hash(event)
-    if event["hash"] != row["hash"]:  # fail closed: never commit an event the verifier would reject
-        raise RuntimeError(f"audit event {event['id']}: hash computed in the graph does not match")
-    return event
+    # statement adds shard, seq and prevHash from the locked head and hashes the whole array.
+    return json.dumps([event[f] for f in HASHED_FIELDS[2:-1]], separators=(",", ":"), default=str)[1:-1]
+
+
+async def append_events_in_tx(tx: AsyncManagedTransaction, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Append `events`, in order, to this transaction's shard: one statement, one head lock."""
+    if not events:
+        return []
+    shard = _rotation.for_tx(tx)
+    rows = await run(tx, q.APPEND_EVENTS, {"headId": head_id(shard),
+                                           "events": [{"event": e, "body": _body(e)} for e in events]})
+    if not rows:  # fail closed: a deleted head is tampering, never a reason to start a new chain
+        raise AuditAppendFailed(f"audit shard {shard} has no head: run `mpdb audit verify`")
+    stored = []
+    for event, link in zip(events, rows[0]["chain"], strict=True):
+        full = {**event, "shard": rows[0]["shard"], "seq": link["seq"], "prevHash": link["prevHash"]}
+        full["hash"] = event_hash(full)
+        if full["hash"] != link["hash"]:  # fail closed: never commit an event the verifier would reject
+            raise AuditAppendFailed(f"audit event {event['id']}: hash computed in the graph does not match")
+        stored.append(full)
+    return stored
+
+
+async def append_in_tx(
+    tx: AsyncManagedTransaction,
+    ctx: AuditContext,
+    action: AuditAction,
+    operation: str,
+    record_ids: Iterable[str],
+    recipients: Iterable[str] = (),
+) -> dict[str, Any]:
+    """One event inside the caller's transaction (a write and the alteration it records)."""
+    return (await append_events_in_tx(tx, [new_event(ctx, action, operation, record_ids, recipients)]))[0]
 
 
 async def append(
@@ -99,37 +206,225 @@ async def append(
     record_ids: Iterable[str],
     recipients: Iterable[str] = (),
 ) -> dict[str, Any]:
-    ids = list(record_ids)
-    rec = list(recipients)
-    return await graph.in_write_tx(lambda tx: append_in_tx(tx, ctx, action, operation, ids, rec))
+    """One event outside any caller's transaction, committed (group commit) before returning."""
+    return (await record(graph, [new_event(ctx, action, operation, record_ids, recipients)]))[0]
+
+
+# --- consultations: group commit -----------------------------------------------------------------
+
+# Transactions one process keeps appending consultations at once, and the most events one carries.
+# One: while it commits, the next reads' events gather for the following one, so under load each
+# commit carries many reads (bench/audit_cost.py: a commit costs Neo4j and the driver far more than
+# an event does, and 2 or 4 in flight made smaller batches and cost more throughput). Processes
+# do not share a writer: several API processes each append to shards of their own at once.
+GROUP_COMMIT_IN_FLIGHT: Final = 1
+GROUP_COMMIT_MAX_EVENTS: Final = 500
+
+
+@dataclass(slots=True)
+class _Waiting:
+    events: list[dict[str, Any]]
+    done: asyncio.Future[list[dict[str, Any]]]
+
+
+class _GroupCommit:
+    """Consultations that arrive while earlier ones are being written share the next transaction.
+
+    A read's events are only ever written in a transaction of their own or with other reads'
+    events, never split; the read waits for that transaction's commit, and fails with it. Under
+    load this turns N write transactions (N commits, N log flushes) into a few, which is what
+    makes the audit write cheap next to the read; with one client nothing waits."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.waiting: list[_Waiting] = []
+        self.in_flight = 0
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def submit(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        entry = _Waiting(events, asyncio.get_running_loop().create_future())
+        self.waiting.append(entry)
+        self._start()
+        return await entry.done
+
+    def _start(self) -> None:
+        while self.waiting and self.in_flight < GROUP_COMMIT_IN_FLIGHT:
+            batch, size = [], 0
+            while self.waiting and (not batch or size + len(self.waiting[0].events) <= GROUP_COMMIT_MAX_EVENTS):
+                entry = self.waiting.pop(0)
+                batch.append(entry)
+                size += len(entry.events)
+            self.in_flight += 1
+            task = asyncio.get_running_loop().create_task(self._write(batch))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def _write(self, batch: list[_Waiting]) -> None:
+        try:
+            events = [e for entry in batch for e in entry.events]
+            stored = await self.graph.in_write_tx(lambda tx: append_events_in_tx(tx, events))
+        except BaseException as exc:  # every read in the batch fails with the write, even on cancellation
+            for entry in batch:
+                if not entry.done.done():
+                    failure = AuditAppendFailed(f"audit events not recorded: {type(exc).__name__}")
+                    failure.__cause__ = exc
+                    entry.done.set_exception(failure)
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            at = 0
+            for entry in batch:
+                if not entry.done.done():  # a cancelled read: its events are recorded all the same
+                    entry.done.set_result(stored[at:at + len(entry.events)])
+                at += len(entry.events)
+        finally:
+            self.in_flight -= 1
+            self._start()
+
+
+_group_commits: weakref.WeakKeyDictionary[Any, dict[tuple[int, str], _GroupCommit]] = weakref.WeakKeyDictionary()
+
+
+async def record(graph: Graph, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Commit `events` (one read's consultation and disclosure) before returning them; raises
+    AuditAppendFailed when they could not be recorded, and the read must then fail."""
+    if not events:
+        return []
+    # One writer per driver and event loop: futures belong to the loop that made them.
+    per_loop = _group_commits.setdefault(asyncio.get_running_loop(), {})
+    writer = per_loop.get((id(graph.driver), graph.database))
+    if writer is None or writer.graph.driver is not graph.driver:
+        writer = per_loop[(id(graph.driver), graph.database)] = _GroupCommit(graph)
+    return await writer.submit(events)
+
+
+# --- verification -------------------------------------------------------------------------------
+
+LEGACY_CHAIN = "original chain"
+
+
+def chain_name(shard: int | None) -> str:
+    return LEGACY_CHAIN if shard is None else f"shard {shard}"
 
 
 @dataclass(frozen=True)
 class ChainCheck:
     ok: bool
-    checked: int
+    checked: int  # events verified (in every chain, up to the first broken one)
     first_bad_seq: int | None = None
+    reason: str | None = None
+    chain: str | None = None  # where the break is: "original chain" or "shard <n>"
+    checkpoint: dict[str, tuple[int, str]] | None = None  # chain -> (seq, hash) of its head, when ok
+
+
+@dataclass
+class _Walk:
+    ok: bool
+    checked: int
+    last_hash: str
+    bad_seq: int | None = None
     reason: str | None = None
 
 
-async def verify_chain(graph: Graph, batch: int = 5000) -> ChainCheck:
-    """Recompute every hash in sequence order; the first mismatch or gap is reported."""
-    prev_hash, expected_seq, checked = "", 1, 0
+def _normalise(ev: dict[str, Any]) -> dict[str, Any]:
+    """`at` back in the form it was hashed in (Neo4j prints a named zone as `...Z[UTC]`); a value
+    that is no time at all is left as it is, for the hash check to reject."""
+    at = ev.get("at")
+    if isinstance(at, str):
+        try:
+            ev["at"] = (datetime.fromisoformat(at.split("[", 1)[0].replace("Z", "+00:00"))
+                        .astimezone(UTC).isoformat(timespec="microseconds"))
+        except ValueError:
+            pass
+    return ev
+
+
+async def _walk(graph: Graph, shard: int | None, genesis: str, up_to: int | None, batch: int,
+                expect: tuple[int, str] | None) -> _Walk:
+    """Recompute one chain's hashes in sequence order, from `genesis` (the hash its first event
+    must point back to) up to seq `up_to` (its head; None: as far as events go). `expect`: the
+    (seq, hash) a checkpoint saw in this chain, which must still be there."""
+    prev_hash, expected, checked = genesis, 1, 0
     while True:
-        rows = await graph.read(q.EVENTS_IN_ORDER, {"afterSeq": expected_seq - 1, "limit": batch})
+        if shard is None:
+            rows = await graph.read(q.LEGACY_EVENTS_IN_ORDER, {"afterSeq": expected - 1, "limit": batch})
+        else:
+            rows = await graph.read(q.SHARD_EVENTS_IN_ORDER, {"shard": shard, "afterSeq": expected - 1,
+                                                              "upToSeq": up_to, "limit": batch})
         if not rows:
             break
         for row in rows:
-            ev = row["event"]
-            ev["at"] = datetime.fromisoformat(ev["at"].replace("Z", "+00:00")).isoformat(timespec="microseconds")
-            if ev["seq"] != expected_seq:
-                return ChainCheck(False, checked, expected_seq, f"event {expected_seq} is missing")
+            ev = _normalise(row["event"])
+            if ev["seq"] != expected:
+                if ev["seq"] < expected:  # only possible where no constraint keeps seqs unique
+                    return _Walk(False, checked, prev_hash, ev["seq"], f"event {ev['seq']} appears twice")
+                return _Walk(False, checked, prev_hash, expected, f"event {expected} is missing")
             if ev.get("prevHash") != prev_hash:
-                return ChainCheck(False, checked, ev["seq"], "prevHash does not match the previous event")
+                return _Walk(False, checked, prev_hash, expected, "prevHash does not match the previous event")
             if event_hash(ev) != ev.get("hash"):
-                return ChainCheck(False, checked, ev["seq"], "content does not match its hash")
-            prev_hash, expected_seq, checked = ev["hash"], expected_seq + 1, checked + 1
-    head = await graph.read_one(q.HEAD)
-    if head and head["seq"] != checked:
-        return ChainCheck(False, checked, checked + 1, f"head says {head['seq']} events, found {checked}")
-    return ChainCheck(True, checked)
+                return _Walk(False, checked, prev_hash, expected, "content does not match its hash")
+            if expect and expect[0] == expected and expect[1] != ev["hash"]:
+                return _Walk(False, checked, prev_hash, expected, "differs from the checkpoint (chain rewritten)")
+            prev_hash, expected, checked = ev["hash"], expected + 1, checked + 1
+    if expect and checked < expect[0]:
+        return _Walk(False, checked, prev_hash, checked + 1,
+                     f"event {checked + 1} is missing (the checkpoint saw {expect[0]} events)")
+    if up_to is not None and checked < up_to:  # the tail was deleted
+        return _Walk(False, checked, prev_hash, checked + 1, f"event {checked + 1} is missing (head says {up_to})")
+    return _Walk(True, checked, prev_hash)
+
+
+async def verify_chain(graph: Graph, batch: int = 5000,
+                       checkpoint_in: dict[str, tuple[int, str]] | None = None) -> ChainCheck:
+    """Verify the original chain, then every shard; report the first tampered, missing or
+    reordered event, a missing or rewound head, or an event no chain accounts for.
+
+    Heads are read first and each shard is checked up to its head, so verifying while the API
+    appends is safe: newer events are left for the next run.
+
+    A chain's head is in the same database as its events, so someone able to delete a chain's
+    last events and rewind its head consistently leaves nothing to find. `checkpoint_in` closes
+    that: the `checkpoint` of an earlier successful run, kept outside the database (the CLI's
+    `--checkpoint FILE`); every event it saw must still be there with the same hash."""
+    seen = checkpoint_in or {}
+    heads = {h["id"]: h for h in await graph.read(q.HEADS)}
+    total = 0
+    checkpoint: dict[str, tuple[int, str]] = {}
+
+    # The original chain: its head may be absent only when it never had an event.
+    legacy_head = heads.get("head")
+    walk = await _walk(graph, None, "", None, batch, seen.get(LEGACY_CHAIN))
+    if not walk.ok:
+        return ChainCheck(False, walk.checked, walk.bad_seq, walk.reason, LEGACY_CHAIN)
+    total += walk.checked
+    if legacy_head is None and walk.checked:
+        return ChainCheck(False, total, walk.checked + 1, "the head is missing", LEGACY_CHAIN)
+    if legacy_head is not None and (legacy_head["seq"], legacy_head["hash"]) != (walk.checked, walk.last_hash):
+        return ChainCheck(False, total, min(legacy_head["seq"], walk.checked) + 1,
+                          f"head says {legacy_head['seq']} events, found {walk.checked}"
+                          if legacy_head["seq"] != walk.checked else "head's hash does not match the last event",
+                          LEGACY_CHAIN)
+    if walk.checked:
+        checkpoint[LEGACY_CHAIN] = (walk.checked, walk.last_hash)
+    genesis = walk.last_hash
+
+    for shard in range(AUDIT_SHARDS):
+        name = chain_name(shard)
+        head = heads.get(head_id(shard))
+        if head is None or head.get("shard") != shard:
+            return ChainCheck(False, total, 1, "the head is missing", name)
+        walk = await _walk(graph, shard, genesis, head["seq"], batch, seen.get(name))
+        if not walk.ok:
+            return ChainCheck(False, total + walk.checked, walk.bad_seq, walk.reason, name)
+        total += walk.checked
+        if walk.last_hash != head["hash"]:
+            reason = ("its first event does not follow the original chain's last event" if head["seq"] == 0
+                      else "head's hash does not match the last event")
+            return ChainCheck(False, total, head["seq"] or 1, reason, name)
+        checkpoint[name] = (head["seq"], head["hash"])
+
+    stray = await graph.read_one(q.STRAY_EVENTS)
+    if stray:
+        reason = "no such shard" if stray["noHead"] else "event beyond the head"
+        return ChainCheck(False, total, stray["seq"], reason, chain_name(stray["shard"]))
+    return ChainCheck(True, total, checkpoint=checkpoint)

@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from neo4j import AsyncManagedTransaction
-
-from mpdb.audit.trail import AuditAction, AuditContext, append_in_tx
+from mpdb.audit.trail import AuditAction, AuditContext, new_event, record
 from mpdb.auth.access import AccessScope, access_scope_for
 from mpdb.auth.policy import get_policy
 from mpdb.auth.principal import Principal
@@ -50,19 +48,19 @@ class ServiceContext:
         records it has no basis to read, event operation `<operation>.summary`, so the consultation
         event keeps listing only records returned in full. Summaries are named by internal id (never
         returned to the caller) so `auditEvents(recordId: <child>)` finds every disclosure about a
-        child. Both events are written in one transaction, before the answer is returned."""
+        child. Both events are committed in one transaction, before the answer is returned."""
         ids = [i for i in record_ids if i]
         summary_ids = sorted({i for i in summaries if i})
         if not ids and not summary_ids:
             return  # nothing personal is being returned, so nothing was consulted
         self.require_purpose()
         audit = self.audit_context
-
-        async def work(tx: AsyncManagedTransaction) -> None:
-            if ids:
-                await append_in_tx(tx, audit, AuditAction.CONSULTATION, operation, ids)
-            if summary_ids:
-                await append_in_tx(tx, audit, AuditAction.DISCLOSURE, operation + ".summary", summary_ids,
-                                   [self.principal.agency_id])
-
-        await self.graph.in_write_tx(work)
+        events = []
+        if ids:
+            events.append(new_event(audit, AuditAction.CONSULTATION, operation, ids))
+        if summary_ids:
+            events.append(new_event(audit, AuditAction.DISCLOSURE, operation + ".summary", summary_ids,
+                                    [self.principal.agency_id]))
+        # Committed (possibly in one transaction with other reads' events: group commit) before
+        # this returns; raises when they could not be recorded, and the read fails with it.
+        await record(self.graph, events)

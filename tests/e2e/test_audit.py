@@ -64,56 +64,88 @@ async def test_chain_verifies_and_detects_tampering(live_server, scenario) -> No
     live_server.graphql(QUERY, token=live_server.token(KENT_POLICE, "investigator"))
     check = await verify_chain(scenario)
     assert check.ok and check.checked >= 1
-    row = await scenario.read_one("MATCH (e:AuditEvent) RETURN max(e.seq) AS seq")
-    seq = row["seq"]
-    original = await scenario.read_one("MATCH (e:AuditEvent {seq: $s}) RETURN e.purpose AS p", {"s": seq})
+    newest = await scenario.read_one("MATCH (e:AuditEvent) RETURN e.id AS id, e.shard AS shard, e.seq AS seq, "
+                                     "e.purpose AS p ORDER BY e.at DESC, e.id DESC LIMIT 1")
     # Simulate someone editing the stored log directly in the database.
-    await scenario.write("MATCH (e:AuditEvent {seq: $s}) SET e.purpose = 'edited later'", {"s": seq})
+    await scenario.write("MATCH (e:AuditEvent {id: $id}) SET e.purpose = 'edited later'", {"id": newest["id"]})
     try:
         broken = await verify_chain(scenario)
-        assert not broken.ok and broken.first_bad_seq == seq and broken.reason == "content does not match its hash"
+        assert not broken.ok and (broken.chain, broken.first_bad_seq, broken.reason) == (
+            f"shard {newest['shard']}", newest["seq"], "content does not match its hash")
     finally:
-        await scenario.write("MATCH (e:AuditEvent {seq: $s}) SET e.purpose = $p", {"s": seq, "p": original["p"]})
+        await scenario.write("MATCH (e:AuditEvent {id: $id}) SET e.purpose = $p", newest)
     assert (await verify_chain(scenario)).ok
 
 
+def _refused(body: dict) -> None:
+    assert body["data"] == {"child": None}
+    assert body["errors"][0]["message"] == "Unexpected error."
+    assert body["errors"][0]["extensions"]["code"] == "INTERNAL"
+    assert "AU-A" not in str(body) and "Synthchild" not in str(body)
+
+
 async def test_read_is_refused_when_its_audit_event_cannot_be_written(live_server, scenario) -> None:  # type: ignore[no-untyped-def]
-    head = await scenario.read_one("MATCH (h:AuditHead) RETURN h.seq AS seq")
-    # Occupy the next sequence number: the unique constraint on AuditEvent.seq makes the append fail.
-    await scenario.write("CREATE (:AuditEvent {seq: $s, id: 'blocker'})", {"s": head["seq"] + 1})
+    # Occupy the next sequence number of every shard: the unique (shard, seq) constraint makes the
+    # append fail, whichever shard the read's transaction lands on.
+    await scenario.write("MATCH (h:AuditHead) WHERE h.shard IS NOT NULL "
+                         "CREATE (:AuditEvent {shard: h.shard, seq: h.seq + 1, id: 'blocker'})")
     try:
-        body = live_server.graphql(QUERY, token=live_server.token(KENT_POLICE, "investigator")).json()
-        assert body["data"] == {"child": None}
-        assert body["errors"][0]["message"] == "Unexpected error."
-        assert body["errors"][0]["extensions"]["code"] == "INTERNAL"
-        assert "AU-A" not in str(body) and "Synthchild" not in str(body)
+        _refused(live_server.graphql(QUERY, token=live_server.token(KENT_POLICE, "investigator")).json())
     finally:
         await scenario.write("MATCH (e:AuditEvent {id: 'blocker'}) DELETE e")
+    assert (await verify_chain(scenario)).ok
 
 
-async def test_the_first_appends_to_an_empty_trail_can_run_at_once(reference_graph) -> None:  # type: ignore[no-untyped-def]
-    """The console reads a page's parts concurrently; on a fresh database those were the first audit
-    events, and two of them once both created a head (an internal error for the user)."""
-    import asyncio
-    import uuid
+async def test_read_is_refused_when_its_shards_head_is_gone(live_server, scenario) -> None:  # type: ignore[no-untyped-def]
+    """A deleted head is tampering: the append fails (and the read with it) rather than quietly
+    starting a new chain the verifier would take for the whole shard."""
+    count = "MATCH (e:AuditEvent) RETURN count(e) AS n"
+    before = await scenario.read_one(count)
+    await scenario.write("MATCH (h:AuditHead) WHERE h.shard IS NOT NULL SET h:AuditHeadAway REMOVE h:AuditHead")
+    try:
+        _refused(live_server.graphql(QUERY, token=live_server.token(KENT_POLICE, "investigator")).json())
+        assert await scenario.read_one(count) == before
+    finally:
+        await scenario.write("MATCH (h:AuditHeadAway) SET h:AuditHead REMOVE h:AuditHeadAway")
+    assert (await verify_chain(scenario)).ok
 
-    from mpdb.audit.trail import AuditAction, AuditContext, append_in_tx
-    from mpdb.auth.principal import AgencyKind, Principal, Role, Scope
 
-    graph = reference_graph
-    await graph.auto_commit("MATCH (n) WHERE n:AuditEvent OR n:AuditHead DETACH DELETE n")
-    principal = Principal(subject="t", client_id="t", agency_id=KENT_CC, agency_kind=AgencyKind.LOCAL_AUTHORITY,
-                          role=Role.LA_MISSING_LEAD, scopes=frozenset({Scope.CHILD_READ}))
-    ctx = AuditContext(principal, "test: concurrent first appends", str(uuid.uuid4()))
+PAGE = """query($rid: String, $after: String) { auditEvents(recordId: $rid, first: 2, after: $after) {
+  nodes { shard seq id at operation } pageInfo { hasNextPage endCursor } } }"""
 
-    async def append(i: int) -> None:
-        async def work(tx):  # type: ignore[no-untyped-def]
-            await append_in_tx(tx, ctx, AuditAction.CONSULTATION, f"op{i}", [f"AU-R{i}"])
-        await graph.in_write_tx(work)
 
-    await asyncio.gather(*(append(i) for i in range(8)))
-    heads = await graph.read("MATCH (h:AuditHead) RETURN h.seq AS seq")
-    assert [h["seq"] for h in heads] == [8]
-    seqs = await graph.read("MATCH (e:AuditEvent) RETURN e.seq AS seq ORDER BY seq")
-    assert [r["seq"] for r in seqs] == list(range(1, 9))
-    assert (await verify_chain(graph)).ok
+def test_pages_follow_one_global_order_and_cursors_stay_put_as_events_arrive(live_server, scenario) -> None:  # type: ignore[no-untyped-def]
+    officer = live_server.token(KENT_POLICE, "investigator", subject="officer-paging")
+    auditor = live_server.token(KENT_POLICE, "auditor")
+    for _ in range(5):
+        live_server.graphql(QUERY, token=officer, purpose="paging test")
+    seen, after = [], None
+    while True:
+        page = live_server.graphql(PAGE, {"rid": "AU-E1", "after": after}, token=auditor).json()["data"]["auditEvents"]
+        seen += page["nodes"]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+        live_server.graphql(QUERY, token=officer, purpose="paging test")  # newer events do not shift older pages
+    keys = [(e["at"], e["id"]) for e in seen]
+    assert keys == sorted(keys, reverse=True) and len(set(keys)) == len(keys) >= 5
+    assert all(e["shard"] is not None and e["seq"] >= 1 for e in seen)
+    # The events of the first walk are all there, in the same order, on a second walk.
+    everything = live_server.graphql(
+        'query { auditEvents(recordId: "AU-E1", first: 100) { nodes { id } } }', token=auditor).json()
+    ids = [e["id"] for e in everything["data"]["auditEvents"]["nodes"]]
+    assert [i for i in ids if i in {e["id"] for e in seen}] == [e["id"] for e in seen]
+
+
+def test_a_malformed_audit_cursor_is_a_clear_error(live_server, scenario) -> None:  # type: ignore[no-untyped-def]
+    import base64
+    import json
+
+    auditor = live_server.token(KENT_POLICE, "auditor")
+    for bad in ("not-a-cursor", base64.urlsafe_b64encode(json.dumps([7]).encode()).decode(),
+                base64.urlsafe_b64encode(json.dumps(["yesterday", "x"]).encode()).decode(),
+                base64.urlsafe_b64encode(json.dumps(["2026-01-01T00:00:00", "x"]).encode()).decode()):
+        body = live_server.graphql(PAGE, {"after": bad}, token=auditor).json()
+        assert body["data"] is None or body["data"].get("auditEvents") is None
+        err = body["errors"][0]
+        assert (err["message"], err["extensions"]["code"]) == ("malformed cursor", "BAD_USER_INPUT"), err

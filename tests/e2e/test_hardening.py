@@ -243,11 +243,11 @@ def test_field_suggestions_are_off_in_prod(prod_server: Server, live_server) -> 
 
 async def test_internal_errors_are_masked_and_logged_with_the_request_id(  # type: ignore[no-untyped-def]
         prod_server: Server, hd_scenario, caplog) -> None:
-    head = await hd_scenario.read_one("MATCH (h:AuditHead) RETURN h.seq AS seq")
-    next_seq = (head["seq"] if head else 0) + 1
-    # Occupy the next audit sequence number: the consultation event cannot be written, which is an
-    # internal failure (a constraint violation inside Neo4j), and the read must fail closed.
-    await hd_scenario.write("CREATE (:AuditEvent {seq: $s, id: 'hd-blocker'})", {"s": next_seq})
+    # Occupy the next audit sequence number of every shard: the consultation event cannot be
+    # written, which is an internal failure (a constraint violation inside Neo4j), and the read
+    # must fail closed.
+    await hd_scenario.write("MATCH (h:AuditHead) WHERE h.shard IS NOT NULL "
+                            "CREATE (:AuditEvent {shard: h.shard, seq: h.seq + 1, id: 'hd-blocker'})")
     request_id = f"hd-{uuid.uuid4().hex[:16]}"
     try:
         with caplog.at_level(logging.ERROR, logger="mpdb.api.errors"):
@@ -264,7 +264,8 @@ async def test_internal_errors_are_masked_and_logged_with_the_request_id(  # typ
         assert leak not in r.text
     logged = [rec for rec in caplog.records if rec.name == "mpdb.api.errors" and request_id in rec.getMessage()]
     assert len(logged) == 1 and logged[0].exc_info is not None
-    assert "neo4j" in type(logged[0].exc_info[1]).__module__
+    failure = logged[0].exc_info[1]
+    assert type(failure).__name__ == "AuditAppendFailed" and "neo4j" in type(failure.__cause__).__module__
 
 
 def test_client_errors_keep_their_codes_in_prod(prod_server: Server, hd_scenario) -> None:  # type: ignore[no-untyped-def]

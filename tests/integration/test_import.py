@@ -114,7 +114,7 @@ async def test_a_changed_row_is_updated_not_duplicated(ref_graph) -> None:  # ty
     assert nodes == before_nodes + 1  # the batch's audit event; the child itself was updated in place
     assert rels == before_rels + 1  # its new LOOKED_AFTER_BY
     audit = await ref_graph.read_one(
-        "MATCH (a:AuditEvent) WITH a ORDER BY a.seq DESC LIMIT 1 RETURN a {.*} AS a")
+        "MATCH (a:AuditEvent) WITH a ORDER BY a.at DESC, a.id DESC LIMIT 1 RETURN a {.*} AS a")
     assert (audit["a"]["action"], audit["a"]["operation"]) == ("collection", "import")
     assert audit["a"]["recordIds"] == [child_id_for(KENT_CC, "T3-C6")]
 

@@ -202,7 +202,7 @@ def evidence_summary(link) -> list[tuple[str, str | None, tuple[str, ...], tuple
 
 async def consulted_events(graph, request_id: str) -> list[dict]:  # type: ignore[no-untyped-def]
     return await graph.read(
-        "MATCH (a:AuditEvent {requestId: $rid}) RETURN a.operation AS operation, a.recordIds AS ids ORDER BY a.seq",
+        "MATCH (a:AuditEvent {requestId: $rid}) RETURN a.operation AS operation, a.recordIds AS ids ORDER BY a.at, a.id",
         {"rid": request_id})
 
 

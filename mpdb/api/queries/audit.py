@@ -9,6 +9,7 @@ from mpdb.api.pagination import Page, PageInfo, decode_cursor, encode_cursor, pa
 from mpdb.api.permissions import requires
 from mpdb.audit.trail import AuditAction as DomainAuditAction
 from mpdb.auth.principal import Scope
+from mpdb.domain.errors import InvalidInput
 from mpdb.graph.repositories.audit import AuditRepository
 
 AuditAction = strawberry.enum(
@@ -17,9 +18,12 @@ AuditAction = strawberry.enum(
 )
 
 
-@strawberry.type(description="One append-only audit event. `hash` chains it to the previous event.")
+@strawberry.type(description="One append-only audit event. `hash` chains it to the previous event of its chain.")
 class AuditEvent:
-    seq: int
+    shard: int | None = strawberry.field(
+        description="The hash chain the event belongs to (one of several, so concurrent appends do not queue "
+                    "on one lock); null for events of the original single chain, written before chains were sharded.")
+    seq: int = strawberry.field(description="The event's position in its chain (shard), from 1.")
     id: strawberry.ID
     at: datetime
     action: str
@@ -36,10 +40,25 @@ class AuditEvent:
     hash: str
 
 
+def _decode_after(after: str | None) -> tuple[datetime, str] | None:
+    """The cursor is the (at, id) of the last event seen: stable however many events are appended."""
+    if not after:
+        return None
+    at, event_id = decode_cursor(after, 2)
+    try:
+        when = datetime.fromisoformat(str(at).replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput("malformed cursor", field="after") from None
+    if when.tzinfo is None or not isinstance(event_id, str):
+        raise InvalidInput("malformed cursor", field="after")
+    return when, event_id
+
+
 @strawberry.type
 class AuditQueries:
     @strawberry.field(extensions=requires(Scope.AUDIT_READ),
-                      description="Audit events, newest first: your agency's, or all for national bodies.")
+                      description="Audit events, newest first (by `at`, then `id`): your agency's, or all for "
+                                  "national bodies.")
     async def audit_events(
         self,
         info: strawberry.Info,
@@ -52,16 +71,15 @@ class AuditQueries:
     ) -> Page[AuditEvent]:
         ctx = info.context.service
         limit = page_size(first, ctx.settings.max_page_size)
-        before_seq = int(decode_cursor(after, 1)[0]) if after else None
         rows = await AuditRepository(ctx.graph).search(
             ctx.scope, record_id=record_id, action=action.value if action else None,
-            since=since, until=until, before_seq=before_seq, limit=limit + 1,
+            since=since, until=until, before=_decode_after(after), limit=limit + 1,
         )
         more = len(rows) > limit
         rows = rows[:limit]
         events = [
             AuditEvent(
-                seq=r["seq"], id=r["id"], at=datetime.fromisoformat(r["at"].replace("Z", "+00:00")),
+                shard=r.get("shard"), seq=r["seq"], id=r["id"], at=datetime.fromisoformat(r["at"].replace("Z", "+00:00")),
                 action=r["action"], operation=r.get("operation"), subject=r["subject"],
                 client_id=r.get("clientId"), agency_id=r["agencyId"], role=r.get("role"),
                 purpose=r.get("purpose"), request_id=r.get("requestId"), record_ids=r.get("recordIds") or [],
@@ -69,5 +87,5 @@ class AuditQueries:
             )
             for r in rows
         ]
-        end = encode_cursor(rows[-1]["seq"]) if rows else None
+        end = encode_cursor(rows[-1]["at"], rows[-1]["id"]) if rows else None
         return Page(nodes=events, page_info=PageInfo(has_next_page=more, end_cursor=end))

@@ -1,49 +1,91 @@
 """Audit trail Cypher. Events are only ever CREATEd: no query in mpdb updates or deletes one
-(tests/unit/test_cypher_hygiene.py scans every query constant to keep it so)."""
+(tests/unit/test_cypher_hygiene.py scans every query constant to keep it so).
+
+The trail is AUDIT_SHARDS hash chains (mpdb/audit/trail.py), each with its own head created by
+migration 0008, plus the original single chain (head `{id: 'head'}`, events without a `shard`),
+frozen by that migration and verified as it was written.
+"""
 
 from typing import Final, LiteralString
 
-# Appending is ONE statement (one round trip instead of two inside the write transaction: every
-# audited read pays for it). Setting a property on the head takes its write lock before its seq
-# and hash are read, so concurrent appends serialise here and every event gets the next sequence
-# number and its predecessor's hash. The hash is mpdb.audit.trail.event_hash computed in place:
-# the canonical JSON array is `[seq, <$body>, prevHash]`, where $body is the JSON of the fields
-# between seq and prevHash, serialised by Python exactly as event_hash does; seq is an integer
-# and prevHash a hex string (or ''), whose JSON forms are toString(seq) and the quoted string.
-# apoc.util.sha256 hashes the UTF-8 bytes of that (ASCII-only) text into lowercase hex, as
-# hashlib does; the service re-checks the returned hash and fails the transaction on a mismatch.
-APPEND_EVENT: Final[LiteralString] = """
-MERGE (h:AuditHead {id: 'head'})
-  ON CREATE SET h.seq = 0, h.hash = ''
+# Appending is ONE statement for any number of events (one round trip inside the write
+# transaction: every audited read pays for it). Setting a property on the shard's head takes its
+# write lock before its seq and hash are read, so appends to the SAME shard serialise here and
+# each event gets the next sequence number and its predecessor's hash; appends to other shards do
+# not wait. The head is MATCHed, never MERGEd: heads are made by the migration, and a missing
+# head is tampering, so the append (and with it the read it records) fails instead of silently
+# starting a new chain. `$events` is a list of {event, body}; the chain of (seq, prevHash, hash)
+# is built in order by the reduce, each link hashing its predecessor's hash.
+# The hash is mpdb.audit.trail.event_hash computed in place: the canonical JSON array is
+# `[shard, seq, <body>, prevHash]`, where body is the JSON of the fields between seq and
+# prevHash, serialised by Python exactly as event_hash does; shard and seq are integers and
+# prevHash a hex string, whose JSON forms are toString(n) and the quoted string. apoc.util.sha256
+# hashes the UTF-8 bytes of that (ASCII-only) text into lowercase hex, as hashlib does; the
+# service re-checks every returned hash and fails the transaction on a mismatch.
+APPEND_EVENTS: Final[LiteralString] = """
+MATCH (h:AuditHead {id: $headId})
 SET h.lockedAt = datetime()
-WITH h, h.seq + 1 AS seq, h.hash AS prevHash
-WITH h, seq, prevHash,
-     apoc.util.sha256(['[' + toString(seq) + ',' + $body + ','
-       + CASE WHEN prevHash IS NULL THEN 'null' ELSE '"' + prevHash + '"' END + ']']) AS hash
+WITH h, reduce(chain = [], i IN range(0, size($events) - 1) |
+       chain + [{seq: h.seq + i + 1,
+                 prevHash: CASE i WHEN 0 THEN h.hash ELSE chain[i - 1].hash END,
+                 hash: apoc.util.sha256(['[' + toString(h.shard) + ',' + toString(h.seq + i + 1) + ','
+                   + $events[i].body + ',"' + CASE i WHEN 0 THEN h.hash ELSE chain[i - 1].hash END + '"]'])}]
+     ) AS chain
+UNWIND range(0, size(chain) - 1) AS i
 CREATE (e:AuditEvent)
-SET e = $event, e.at = datetime($event.at), e.seq = seq, e.prevHash = prevHash, e.hash = hash
-SET h.seq = seq, h.hash = hash
-RETURN seq, prevHash, hash
+SET e = $events[i].event, e.at = datetime($events[i].event.at), e.shard = h.shard,
+    e.seq = chain[i].seq, e.prevHash = chain[i].prevHash, e.hash = chain[i].hash
+WITH h, chain, count(e) AS written
+SET h.seq = chain[size(chain) - 1].seq, h.hash = chain[size(chain) - 1].hash
+RETURN h.shard AS shard, [link IN chain | link {.seq, .prevHash, .hash}] AS chain
 """
 
-EVENTS_IN_ORDER: Final[LiteralString] = """
-MATCH (e:AuditEvent) WHERE e.seq > $afterSeq
+HEADS: Final[LiteralString] = """
+MATCH (h:AuditHead)
+RETURN h.id AS id, h.shard AS shard, h.seq AS seq, h.hash AS hash
+"""
+
+# One chain's events in order, up to what its head said when verification began (events appended
+# while verifying are left for the next run). The composite (shard, seq) constraint's index
+# serves the shard chains; the original chain (shard IS NULL) uses the range index on seq.
+SHARD_EVENTS_IN_ORDER: Final[LiteralString] = """
+MATCH (e:AuditEvent) WHERE e.shard = $shard AND e.seq > $afterSeq AND e.seq <= $upToSeq
 RETURN e {.*, at: toString(e.at)} AS event
 ORDER BY e.seq
 LIMIT $limit
 """
 
-HEAD: Final[LiteralString] = "MATCH (h:AuditHead {id: 'head'}) RETURN h.seq AS seq, h.hash AS hash"
+LEGACY_EVENTS_IN_ORDER: Final[LiteralString] = """
+MATCH (e:AuditEvent) WHERE e.seq > $afterSeq AND e.shard IS NULL
+RETURN e {.*, at: toString(e.at)} AS event
+ORDER BY e.seq
+LIMIT $limit
+"""
 
+# Events no chain accounts for: in a shard that does not exist, or past their shard's head.
+STRAY_EVENTS: Final[LiteralString] = """
+MATCH (e:AuditEvent) WHERE e.shard IS NOT NULL
+OPTIONAL MATCH (h:AuditHead {id: 'shard-' + toString(e.shard)})
+WITH e, h WHERE h IS NULL OR e.seq > h.seq
+RETURN e.shard AS shard, e.seq AS seq, h IS NULL AS noHead
+ORDER BY shard, seq
+LIMIT 1
+"""
+
+# Newest first in the one global order every chain shares: (at, id). `at` is taken when the
+# event is written and covered by its hash; `id` (a UUID) breaks ties. The cursor is the last
+# (at, id) seen, so a page never shifts when events are appended meanwhile. `e.at <= $upTo`
+# (the cursor's time, or the end of time) lets the planner read the `at` index in order.
 SEARCH_EVENTS: Final[LiteralString] = """
 MATCH (e:AuditEvent)
-WHERE ($agencyFilter IS NULL OR e.agencyId = $agencyFilter)
+WHERE e.at <= datetime($upTo)
+  AND ($agencyFilter IS NULL OR e.agencyId = $agencyFilter)
   AND ($recordId IS NULL OR $recordId IN e.recordIds)
   AND ($action IS NULL OR e.action = $action)
   AND ($from IS NULL OR e.at >= datetime($from))
   AND ($to IS NULL OR e.at < datetime($to))
-  AND ($beforeSeq IS NULL OR e.seq < $beforeSeq)
+  AND ($beforeId IS NULL OR e.at < datetime($upTo) OR e.id < $beforeId)
 RETURN e {.*, at: toString(e.at)} AS event
-ORDER BY e.seq DESC
+ORDER BY e.at DESC, e.id DESC
 LIMIT $limit
 """
