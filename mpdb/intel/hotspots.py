@@ -411,7 +411,10 @@ def build_hotspot(
 async def hotspots(
     ctx: ServiceContext, area_arg: str, kind: HotspotKind, from_date: date, to_date: date, *,
     rank_by: RankBy = RankBy.CHILDREN, emerging_only: bool = False, limit: int, offset: int = 0,
+    scan: bool = False,
 ) -> HotspotResult:
+    """`scan=True` computes the cell aggregates from the episodes instead of the buckets (the
+    pre-aggregate-free computation, kept for the comparison test and the benchmark)."""
     require_intel_or_analytics(ctx)
     from_, to = window(from_date, to_date)
     area = await resolve_area(ctx, area_arg)
@@ -420,18 +423,18 @@ async def hotspots(
     k = kind.value
     if area.mode == NATIONAL:
         stats = merge_cell_rows(await repo.hotspot_cells(NATIONAL, k, area=None, prev_from=prev_from,
-                                                         from_=from_, to=to))
+                                                         from_=from_, to=to, scan=scan))
         seeds: set[str] | None = None
     else:
         stats = merge_cell_rows(await repo.hotspot_cells(area.mode, k, area=area.code, prev_from=prev_from,
-                                                         from_=from_, to=to))
+                                                         from_=from_, to=to, scan=scan))
         seeds = set(stats)
         ring = sorted(seeds.union(*(cell_neighbours(c) for c in seeds))) if seeds else []
         if ring:
             merge_cell_rows(await repo.hotspot_cells(
                 "cells", k, area=area.code, prev_from=prev_from, from_=from_, to=to, cells=ring,
                 exclude_force=area.code if area.mode == "force" else None,
-                exclude_la=area.code if area.mode == "la" else None), into=stats)
+                exclude_la=area.code if area.mode == "la" else None, scan=scan), into=stats)
     scored = []
     for cluster in cluster_cells(stats):
         if seeds is not None and not seeds.intersection(cluster.cells):

@@ -167,7 +167,9 @@ HOTSPOT_DETAIL_LAST_SEEN: Final[LiteralString] = _detail_start + _l_to_e_last_se
 HOTSPOT_DETAIL_WENT_TO: Final[LiteralString] = _detail_start + _l_to_e_went_to + _detail_tail
 HOTSPOT_DETAIL_FOUND_AT: Final[LiteralString] = _detail_start + _l_to_e_found_at + _detail_tail
 
-HOTSPOT_CELLS: Final[dict[tuple[str, str], LiteralString]] = {
+# The exact scan over episodes (what HOTSPOT_CELLS_FROM_BUCKETS_* answer from the pre-aggregates):
+# kept for the comparison test (tests/integration/test_hotspot_buckets.py) and the benchmark.
+HOTSPOT_CELLS_SCAN: Final[dict[tuple[str, str], LiteralString]] = {
     ("national", "missing_from"): HOTSPOT_CELLS_NATIONAL_MISSING_FROM,
     ("national", "last_seen"): HOTSPOT_CELLS_NATIONAL_LAST_SEEN,
     ("national", "went_to"): HOTSPOT_CELLS_NATIONAL_WENT_TO,
@@ -184,6 +186,60 @@ HOTSPOT_CELLS: Final[dict[tuple[str, str], LiteralString]] = {
     ("cells", "last_seen"): HOTSPOT_CELLS_IN_CELLS_LAST_SEEN,
     ("cells", "went_to"): HOTSPOT_CELLS_IN_CELLS_WENT_TO,
     ("cells", "found_at"): HOTSPOT_CELLS_IN_CELLS_FOUND_AT,
+}
+
+# --- step 1 from the pre-aggregates (HotspotBucket, mpdb/graph/queries/hotspot_buckets.py) ---------
+# The same packed rows as the scan, per (cell, period): a cell's buckets (one per LA, force and day)
+# are folded into distinct children, episodes and multi-place episodes. An episode counted in two
+# buckets of one row has two places of the kind, so it is in both buckets' `multi`: the row's
+# distinct episodes are the buckets' sum minus the repeats among their `multi` ids. A row of one
+# bucket (most rows) is passed through. Days are UTC dates: the window's bounds are UTC midnights.
+_bucket_aggregate: Final[LiteralString] = """
+WITH b.cell AS cell, b.day >= $fromDay AS current, b.children AS children, b.episodes AS episodes, b.multi AS multi
+WITH cell, current, count(*) AS n, collect(children) AS cs, sum(episodes) AS eps, collect(multi) AS ms
+WITH cell, current, n, cs, eps, CASE WHEN n = 1 THEN ms[0] ELSE apoc.coll.flatten(ms) END AS allMulti
+WITH cell, current, n, cs, eps, allMulti,
+     CASE WHEN n = 1 THEN allMulti ELSE apoc.coll.toSet(allMulti) END AS multi
+RETURN collect({cell: cell, current: current,
+                children: CASE WHEN n = 1 THEN cs[0] ELSE apoc.coll.toSet(apoc.coll.flatten(cs)) END,
+                episodes: eps - size(allMulti) + size(multi), multi: multi}) AS cells
+"""
+
+HOTSPOT_CELLS_FROM_BUCKETS_NATIONAL: Final[LiteralString] = (
+    """
+MATCH (b:HotspotBucket) WHERE b.kind = $kind AND b.day >= $prevFromDay AND b.day < $toDay
+"""
+    + _bucket_aggregate
+)
+HOTSPOT_CELLS_FROM_BUCKETS_FORCE: Final[LiteralString] = (
+    """
+MATCH (b:HotspotBucket) WHERE b.kind = $kind AND b.forceCode = $area AND b.day >= $prevFromDay AND b.day < $toDay
+"""
+    + _bucket_aggregate
+)
+HOTSPOT_CELLS_FROM_BUCKETS_LA: Final[LiteralString] = (
+    """
+MATCH (b:HotspotBucket) WHERE b.kind = $kind AND b.laCode = $area AND b.day >= $prevFromDay AND b.day < $toDay
+"""
+    + _bucket_aggregate
+)
+# As the scan's `l.forceCode <> $excludeForce`: a place with no force (bucket forceCode '') is
+# excluded too, since that comparison is null for it.
+HOTSPOT_CELLS_FROM_BUCKETS_IN_CELLS: Final[LiteralString] = (
+    """
+UNWIND $cells AS cellId
+MATCH (b:HotspotBucket) WHERE b.kind = $kind AND b.cell = cellId AND b.day >= $prevFromDay AND b.day < $toDay
+  AND ($excludeForce IS NULL OR (b.forceCode <> '' AND b.forceCode <> $excludeForce))
+  AND ($excludeLa IS NULL OR (b.laCode <> '' AND b.laCode <> $excludeLa))
+"""
+    + _bucket_aggregate
+)
+
+HOTSPOT_CELLS: Final[dict[str, LiteralString]] = {
+    "national": HOTSPOT_CELLS_FROM_BUCKETS_NATIONAL,
+    "force": HOTSPOT_CELLS_FROM_BUCKETS_FORCE,
+    "la": HOTSPOT_CELLS_FROM_BUCKETS_LA,
+    "cells": HOTSPOT_CELLS_FROM_BUCKETS_IN_CELLS,
 }
 
 HOTSPOT_DETAIL: Final[dict[str, LiteralString]] = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Any
 
 from mpdb.auth.access import AccessScope
@@ -27,10 +27,22 @@ class IntelAreaRepository:
     async def hotspot_cells(
         self, mode: str, kind: str, *, area: str | None, prev_from: datetime, from_: datetime, to: datetime,
         cells: Sequence[str] = (), exclude_force: str | None = None, exclude_la: str | None = None,
+        scan: bool = False,
     ) -> list[dict[str, Any]]:
-        """Per (cell, period) aggregates. Aggregates only: the child ids never leave the service."""
-        row = await self.graph.read_one(q.HOTSPOT_CELLS[(mode, kind)], {
-            "area": area, "prevFrom": prev_from, "from": from_, "to": to, "cells": list(cells),
+        """Per (cell, period) aggregates. Aggregates only: the child ids never leave the service.
+        Read from the pre-aggregates (HotspotBucket, whole UTC days: the window's bounds are UTC
+        midnights), or with `scan=True` computed from the episodes as before them (kept to compare)."""
+        if scan:
+            text = q.HOTSPOT_CELLS_SCAN[(mode, kind)]
+        else:
+            for t in (prev_from, from_, to):
+                if t.astimezone(UTC).time() != time():
+                    raise ValueError("hot-spot buckets hold whole UTC days: the window must start and end at UTC midnight")
+            text = q.HOTSPOT_CELLS[mode]
+        row = await self.graph.read_one(text, {
+            "area": area, "kind": kind, "prevFrom": prev_from, "from": from_, "to": to,
+            "prevFromDay": prev_from.astimezone(UTC).date(), "fromDay": from_.astimezone(UTC).date(),
+            "toDay": to.astimezone(UTC).date(), "cells": list(cells),
             "excludeForce": exclude_force, "excludeLa": exclude_la,
         })
         return list(row["cells"]) if row else []
