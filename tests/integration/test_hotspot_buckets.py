@@ -19,7 +19,7 @@ from mpdb.domain import commands as cmd
 from mpdb.domain.geo import cell_id
 from mpdb.graph.repositories.hotspot_buckets import rebuild
 from mpdb.ingest.csv_formats import ImportKind
-from mpdb.ingest.importer import SOURCE_CSV, Importer, derive_id
+from mpdb.ingest.importer import Importer, child_id_for
 from mpdb.ingest.reference import load_reference
 from mpdb.ingest.synthetic.loader import reset_graph, seed_dataset
 from mpdb.ingest.synthetic.profiles import get_profile
@@ -139,10 +139,14 @@ T10-1,Testa,One-Synthetic,2009-01-02,F,,,true,E10000016,
 T10-2,Testb,Two-Synthetic,2009-01-03,M,,,true,E10000016,
 T10-3,Testc,Three-Synthetic,2009-01-04,F,,,true,E10000016,
 """
+# A placement belongs to one child: two at A (one each for children 1 and 2, so two locations in one
+# cell), two at B, and one with a postcode only (no coordinates, so no cell).
 PLACEMENTS = f"""placement_ref,child_ref,start_date,end_date,placement_type,placing_la,host_la,postcode,latitude,longitude,establishment_urn,establishment_name,establishment_kind,dcs_approved
-T10-PA,T10-1,2024-01-01,,U4,E10000016,E10000016,,{A[0]},{A[1]},,,,
-T10-PB,T10-2,2024-01-01,,U4,E10000016,E10000016,,{B[0]},{B[1]},,,,
-T10-PN,T10-3,2024-01-01,,U4,E10000016,E10000016,ME14 1,,,,,,
+T10-PA1,T10-1,2024-01-01,,U4,E10000016,E10000016,,{A[0]},{A[1]},,,,
+T10-PB1,T10-1,2024-01-01,,U4,E10000016,E10000016,,{B[0]},{B[1]},,,,
+T10-PA2,T10-2,2024-01-01,,U4,E10000016,E10000016,,{A[0]},{A[1]},,,,
+T10-PB3,T10-3,2024-01-01,,U4,E10000016,E10000016,,{B[0]},{B[1]},,,,
+T10-PN3,T10-3,2024-01-01,,U4,E10000016,E10000016,ME14 1,,,,,,
 """
 EPISODES_HEAD = ("episode_ref,child_ref,mpdb_child_id,reported_at,last_seen_at,found_at,returned_at,reporting_force,"
                  "found_by_force,reporter_type,whereabouts_known,consent,risk_grade,grade_scheme,missing_from_placement_ref\n")
@@ -159,28 +163,28 @@ async def test_imports_that_move_and_remove_places_keep_the_buckets_exact(tiny) 
     await imp.import_csv(ImportKind.PLACEMENTS, io.StringIO(PLACEMENTS).readlines())
     d1, d2 = "2024-03-02", "2024-03-05"
     first = await imp.import_csv(ImportKind.EPISODES, episodes(
-        ("T10-E1", "T10-1", f"{d1}T22:15:00Z", "T10-PA"), ("T10-E2", "T10-2", f"{d1}T23:59:00Z", "T10-PA"),
-        ("T10-E3", "T10-3", f"{d1}T10:00:00Z", "T10-PB")))
-    assert first.loaded == 3
+        ("T10-E1", "T10-1", f"{d1}T22:15:00Z", "T10-PA1"), ("T10-E2", "T10-2", f"{d1}T23:59:00Z", "T10-PA2"),
+        ("T10-E3", "T10-3", f"{d1}T10:00:00Z", "T10-PB3")))
+    assert (first.loaded, first.rejected) == (3, 0)
     await assert_buckets_exact(tiny)
+    a1, b1, a2 = (f"missing_from|{cell_id(*p)}|{KENT_CC}|{KENT_POLICE}|{d}" for p, d in ((A, d1), (B, d1), (A, d2)))
+    child = {i: child_id_for(KENT_CC, f"T10-{i}") for i in (1, 2, 3)}
     ids = {b["id"]: b for b in await stored_buckets(tiny)}
-    a_id = f"missing_from|{cell_id(*A)}|{KENT_CC}|{KENT_POLICE}|{d1}"
-    b_id = f"missing_from|{cell_id(*B)}|{KENT_CC}|{KENT_POLICE}|{d1}"
-    assert ids[a_id]["episodes"] == 2 and ids[b_id]["episodes"] == 1
+    assert (ids[a1]["episodes"], ids[a1]["children"]) == (2, sorted([child[1], child[2]]))
+    assert (ids[b1]["episodes"], ids[b1]["children"]) == (1, [child[3]])
+    assert a2 not in ids
 
-    # E1 reported three days later (another day), E2 missing from the placement in cell B (another
-    # cell), E3 from a placement with no coordinates (no cell: its bucket goes)
+    # E1 missing from its placement in cell B (another cell), E2 reported three days later (another
+    # day), E3 from a placement with no coordinates (no cell: it leaves its bucket)
     moved = await imp.import_csv(ImportKind.EPISODES, episodes(
-        ("T10-E1", "T10-1", f"{d2}T22:15:00Z", "T10-PA"), ("T10-E2", "T10-2", f"{d1}T23:59:00Z", "T10-PB"),
-        ("T10-E3", "T10-3", f"{d1}T10:00:00Z", "T10-PN")))
-    assert moved.loaded == 3
+        ("T10-E1", "T10-1", f"{d1}T22:15:00Z", "T10-PB1"), ("T10-E2", "T10-2", f"{d2}T23:59:00Z", "T10-PA2"),
+        ("T10-E3", "T10-3", f"{d1}T10:00:00Z", "T10-PN3")))
+    assert (moved.loaded, moved.rejected) == (3, 0)
     await assert_buckets_exact(tiny)
     ids = {b["id"]: b for b in await stored_buckets(tiny)}
-    assert a_id not in ids
-    e2_id = derive_id("EP", KENT_CC, SOURCE_CSV, "T10-E2")
-    assert ids[b_id]["episodes"] == 1 and ids[b_id]["children"] == sorted(
-        [r["id"] for r in await tiny.read("MATCH (c:Child)-[:HAD]->(:Episode {id: $e}) RETURN c.id AS id", {"e": e2_id})])
-    assert ids[f"missing_from|{cell_id(*A)}|{KENT_CC}|{KENT_POLICE}|{d2}"]["episodes"] == 1
+    assert a1 not in ids
+    assert (ids[b1]["episodes"], ids[b1]["children"]) == (1, [child[1]])
+    assert (ids[a2]["episodes"], ids[a2]["children"]) == (1, [child[2]])
 
 
 async def test_a_rebuild_after_seed_mutations_and_imports_changes_nothing(tiny) -> None:  # type: ignore[no-untyped-def]
