@@ -24,6 +24,36 @@ Small numbers. For aggregate-only callers (analysts) every count from 1 to
 when its denominator is suppressed or when its numerator or its complement is a small number;
 no episode or child ids are returned.
 
+Pre-aggregates (issue 10). Step 1 (the per-cell counts that clustering and ranking need) reads
+`HotspotBucket` nodes instead of scanning episodes; step 2 (the evidence for the page's hot spots,
+with the caller's visibility of each episode and place) still reads the episodes themselves. One
+bucket per (kind, cell, laCode, forceCode, UTC day of Episode.reportedAt) that has an episode:
+
+    id "<kind>|<cell>|<laCode>|<forceCode>|<YYYY-MM-DD>" (a missing LA/force code is ''), kind, cell,
+    laCode, forceCode, day (DATE), children (sorted distinct Child.id), episodes (distinct count),
+    multi (sorted ids of its episodes with MORE than one place of the kind: relationships counted,
+    as the `_multi_*` rule of mpdb/graph/queries/intel_areas.py)
+
+where "a place of the kind" is exactly the scan's episode->location path (missing_from: a
+MISSING_FROM_LOCATION, or a MISSING_FROM placement's AT_LOCATION; last_seen, went_to, found_at: the
+relationship of that name), and a location without a cell is in no bucket (the scan drops it too).
+The same spec is computed in Python by the bulk importer. Why this grain: the window's bounds are
+UTC midnights (`window`), so [prevFrom, to) is a whole number of days and a day range of buckets is
+exactly the scan's time range; LA and force are in the key so the force, LA and ring queries filter
+buckets exactly as the scan filters locations (including its `l.forceCode <> $excludeForce`, false
+for a place without a force); `multi` lets the service subtract an episode counted in two buckets
+of one cell or one hot spot, as it did with the scan. So the answers are identical (tests compare
+every field on the demo data: tests/integration/test_demo_scenarios.py).
+
+Buckets are kept exact in the transaction of every write that can change one (the API mutations
+that add an episode or a place, the CSV/SSDA903 importer, the synthetic loader batch by batch): the
+write recomputes, from the graph, every bucket its episodes were in before (importer: a changed row
+can move an episode to another day or placement) and are in after, locking the buckets first so
+concurrent writes queue on a shared bucket rather than lose an update
+(mpdb/graph/repositories/hotspot_buckets.py). `mpdb hotspots rebuild` recomputes them all, for a
+bulk load that did not, or to repair; on exact buckets it changes nothing. `hotspots(..., scan=True)`
+keeps the old exact computation for the comparison test and bench/hotspots.py.
+
 Private places. A home, a foster home, an address or a semi-independent placement
 (`PRIVATE_PLACE_KINDS`) is a place where identifiable children live, not a public hot spot: its id,
 name and exact coordinates go only to a caller who may read an episode of some child there (any

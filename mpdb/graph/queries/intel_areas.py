@@ -9,6 +9,9 @@ Hot spots are computed in two steps (see mpdb/intel/hotspots.py):
    `Episode.reportedAt` range index, force/LA start from the `Location.forceCode`/`laCode`
    indexes, and `HOTSPOT_CELLS_IN_CELLS_*` read given cells (the ring around an area, so a hot spot straddling
    the boundary counts children on both sides) through the `Location.cell` index.
+   Since issue 10 the service reads step 1 from the pre-aggregates (`HOTSPOT_CELLS_FROM_BUCKETS_*`,
+   one index seek per area type on HotspotBucket); the scans above stay as `HOTSPOT_CELLS_SCAN`, the
+   exact computation the buckets are compared with.
 2. `HOTSPOT_DETAIL_*`: for the hot spots on the requested page only, one entry per (location,
    episode) in the current period (packed into one row, `rows`), with the caller's visibility of each episode, so evidence is
    limited to what the caller may see.
