@@ -8,8 +8,9 @@ column), with the load average before and after.
 For each query the old computation (`scan=True`: step 1 scans the episodes, HOTSPOT_CELLS_SCAN) and
 the new one (step 1 reads the buckets) run alternately, iteration by iteration, so both see the same
 load. The first answer of each is compared field by field and a difference is reported (and fails
-the run). Columns: p50 / p95 of the whole service call, and of step 1 alone (the cell aggregates
-for the area itself, i.e. the query that changed), and the new/old ratio of the p95s. Needs the
+the run). Columns: p50 / p95 of the whole service call, the new/old ratio of the p95s, and the p95
+of step 1 alone for the area itself (its query and the fold into per-cell stats, i.e. what changed;
+a force's ring of neighbouring cells is a second such query, not included). Needs the
 buckets to be there: `mpdb schema apply` then `mpdb hotspots rebuild`.
 """
 
@@ -31,7 +32,7 @@ from mpdb.auth.principal import AgencyKind, Principal, Role
 from mpdb.graph.db import Graph
 from mpdb.graph.driver import create_driver
 from mpdb.graph.repositories.intel_areas import IntelAreaRepository
-from mpdb.intel.hotspots import HotspotKind, hotspots
+from mpdb.intel.hotspots import HotspotKind, fold_bucket_columns, hotspots, merge_cell_rows
 from mpdb.services.context import ServiceContext
 from mpdb.settings import get_settings
 
@@ -89,8 +90,13 @@ async def main(argv: list[str] | None = None) -> int:
                     t0 = time.perf_counter()
                     res = await hotspots(ctx, area, kind, frm, to, limit=20, scan=scan)
                     t1 = time.perf_counter()
-                    await repo.hotspot_cells(mode, kind.value, area=None if mode == "national" else area,
-                                             prev_from=prev, from_=start, to=end, scan=scan)
+                    step1 = repo.hotspot_cells if scan else repo.hotspot_buckets
+                    cols = await step1(mode, kind.value, area=None if mode == "national" else area,
+                                       prev_from=prev, from_=start, to=end)
+                    if scan:
+                        merge_cell_rows(cols)  # type: ignore[arg-type]
+                    else:
+                        fold_bucket_columns(cols)  # type: ignore[arg-type]
                     t2 = time.perf_counter()
                     answers.setdefault(scan, res)
                     if i >= args.warmup:

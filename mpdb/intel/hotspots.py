@@ -206,6 +206,53 @@ def merge_cell_rows(rows: Iterable[Mapping[str, Any]], into: dict[str, CellStats
     return stats
 
 
+def fold_bucket_columns(
+    columns: tuple[Sequence[str], Sequence[bool], Sequence[Sequence[str]], Sequence[int], Sequence[Sequence[str]]],
+    into: dict[str, CellStats] | None = None,
+) -> dict[str, CellStats]:
+    """Fold one query's HotspotBucket columns (IntelAreaRepository.hotspot_buckets) into per-cell
+    stats, exactly as `merge_cell_rows` folds that query's scan rows: per (cell, period) the distinct
+    children, the distinct episodes (an episode in two buckets of one cell and period has two places
+    of the kind, so it is in both buckets' `multi`: the buckets' sum minus those repeats) and the
+    multi-place episodes; then added to `into` like a second query's rows. Nationally this is ~280k
+    buckets a year, so the loop does the least per bucket: a cell's single bucket is kept as it came
+    (its lists are already distinct) and copied only when a second one arrives."""
+    stats = into if into is not None else {}
+    acc: tuple[dict[str, list[Any]], dict[str, list[Any]]] = ({}, {})  # previous, current
+    cells, current, children, episodes, multi = columns
+    for cell, cur, ch, n, m in zip(cells, current, children, episodes, multi, strict=True):
+        by_cell = acc[cur]
+        g = by_cell.get(cell)
+        if g is None:
+            by_cell[cell] = [ch, n, m, False]
+        else:
+            if not g[3]:
+                g[0], g[2], g[3] = set(g[0]), list(g[2]), True
+            g[0].update(ch)
+            g[1] += n
+            if m:
+                g[2].extend(m)
+    for cur in (True, False):
+        for cell, (ch, n, ms, copied) in acc[cur].items():
+            if copied:
+                distinct = set(ms)
+                n -= len(ms) - len(distinct)
+            else:
+                distinct = ms
+            s = stats.get(cell)
+            if s is None:
+                s = stats[cell] = CellStats()
+            if cur:
+                s.children.update(ch)
+                s.episodes += n
+                s.multi.update(distinct)
+            else:
+                s.prev_children.update(ch)
+                s.prev_episodes += n
+                s.prev_multi.update(distinct)
+    return stats
+
+
 def cell_neighbours(cell: str) -> list[str]:
     """The cells holding the points 500 m away from the cell's centre in the 8 compass directions.
     Grid columns are not aligned between rows (their width follows the latitude), so neighbours
@@ -451,20 +498,25 @@ async def hotspots(
     prev_from = from_ - (to - from_)
     repo = IntelAreaRepository(ctx.graph)
     k = kind.value
+
+    async def cells_into(stats: dict[str, CellStats] | None, mode: str, **kw: Any) -> dict[str, CellStats]:
+        if scan:
+            return merge_cell_rows(await repo.hotspot_cells(mode, k, prev_from=prev_from, from_=from_, to=to, **kw),
+                                   into=stats)
+        return fold_bucket_columns(await repo.hotspot_buckets(mode, k, prev_from=prev_from, from_=from_, to=to, **kw),
+                                   into=stats)
+
     if area.mode == NATIONAL:
-        stats = merge_cell_rows(await repo.hotspot_cells(NATIONAL, k, area=None, prev_from=prev_from,
-                                                         from_=from_, to=to, scan=scan))
+        stats = await cells_into(None, NATIONAL, area=None)
         seeds: set[str] | None = None
     else:
-        stats = merge_cell_rows(await repo.hotspot_cells(area.mode, k, area=area.code, prev_from=prev_from,
-                                                         from_=from_, to=to, scan=scan))
+        stats = await cells_into(None, area.mode, area=area.code)
         seeds = set(stats)
         ring = sorted(seeds.union(*(cell_neighbours(c) for c in seeds))) if seeds else []
         if ring:
-            merge_cell_rows(await repo.hotspot_cells(
-                "cells", k, area=area.code, prev_from=prev_from, from_=from_, to=to, cells=ring,
-                exclude_force=area.code if area.mode == "force" else None,
-                exclude_la=area.code if area.mode == "la" else None, scan=scan), into=stats)
+            await cells_into(stats, "cells", area=area.code, cells=ring,
+                             exclude_force=area.code if area.mode == "force" else None,
+                             exclude_la=area.code if area.mode == "la" else None)
     scored = []
     for cluster in cluster_cells(stats):
         if seeds is not None and not seeds.intersection(cluster.cells):

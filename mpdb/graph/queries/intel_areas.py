@@ -192,39 +192,33 @@ HOTSPOT_CELLS_SCAN: Final[dict[tuple[str, str], LiteralString]] = {
 }
 
 # --- step 1 from the pre-aggregates (HotspotBucket, mpdb/graph/queries/hotspot_buckets.py) ---------
-# The same packed rows as the scan, per (cell, period): a cell's buckets (one per LA, force and day)
-# are folded into distinct children, episodes and multi-place episodes. An episode counted in two
-# buckets of one row has two places of the kind, so it is in both buckets' `multi`: the row's
-# distinct episodes are the buckets' sum minus the repeats among their `multi` ids. A row of one
-# bucket (most rows) is passed through. Days are UTC dates: the window's bounds are UTC midnights.
-_bucket_aggregate: Final[LiteralString] = """
-WITH b.cell AS cell, b.day >= $fromDay AS current, b.children AS children, b.episodes AS episodes, b.multi AS multi
-WITH cell, current, count(*) AS n, collect(children) AS cs, sum(episodes) AS eps, collect(multi) AS ms
-WITH cell, current, n, cs, eps, CASE WHEN n = 1 THEN ms[0] ELSE apoc.coll.flatten(ms) END AS allMulti
-WITH cell, current, n, cs, eps, allMulti,
-     CASE WHEN n = 1 THEN allMulti ELSE apoc.coll.toSet(allMulti) END AS multi
-RETURN collect({cell: cell, current: current,
-                children: CASE WHEN n = 1 THEN cs[0] ELSE apoc.coll.toSet(apoc.coll.flatten(cs)) END,
-                episodes: eps - size(allMulti) + size(multi), multi: multi}) AS cells
+# The buckets of the window, one per (kind, cell, LA, force, UTC day), as five parallel columns: the
+# repository folds them per (cell, period) into the scan's rows (IntelAreaRepository.hotspot_cells).
+# Folding in Python beats grouping here: nationally a year's window is ~280k buckets in ~66k
+# (cell, period) groups, and collecting and flattening their child lists in Cypher cost more than
+# shipping them (bench/RESULTS.md). Days are UTC dates: the window's bounds are UTC midnights.
+_bucket_columns: Final[LiteralString] = """
+RETURN collect(b.cell) AS cell, collect(b.day >= $fromDay) AS current, collect(b.children) AS children,
+       collect(b.episodes) AS episodes, collect(b.multi) AS multi
 """
 
 HOTSPOT_CELLS_FROM_BUCKETS_NATIONAL: Final[LiteralString] = (
     """
 MATCH (b:HotspotBucket) WHERE b.kind = $kind AND b.day >= $prevFromDay AND b.day < $toDay
 """
-    + _bucket_aggregate
+    + _bucket_columns
 )
 HOTSPOT_CELLS_FROM_BUCKETS_FORCE: Final[LiteralString] = (
     """
 MATCH (b:HotspotBucket) WHERE b.kind = $kind AND b.forceCode = $area AND b.day >= $prevFromDay AND b.day < $toDay
 """
-    + _bucket_aggregate
+    + _bucket_columns
 )
 HOTSPOT_CELLS_FROM_BUCKETS_LA: Final[LiteralString] = (
     """
 MATCH (b:HotspotBucket) WHERE b.kind = $kind AND b.laCode = $area AND b.day >= $prevFromDay AND b.day < $toDay
 """
-    + _bucket_aggregate
+    + _bucket_columns
 )
 # As the scan's `l.forceCode <> $excludeForce`: a place with no force (bucket forceCode '') is
 # excluded too, since that comparison is null for it.
@@ -235,7 +229,7 @@ MATCH (b:HotspotBucket) WHERE b.kind = $kind AND b.cell = cellId AND b.day >= $p
   AND ($excludeForce IS NULL OR (b.forceCode <> '' AND b.forceCode <> $excludeForce))
   AND ($excludeLa IS NULL OR (b.laCode <> '' AND b.laCode <> $excludeLa))
 """
-    + _bucket_aggregate
+    + _bucket_columns
 )
 
 HOTSPOT_CELLS: Final[dict[str, LiteralString]] = {
