@@ -188,13 +188,9 @@ DELETE b
 RETURN count(*) AS deleted
 """
 
-DELETE_ALL_BUCKETS: Final[LiteralString] = """
-MATCH (b:HotspotBucket)
-CALL (b) { DELETE b } IN TRANSACTIONS OF 10000 ROWS
-"""
-
-# Every bucket, for tests and checks: what a rebuild must reproduce.
-ALL_BUCKETS: Final[LiteralString] = """
-MATCH (b:HotspotBucket)
-RETURN b {.*} AS bucket ORDER BY b.id
+# Every bucket, for tests and checks (what a rebuild must reproduce), a page at a time in id order
+# (the unique index), so no single read runs long on a large graph.
+BUCKETS_PAGE: Final[LiteralString] = """
+MATCH (b:HotspotBucket) WHERE b.id > $after
+RETURN b {.*} AS bucket ORDER BY b.id LIMIT $limit
 """

@@ -119,5 +119,13 @@ async def rebuild(graph: Graph, days_per_batch: int = 7,
     return totals
 
 
-async def all_buckets(graph: Graph) -> list[dict[str, Any]]:
-    return [r["bucket"] for r in await graph.read(q.ALL_BUCKETS)]
+async def all_buckets(graph: Graph, page: int = 5_000) -> list[dict[str, Any]]:
+    """Every bucket in id order, read in pages."""
+    out: list[dict[str, Any]] = []
+    after = ""
+    while True:
+        rows = [r["bucket"] for r in await graph.read(q.BUCKETS_PAGE, {"after": after, "limit": page})]
+        out.extend(rows)
+        if len(rows) < page:
+            return out
+        after = rows[-1]["id"]
