@@ -37,6 +37,10 @@ def _register_subcommands() -> None:
 
     app.add_typer(import_app, name="import")
 
+    from mpdb.cli_hotspots import hotspots_app
+
+    app.add_typer(hotspots_app, name="hotspots")
+
 
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False) -> None:
