@@ -59,6 +59,7 @@ def seed(
 
     if not transactional and _offline(settings, prof, seed, reset, console, workers, keep_files):
         return
+    _ensure_running(settings, console)
 
     async def run():  # type: ignore[no-untyped-def]
         driver = create_driver(settings)
@@ -88,6 +89,23 @@ def seed(
     console.print(f"nodes: {counts}")
 
 
+def _ensure_running(settings, console: Console) -> None:  # type: ignore[no-untyped-def]
+    """Start the project-managed local Neo4j when it is not running (a no-op for NEO4J_URI)."""
+    from mpdb.graph.local_server import LocalNeo4j, LocalNeo4jError
+
+    if not settings.managed_neo4j:
+        return
+    server = LocalNeo4j(settings)
+    if server.status().running:
+        return
+    console.print("[dim]starting the local Neo4j[/dim]")
+    try:
+        server.start()
+    except LocalNeo4jError as exc:
+        console.print(f"[red]the local Neo4j did not start:[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
 def _offline(settings, prof, seed: int, reset: bool, console: Console, workers: int | None,  # type: ignore[no-untyped-def]
              keep_files: bool) -> bool:
     """Seed through the offline importer when it may be used; False to go transactional."""
@@ -99,19 +117,24 @@ def _offline(settings, prof, seed: int, reset: bool, console: Console, workers: 
 
     if not settings.managed_neo4j:
         return False
-    if not LocalNeo4j(settings).status().running:
-        console.print("[red]the local Neo4j is not running: start it with `mpdb db start`[/red]")
-        raise typer.Exit(1)
+    server = LocalNeo4j(settings)
+    fresh = not server.status().running and not (server.home / "data" / "databases" / settings.neo4j_database).exists()
+    if fresh:
+        # A new state dir: nothing to check and nothing to keep, so the import runs before the
+        # server's first start instead of after a start and a stop.
+        state: tuple = (None, False, False)
+    else:
+        _ensure_running(settings, console)
 
-    async def migrate() -> None:
-        driver = create_driver(settings)
-        try:
-            await apply_migrations(driver, settings.neo4j_database)
-        finally:
-            await driver.close()
+        async def migrate() -> None:
+            driver = create_driver(settings)
+            try:
+                await apply_migrations(driver, settings.neo4j_database)
+            finally:
+                await driver.close()
 
-    asyncio.run(migrate())
-    state = asyncio.run(store_state(settings))
+        asyncio.run(migrate())
+        state = asyncio.run(store_state(settings))
     try:
         pre = precheck(state, prof, seed, reset=reset)
     except SeedConflictError as exc:
@@ -122,6 +145,7 @@ def _offline(settings, prof, seed: int, reset: bool, console: Console, workers: 
     reason = offline_reason(settings, state, reset=reset)
     if reason is not None:
         console.print(f"[dim]loading with transactions: {reason}[/dim]")
+        _ensure_running(settings, console)
         return False
     try:
         result = bulk_seed(settings, prof, seed, console=console, workers=workers, keep_files=keep_files)

@@ -100,19 +100,25 @@ def _digest(items: list[str]) -> str:
     return h.hexdigest()
 
 
-async def fingerprint(driver: AsyncDriver, database: str) -> Fingerprint:
+async def fingerprint(driver: AsyncDriver, database: str, *, exclude: frozenset[str] = frozenset()) -> Fingerprint:
+    """`exclude`: labels left out, with every relationship that touches them (e.g. the audit
+    trail of a shared test database, which a reset keeps)."""
     nodes: dict[str, list[str]] = defaultdict(list)
     rels: dict[str, list[str]] = defaultdict(list)
     async with driver.session(database=database, default_access_mode="READ") as session:
         result = await session.run(q.ALL_NODES)
         async for rec in result:
             labels = sorted(rec["labels"])
+            if exclude.intersection(labels):
+                continue
             key = ":".join(labels)
             # properties normalised by the label that names them (Child, Episode, ...)
             main = next((lb for lb in labels if lb in VOLATILE or lb in SET_VALUED), labels[0] if labels else "")
             nodes[key].append(canonical_props(main, rec["props"]))
         result = await session.run(q.ALL_RELATIONSHIPS)
         async for rec in result:
+            if exclude.intersection(rec["startLabels"]) or exclude.intersection(rec["endLabels"]):
+                continue
             rels[rec["type"]].append(json.dumps(
                 [":".join(sorted(rec["startLabels"])), rec["startKey"], ":".join(sorted(rec["endLabels"])),
                  rec["endKey"], json.loads(canonical_props(rec["type"], rec["props"]))],

@@ -62,7 +62,7 @@ def run_admin_import(server: LocalNeo4j, manifest: Manifest, staging: Path, data
     data = staging / "data"
     (conf / "neo4j.conf").write_text(f"server.directories.data={data}\n")
     # the database first: --nodes/--relationships take a variable number of files
-    args = ["database", "import", "full", database, "--overwrite-destination=true", "--array-delimiter=;",
+    args = ["database", "import", "full", database, "--verbose", "--overwrite-destination=true", "--array-delimiter=;",
             f"--max-off-heap-memory={off_heap}", f"--report-file={staging / 'import.report'}",
             f"--multiline-fields={'true' if manifest.multiline else 'false'}"]
     args += [f"--nodes={labels}={path}" for labels, path in manifest.nodes]
@@ -83,11 +83,24 @@ def run_admin_import(server: LocalNeo4j, manifest: Manifest, staging: Path, data
                 on_line(line.rstrip())
         rc = proc.wait()
     if rc != 0:
-        text = log_path.read_text(encoding="utf-8", errors="replace")
-        tail = "\n".join(ln for ln in text.splitlines() if ln.strip() and not ln.startswith(".........."))[-3000:]
-        raise OfflineImportError(f"neo4j-admin import failed (exit {rc}); the server keeps its old store. "
-                                 f"Log: {log_path}\n{tail}")
+        raise OfflineImportError(f"neo4j-admin import failed (exit {rc}); the server keeps its old store.\n"
+                                 + _failure_summary(log_path, staging / "import.report"))
     return data
+
+
+_KEY_LINE = re.compile(r"rror|FAILED|xception|Caused by|missing|not found|duplicate|Duplicate", re.IGNORECASE)
+
+
+def _failure_summary(log_path: Path, report: Path, lines: int = 20) -> str:
+    """The importer's own words: its error lines and the first bad entries of its report."""
+    text = log_path.read_text(encoding="utf-8", errors="replace") if log_path.is_file() else ""
+    key = [ln.strip() for ln in text.splitlines() if _KEY_LINE.search(ln) and not ln.startswith("WARNING Import failed")]
+    bad = report.read_text(encoding="utf-8", errors="replace").splitlines()[:lines] if report.is_file() else []
+    out = key[-lines:]
+    if bad:
+        out += ["bad entries (first of them):", *bad]
+    out.append(f"full log: {log_path}")
+    return "\n".join(out)
 
 
 def _quote_arg(a: str) -> str:

@@ -62,6 +62,12 @@ class Manifest:
         return sum(self.node_counts.values()) + sum(self.rel_counts.values())
 
 
+_PY_TYPES: dict[str, set[type]] = {
+    "string": {str}, "boolean": {bool}, "long": {int}, "double": {float}, "datetime": {datetime},
+    "date": {date}, "point{crs:WGS-84}": {Point}, "string[]": {list, tuple},
+}
+
+
 def _type_of(v: Any) -> str:
     t = type(v)
     if t is str:
@@ -112,37 +118,45 @@ class GraphCsv:
                     types[k] = _type_of(v)
         return list(types.items())
 
-    def _cell(self, kind: str, owner: str, prop: str, typ: str, v: Any) -> Any:
-        if v is None:
-            return None
+    def _column(self, kind: str, owner: str, prop: str, typ: str, values: list[Any]) -> list[Any]:
+        """One column's cells, converted a column at a time (list comprehensions, not a call per value)."""
+        types = set(map(type, values))
+        types.discard(type(None))
+        want = _PY_TYPES[typ]
+        if not types <= want:
+            bad = next(v for v in values if v is not None and type(v) not in want)
+            raise BulkDataError(f"{owner}.{prop}: {bad!r} is not a {typ} like the other rows")
         if typ == "string":
-            if type(v) is not str:
-                raise BulkDataError(f"{owner}.{prop}: {v!r} is not a string like the other rows")
-            if not v:
+            if "" in values:
                 self.manifest.empties.add((kind, owner, prop, "str"))
-                return SENTINEL
-            if "\n" in v or "\r" in v:
+                values = [SENTINEL if v == "" else v for v in values]
+            if not self.manifest.multiline and any("\n" in v or "\r" in v for v in values if v):
                 self.manifest.multiline = True
-            return v
-        if typ == "datetime" or typ == "date":
-            if _type_of(v) != typ:
-                raise BulkDataError(f"{owner}.{prop}: {v!r} is not a {typ} like the other rows")
-            return v.isoformat()
+            return values
+        if typ in ("datetime", "date"):
+            return [None if v is None else v.isoformat() for v in values]
         if typ == "boolean":
-            return "true" if v else "false"
+            return [None if v is None else ("true" if v else "false") for v in values]
         if typ == "string[]":
-            if not v:
+            if any(v is not None and len(v) == 0 for v in values):
                 self.manifest.empties.add((kind, owner, prop, "list"))
-                return SENTINEL
-            for x in v:
-                if ARRAY_DELIMITER in x or not x:
-                    raise BulkDataError(f"{owner}.{prop}: list item {x!r} is empty or holds {ARRAY_DELIMITER!r}")
-            return ARRAY_DELIMITER.join(v)
+            out = []
+            for v in values:
+                if v is None:
+                    out.append(None)
+                elif not v:
+                    out.append(SENTINEL)
+                else:
+                    for x in v:
+                        if type(x) is not str:
+                            raise BulkDataError(f"{owner}.{prop}: only lists of strings are written")
+                        if ARRAY_DELIMITER in x or not x:
+                            raise BulkDataError(f"{owner}.{prop}: list item {x!r} is empty or holds {ARRAY_DELIMITER!r}")
+                    out.append(ARRAY_DELIMITER.join(v))
+            return out
         if typ.startswith("point"):
-            return f"{{latitude:{v.latitude!r},longitude:{v.longitude!r}}}"
-        if _type_of(v) != typ:
-            raise BulkDataError(f"{owner}.{prop}: {v!r} is not a {typ} like the other rows")
-        return v
+            return [None if v is None else f"{{latitude:{v.latitude!r},longitude:{v.longitude!r}}}" for v in values]
+        return values  # long, double: the csv module writes repr(), which reads back to the same value
 
     def nodes(self, labels: str, id_space: str, rows: Sequence[dict[str, Any]]) -> None:
         """One file of nodes; each row's `id` is the node's id in `id_space` (and its `id` property)."""
@@ -154,12 +168,11 @@ class GraphCsv:
         with open(path, "w", encoding="utf-8", newline="") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow([f"id:ID({id_space})", *(f"{k}:{t}" for k, t in cols)])
-            cell = self._cell
-            for r in rows:
-                rid = r["id"]
-                if not rid or type(rid) is not str:
-                    raise BulkDataError(f"{owner}: node without a string id: {r!r}")
-                w.writerow([rid, *(cell("node", owner, k, t, r.get(k)) for k, t in cols)])
+            ids = [r.get("id") for r in rows]
+            if not all(type(i) is str and i for i in ids):
+                raise BulkDataError(f"{owner}: node without a string id: {rows[ids.index(next(i for i in ids if not (type(i) is str and i)))]!r}")
+            columns = [ids] + [self._column("node", owner, k, t, [r.get(k) for r in rows]) for k, t in cols]
+            w.writerows(zip(*columns, strict=True))
         self.manifest.nodes.append((labels, path))
         self.manifest.node_counts[labels] += len(rows)
 
@@ -174,9 +187,9 @@ class GraphCsv:
         with open(path, "w", encoding="utf-8", newline="") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow([f":START_ID({start_space})", f":END_ID({end_space})", *(f"{k}:{t}" for k, t in cols)])
-            cell = self._cell
-            for s, e, props in rows:
-                p = props or {}
-                w.writerow([s, e, *(cell("rel", rtype, k, t, p.get(k)) for k, t in cols)])
+            props = [r[2] or {} for r in rows]
+            columns = [[r[0] for r in rows], [r[1] for r in rows]]
+            columns += [self._column("rel", rtype, k, t, [p.get(k) for p in props]) for k, t in cols]
+            w.writerows(zip(*columns, strict=True))
         self.manifest.relationships.append((rtype, path))
         self.manifest.rel_counts[rtype] += len(rows)
