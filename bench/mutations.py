@@ -34,10 +34,11 @@ import httpx
 
 from bench.harness import Timing, _free_port, start_server
 from mpdb.auth.dev_idp import dev_idp_issuer, mint_dev_token
-from mpdb.graph.db import Graph
+from mpdb.graph.db import Graph, run
 from mpdb.graph.driver import create_driver
 from mpdb.graph.migrations import apply_migrations
 from mpdb.graph.queries.access import REFRESH_ACCESS
+from mpdb.graph.repositories.hotspot_buckets import keys_of_episodes, refresh_keys
 from mpdb.ingest.reference import load_reference
 from mpdb.settings import get_settings
 
@@ -83,6 +84,7 @@ DETACH DELETE d
 RETURN count(*) AS deleted
 """
 
+RUN_EPISODES = "MATCH (c:Child)-[:HAD]->(e:Episode) WHERE c.id STARTS WITH $prefix RETURN e.id AS id"
 DELETE_LOCATION = "MATCH (l:Location {id: $id}) DETACH DELETE l"
 DELETE_KEYS = "MATCH (k:IdempotencyKey) WHERE k.key STARTS WITH $agency + '|' + $prefix DETACH DELETE k"
 
@@ -211,7 +213,14 @@ async def main(argv: list[str] | None = None) -> int:
             proc.terminate()
             proc.wait(timeout=30)
         if not args.keep:
-            await graph.write(CLEANUP, {"prefix": prefix})
+            async def cleanup(tx: Any) -> None:
+                # The run's episodes leave their hot-spot buckets in the same transaction as they go.
+                episodes = [r["id"] for r in await run(tx, RUN_EPISODES, {"prefix": prefix})]
+                keys = await keys_of_episodes(tx, episodes)
+                await run(tx, CLEANUP, {"prefix": prefix})
+                await refresh_keys(tx, keys)
+
+            await graph.in_write_tx(cleanup)
             for loc in runner.created_locations if runner else []:
                 await graph.write(DELETE_LOCATION, {"id": loc})
             for agency in (KENT_POLICE, KENT_CC):

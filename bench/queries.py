@@ -104,13 +104,13 @@ QUERIES: list[BenchQuery] = [
                lambda p: {"id": p["childId"], "hops": 1, "asOf": _iso(p)}, lambda c, p: _co_missing(c, p, 1)),
     BenchQuery("coMissing 2 hops", 150, NATIONAL_UNIT, AgencyKind.NATIONAL_UNIT, Role.INVESTIGATOR, CO_MISSING,
                lambda p: {"id": p["childId"], "hops": 2, "asOf": _iso(p)}, lambda c, p: _co_missing(c, p, 2)),
-    BenchQuery("hotspots force 90d", 200, KENT_POLICE, AgencyKind.POLICE_FORCE, Role.INVESTIGATOR, HOTSPOTS,
+    BenchQuery("hotspots force 90d", 150, KENT_POLICE, AgencyKind.POLICE_FORCE, Role.INVESTIGATOR, HOTSPOTS,
                lambda p: {"area": KENT_POLICE, **_window(p, 90)}, lambda c, p: _hotspots(c, p, KENT_POLICE, 90)),
-    BenchQuery("hotspots national 1y", 1000, NATIONAL_UNIT, AgencyKind.NATIONAL_UNIT, Role.ANALYST, HOTSPOTS,
+    BenchQuery("hotspots national 1y", 800, NATIONAL_UNIT, AgencyKind.NATIONAL_UNIT, Role.ANALYST, HOTSPOTS,
                lambda p: {"area": "national", **_window(p, 365)}, lambda c, p: _hotspots(c, p, "national", 365)),
     # An investigator asking nationally: private places are decided per place for this caller
     # (mpdb/intel/hotspots.py), the case the analyst query above never exercises.
-    BenchQuery("hotspots national 1y investigator", 1000, KENT_POLICE, AgencyKind.POLICE_FORCE, Role.INVESTIGATOR,
+    BenchQuery("hotspots national 1y investigator", 800, KENT_POLICE, AgencyKind.POLICE_FORCE, Role.INVESTIGATOR,
                HOTSPOTS, lambda p: {"area": "national", **_window(p, 365)},
                lambda c, p: _hotspots(c, p, "national", 365)),
     BenchQuery("sharedAssociates national", 1000, NATIONAL_UNIT, AgencyKind.NATIONAL_UNIT, Role.INVESTIGATOR,

@@ -39,6 +39,10 @@ def _register_subcommands() -> None:
     app.add_typer(import_app, name="import")
     app.command("load")(load)
 
+    from mpdb.cli_hotspots import hotspots_app
+
+    app.add_typer(hotspots_app, name="hotspots")
+
 
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False) -> None:

@@ -59,6 +59,7 @@ from mpdb.domain.rules import (
 from mpdb.graph.db import Graph, run
 from mpdb.graph.queries import access as access_q
 from mpdb.graph.queries import imports as q
+from mpdb.graph.repositories.hotspot_buckets import BucketKeys, episodes_of_placements
 from mpdb.ingest import ssda903
 from mpdb.ingest.csv_formats import (
     FORMATS,
@@ -553,6 +554,16 @@ class Importer:
         unchanged = [p for p in ok if existing.get(p.id) == p.hash]
         written: list[str] = []
         if to_write:
+            # A changed episode row may move its report to another day or its MISSING_FROM to another
+            # placement, and a changed placement row may move to another location (taking the
+            # episodes missing from it along): note where those episodes are now, recompute both.
+            buckets = BucketKeys()
+            placed: list[str] = []
+            if kind is ImportKind.EPISODES:
+                placed = [p.id for p in to_write]
+            elif kind is ImportKind.PLACEMENTS:
+                placed = await episodes_of_placements(tx, [p.id for p in to_write])
+            await buckets.before(tx, placed)
             result = await run(tx, _MERGE[kind], {
                 "rows": [p.params for p in to_write], "agencyId": self.agency, "now": self.now(),
                 "sourceSystem": source, "author": self.principal.subject,
@@ -561,6 +572,10 @@ class Importer:
                 # every reference was resolved above in this transaction, so this is a bug: abort the batch
                 raise RuntimeError(f"import wrote {result[0]['written']} of {len(to_write)} {kind} rows")
             written = [p.id for p in to_write]
+            if kind is ImportKind.PLACEMENTS:  # episodes of a new placement arrive in a later batch
+                placed = sorted(set(placed) | set(await episodes_of_placements(tx, written)))
+            if placed:
+                await buckets.refresh(tx, placed)
             children = sorted({p.child_id for p in to_write if p.child_id})
             if children:
                 await run(tx, access_q.REFRESH_ACCESS, {"childIds": children})

@@ -24,6 +24,36 @@ Small numbers. For aggregate-only callers (analysts) every count from 1 to
 when its denominator is suppressed or when its numerator or its complement is a small number;
 no episode or child ids are returned.
 
+Pre-aggregates (issue 10). Step 1 (the per-cell counts that clustering and ranking need) reads
+`HotspotBucket` nodes instead of scanning episodes; step 2 (the evidence for the page's hot spots,
+with the caller's visibility of each episode and place) still reads the episodes themselves. One
+bucket per (kind, cell, laCode, forceCode, UTC day of Episode.reportedAt) that has an episode:
+
+    id "<kind>|<cell>|<laCode>|<forceCode>|<YYYY-MM-DD>" (a missing LA/force code is ''), kind, cell,
+    laCode, forceCode, day (DATE), children (sorted distinct Child.id), episodes (distinct count),
+    multi (sorted ids of its episodes with MORE than one place of the kind: relationships counted,
+    as the `_multi_*` rule of mpdb/graph/queries/intel_areas.py)
+
+where "a place of the kind" is exactly the scan's episode->location path (missing_from: a
+MISSING_FROM_LOCATION, or a MISSING_FROM placement's AT_LOCATION; last_seen, went_to, found_at: the
+relationship of that name), and a location without a cell is in no bucket (the scan drops it too).
+The same spec is computed in Python by the bulk importer. Why this grain: the window's bounds are
+UTC midnights (`window`), so [prevFrom, to) is a whole number of days and a day range of buckets is
+exactly the scan's time range; LA and force are in the key so the force, LA and ring queries filter
+buckets exactly as the scan filters locations (including its `l.forceCode <> $excludeForce`, false
+for a place without a force); `multi` lets the service subtract an episode counted in two buckets
+of one cell or one hot spot, as it did with the scan. So the answers are identical (tests compare
+every field on the demo data: tests/integration/test_demo_scenarios.py).
+
+Buckets are kept exact in the transaction of every write that can change one (the API mutations
+that add an episode or a place, the CSV/SSDA903 importer, the synthetic loader batch by batch): the
+write recomputes, from the graph, every bucket its episodes were in before (importer: a changed row
+can move an episode to another day or placement) and are in after, locking the buckets first so
+concurrent writes queue on a shared bucket rather than lose an update
+(mpdb/graph/repositories/hotspot_buckets.py). `mpdb hotspots rebuild` recomputes them all, for a
+bulk load that did not, or to repair; on exact buckets it changes nothing. `hotspots(..., scan=True)`
+keeps the old exact computation for the comparison test and bench/hotspots.py.
+
 Private places. A home, a foster home, an address or a semi-independent placement
 (`PRIVATE_PLACE_KINDS`) is a place where identifiable children live, not a public hot spot: its id,
 name and exact coordinates go only to a caller who may read an episode of some child there (any
@@ -173,6 +203,53 @@ def merge_cell_rows(rows: Iterable[Mapping[str, Any]], into: dict[str, CellStats
             s.prev_children.update(r["children"])
             s.prev_episodes += int(r["episodes"])
             s.prev_multi.update(r["multi"])
+    return stats
+
+
+def fold_bucket_columns(
+    columns: tuple[Sequence[str], Sequence[bool], Sequence[Sequence[str]], Sequence[int], Sequence[Sequence[str]]],
+    into: dict[str, CellStats] | None = None,
+) -> dict[str, CellStats]:
+    """Fold one query's HotspotBucket columns (IntelAreaRepository.hotspot_buckets) into per-cell
+    stats, exactly as `merge_cell_rows` folds that query's scan rows: per (cell, period) the distinct
+    children, the distinct episodes (an episode in two buckets of one cell and period has two places
+    of the kind, so it is in both buckets' `multi`: the buckets' sum minus those repeats) and the
+    multi-place episodes; then added to `into` like a second query's rows. Nationally this is ~280k
+    buckets a year, so the loop does the least per bucket: a cell's single bucket is kept as it came
+    (its lists are already distinct) and copied only when a second one arrives."""
+    stats = into if into is not None else {}
+    acc: tuple[dict[str, list[Any]], dict[str, list[Any]]] = ({}, {})  # previous, current
+    cells, current, children, episodes, multi = columns
+    for cell, cur, ch, n, m in zip(cells, current, children, episodes, multi, strict=True):
+        by_cell = acc[cur]
+        g = by_cell.get(cell)
+        if g is None:
+            by_cell[cell] = [ch, n, m, False]
+        else:
+            if not g[3]:
+                g[0], g[2], g[3] = set(g[0]), list(g[2]), True
+            g[0].update(ch)
+            g[1] += n
+            if m:
+                g[2].extend(m)
+    for cur in (True, False):
+        for cell, (ch, n, ms, copied) in acc[cur].items():
+            if copied:
+                distinct = set(ms)
+                n -= len(ms) - len(distinct)
+            else:
+                distinct = ms
+            s = stats.get(cell)
+            if s is None:
+                s = stats[cell] = CellStats()
+            if cur:
+                s.children.update(ch)
+                s.episodes += n
+                s.multi.update(distinct)
+            else:
+                s.prev_children.update(ch)
+                s.prev_episodes += n
+                s.prev_multi.update(distinct)
     return stats
 
 
@@ -411,27 +488,35 @@ def build_hotspot(
 async def hotspots(
     ctx: ServiceContext, area_arg: str, kind: HotspotKind, from_date: date, to_date: date, *,
     rank_by: RankBy = RankBy.CHILDREN, emerging_only: bool = False, limit: int, offset: int = 0,
+    scan: bool = False,
 ) -> HotspotResult:
+    """`scan=True` computes the cell aggregates from the episodes instead of the buckets (the
+    pre-aggregate-free computation, kept for the comparison test and the benchmark)."""
     require_intel_or_analytics(ctx)
     from_, to = window(from_date, to_date)
     area = await resolve_area(ctx, area_arg)
     prev_from = from_ - (to - from_)
     repo = IntelAreaRepository(ctx.graph)
     k = kind.value
+
+    async def cells_into(stats: dict[str, CellStats] | None, mode: str, **kw: Any) -> dict[str, CellStats]:
+        if scan:
+            return merge_cell_rows(await repo.hotspot_cells(mode, k, prev_from=prev_from, from_=from_, to=to, **kw),
+                                   into=stats)
+        return fold_bucket_columns(await repo.hotspot_buckets(mode, k, prev_from=prev_from, from_=from_, to=to, **kw),
+                                   into=stats)
+
     if area.mode == NATIONAL:
-        stats = merge_cell_rows(await repo.hotspot_cells(NATIONAL, k, area=None, prev_from=prev_from,
-                                                         from_=from_, to=to))
+        stats = await cells_into(None, NATIONAL, area=None)
         seeds: set[str] | None = None
     else:
-        stats = merge_cell_rows(await repo.hotspot_cells(area.mode, k, area=area.code, prev_from=prev_from,
-                                                         from_=from_, to=to))
+        stats = await cells_into(None, area.mode, area=area.code)
         seeds = set(stats)
         ring = sorted(seeds.union(*(cell_neighbours(c) for c in seeds))) if seeds else []
         if ring:
-            merge_cell_rows(await repo.hotspot_cells(
-                "cells", k, area=area.code, prev_from=prev_from, from_=from_, to=to, cells=ring,
-                exclude_force=area.code if area.mode == "force" else None,
-                exclude_la=area.code if area.mode == "la" else None), into=stats)
+            await cells_into(stats, "cells", area=area.code, cells=ring,
+                             exclude_force=area.code if area.mode == "force" else None,
+                             exclude_la=area.code if area.mode == "la" else None)
     scored = []
     for cluster in cluster_cells(stats):
         if seeds is not None and not seeds.intersection(cluster.cells):

@@ -74,6 +74,9 @@ class Write:
     # Existing records shown to the caller by a mutation whose own action is another (registerChild
     # returning the candidates it created a child despite): their own CONSULTATION event.
     consulted: list[str] = field(default_factory=list)
+    # Episodes given a place of a hot-spot kind (missing from, last seen, went to, found at): their
+    # hot-spot buckets are recomputed before the commit.
+    placed: list[str] = field(default_factory=list)
     audit: bool = True
 
     @property
@@ -211,6 +214,8 @@ async def _mutate(
         result_json = json.dumps(result, default=str, sort_keys=True)
         if w.children:
             await repo.refresh_access(w.children)
+        if w.placed:
+            await repo.refresh_hotspot_buckets(w.placed)
         if w.audit:
             await append_in_tx(tx, ctx.audit_context, w.action, operation, w.record_ids)
             if w.consulted:
@@ -442,6 +447,7 @@ async def _report_one(w: Write, c: cmd.ReportMissing, book: rules.AreaRuleBook, 
     times = [_dt(t) for t in facts["reportedTimes"]] + [c.reported_at]
     fired = rules.evaluate_triggers(times, c.reported_at, area_rules.triggers, area_rules.area)
     w.touched(episode_id, ra_id, record_id, *reverse, child=child_id)
+    w.placed.append(episode_id)
     return {
         "episodeId": episode_id, "childId": child_id, "childCreated": created, "riskAssessmentId": ra_id,
         "category": category, "reportedTo": force, "ruleArea": area_rules.area,
@@ -534,6 +540,8 @@ async def update_episode(ctx: ServiceContext, c: cmd.UpdateEpisode, idempotency_
             loc = await w.place(s.place, f"input.wentTo[{i}].place")
             sightings.append({"at": _iso(s.at), "locationId": loc["id"]})
         await w.repo.add_went_to(c.episode_id, sightings)
+        if sightings:
+            w.placed.append(c.episode_id)
         with_children, with_persons = await w.companions(c.companions, "input.companions", facts["childId"])
         await w.repo.add_companions(c.episode_id, with_children, with_persons, "sighting")
         record_id = None
@@ -565,6 +573,7 @@ async def record_found(ctx: ServiceContext, c: cmd.RecordFound, idempotency_key:
         force = await w.acting_force(c.found_by_force, "input.foundByForce")
         loc = await w.place(c.found_place, "input.foundPlace")
         await w.repo.record_found(c.episode_id, force, loc["id"], _iso(c.found_at) or "")
+        w.placed.append(c.episode_id)
         record_id = await w.repo.end_episode_record(c.episode_id, SOURCE_SYSTEM, _iso(c.found_at) or "")
         with_children, with_persons = await w.companions(c.companions, "input.companions", facts["childId"])
         await w.repo.add_companions(c.episode_id, with_children, with_persons, "found")

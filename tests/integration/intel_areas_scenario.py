@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 
 from mpdb.domain.geo import cell_centre, cell_id, offset_point
 from mpdb.graph.queries.access import REFRESH_ACCESS
+from mpdb.graph.repositories.hotspot_buckets import rebuild as rebuild_hotspot_buckets
 
 KF, SF, MET = "E23000032", "E23000033", "E23000001"
 KLA, ESLA, HAR = "E10000016", "E10000011", "E09000014"
@@ -200,3 +201,5 @@ async def build_scenario(graph) -> None:  # type: ignore[no-untyped-def]
     })
     await graph.write(DUTIES, {"kla": KLA, "esla": ESLA, "sf": SF, "kf": KF, "asOf": AS_OF.isoformat()})
     await graph.write(REFRESH_ACCESS, {"childIds": list(CHILDREN)})
+    # Written straight to the graph, like a bulk load: the hot-spot buckets are computed after.
+    await rebuild_hotspot_buckets(graph, days_per_batch=366)

@@ -9,6 +9,9 @@ Hot spots are computed in two steps (see mpdb/intel/hotspots.py):
    `Episode.reportedAt` range index, force/LA start from the `Location.forceCode`/`laCode`
    indexes, and `HOTSPOT_CELLS_IN_CELLS_*` read given cells (the ring around an area, so a hot spot straddling
    the boundary counts children on both sides) through the `Location.cell` index.
+   Since issue 10 the service reads step 1 from the pre-aggregates (`HOTSPOT_CELLS_FROM_BUCKETS_*`,
+   one index seek per area type on HotspotBucket); the scans above stay as `HOTSPOT_CELLS_SCAN`, the
+   exact computation the buckets are compared with.
 2. `HOTSPOT_DETAIL_*`: for the hot spots on the requested page only, one entry per (location,
    episode) in the current period (packed into one row, `rows`), with the caller's visibility of each episode, so evidence is
    limited to what the caller may see.
@@ -167,7 +170,9 @@ HOTSPOT_DETAIL_LAST_SEEN: Final[LiteralString] = _detail_start + _l_to_e_last_se
 HOTSPOT_DETAIL_WENT_TO: Final[LiteralString] = _detail_start + _l_to_e_went_to + _detail_tail
 HOTSPOT_DETAIL_FOUND_AT: Final[LiteralString] = _detail_start + _l_to_e_found_at + _detail_tail
 
-HOTSPOT_CELLS: Final[dict[tuple[str, str], LiteralString]] = {
+# The exact scan over episodes (what HOTSPOT_CELLS_FROM_BUCKETS_* answer from the pre-aggregates):
+# kept for the comparison test (tests/integration/test_hotspot_buckets.py) and the benchmark.
+HOTSPOT_CELLS_SCAN: Final[dict[tuple[str, str], LiteralString]] = {
     ("national", "missing_from"): HOTSPOT_CELLS_NATIONAL_MISSING_FROM,
     ("national", "last_seen"): HOTSPOT_CELLS_NATIONAL_LAST_SEEN,
     ("national", "went_to"): HOTSPOT_CELLS_NATIONAL_WENT_TO,
@@ -184,6 +189,54 @@ HOTSPOT_CELLS: Final[dict[tuple[str, str], LiteralString]] = {
     ("cells", "last_seen"): HOTSPOT_CELLS_IN_CELLS_LAST_SEEN,
     ("cells", "went_to"): HOTSPOT_CELLS_IN_CELLS_WENT_TO,
     ("cells", "found_at"): HOTSPOT_CELLS_IN_CELLS_FOUND_AT,
+}
+
+# --- step 1 from the pre-aggregates (HotspotBucket, mpdb/graph/queries/hotspot_buckets.py) ---------
+# The buckets of the window, one per (kind, cell, LA, force, UTC day), as five parallel columns: the
+# repository folds them per (cell, period) into the scan's rows (IntelAreaRepository.hotspot_cells).
+# Folding in Python beats grouping here: nationally a year's window is ~280k buckets in ~66k
+# (cell, period) groups, and collecting and flattening their child lists in Cypher cost more than
+# shipping them (bench/RESULTS.md). Days are UTC dates: the window's bounds are UTC midnights.
+_bucket_columns: Final[LiteralString] = """
+RETURN collect(b.cell) AS cell, collect(b.day >= $fromDay) AS current, collect(b.children) AS children,
+       collect(b.episodes) AS episodes, collect(b.multi) AS multi
+"""
+
+HOTSPOT_CELLS_FROM_BUCKETS_NATIONAL: Final[LiteralString] = (
+    """
+MATCH (b:HotspotBucket) WHERE b.kind = $kind AND b.day >= $prevFromDay AND b.day < $toDay
+"""
+    + _bucket_columns
+)
+HOTSPOT_CELLS_FROM_BUCKETS_FORCE: Final[LiteralString] = (
+    """
+MATCH (b:HotspotBucket) WHERE b.kind = $kind AND b.forceCode = $area AND b.day >= $prevFromDay AND b.day < $toDay
+"""
+    + _bucket_columns
+)
+HOTSPOT_CELLS_FROM_BUCKETS_LA: Final[LiteralString] = (
+    """
+MATCH (b:HotspotBucket) WHERE b.kind = $kind AND b.laCode = $area AND b.day >= $prevFromDay AND b.day < $toDay
+"""
+    + _bucket_columns
+)
+# As the scan's `l.forceCode <> $excludeForce`: a place with no force (bucket forceCode '') is
+# excluded too, since that comparison is null for it.
+HOTSPOT_CELLS_FROM_BUCKETS_IN_CELLS: Final[LiteralString] = (
+    """
+UNWIND $cells AS cellId
+MATCH (b:HotspotBucket) WHERE b.kind = $kind AND b.cell = cellId AND b.day >= $prevFromDay AND b.day < $toDay
+  AND ($excludeForce IS NULL OR (b.forceCode <> '' AND b.forceCode <> $excludeForce))
+  AND ($excludeLa IS NULL OR (b.laCode <> '' AND b.laCode <> $excludeLa))
+"""
+    + _bucket_columns
+)
+
+HOTSPOT_CELLS: Final[dict[str, LiteralString]] = {
+    "national": HOTSPOT_CELLS_FROM_BUCKETS_NATIONAL,
+    "force": HOTSPOT_CELLS_FROM_BUCKETS_FORCE,
+    "la": HOTSPOT_CELLS_FROM_BUCKETS_LA,
+    "cells": HOTSPOT_CELLS_FROM_BUCKETS_IN_CELLS,
 }
 
 HOTSPOT_DETAIL: Final[dict[str, LiteralString]] = {

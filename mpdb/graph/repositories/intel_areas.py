@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, time
+from typing import Any, LiteralString
+
+from neo4j import AsyncManagedTransaction
 
 from mpdb.auth.access import AccessScope
 from mpdb.graph.db import Graph
@@ -28,12 +30,49 @@ class IntelAreaRepository:
         self, mode: str, kind: str, *, area: str | None, prev_from: datetime, from_: datetime, to: datetime,
         cells: Sequence[str] = (), exclude_force: str | None = None, exclude_la: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Per (cell, period) aggregates. Aggregates only: the child ids never leave the service."""
-        row = await self.graph.read_one(q.HOTSPOT_CELLS[(mode, kind)], {
-            "area": area, "prevFrom": prev_from, "from": from_, "to": to, "cells": list(cells),
+        """Per (cell, period) aggregates {cell, current, children, episodes, multi} scanned from the
+        episodes: the computation before the pre-aggregates, kept to compare them with (tests,
+        bench/hotspots.py). Aggregates only: the child ids never leave the service."""
+        values = await self._values(q.HOTSPOT_CELLS_SCAN[(mode, kind)], self._cell_params(
+            kind, area, prev_from, from_, to, cells, exclude_force, exclude_la))
+        return list(values[0]) if values else []
+
+    async def hotspot_buckets(
+        self, mode: str, kind: str, *, area: str | None, prev_from: datetime, from_: datetime, to: datetime,
+        cells: Sequence[str] = (), exclude_force: str | None = None, exclude_la: str | None = None,
+    ) -> tuple[list[str], list[bool], list[list[str]], list[int], list[list[str]]]:
+        """The same aggregates from the pre-aggregates, as the window's HotspotBucket columns (cell,
+        current, children, episodes, multi), one entry per bucket; mpdb.intel.hotspots folds them.
+        Buckets hold whole UTC days, so the window's bounds must be UTC midnights."""
+        for t in (prev_from, from_, to):
+            if t.astimezone(UTC).time() != time():
+                raise ValueError("hot-spot buckets hold whole UTC days: the window must start and end at UTC midnight")
+        values = await self._values(q.HOTSPOT_CELLS[mode], self._cell_params(
+            kind, area, prev_from, from_, to, cells, exclude_force, exclude_la))
+        if not values:
+            return [], [], [], [], []
+        cell, current, children, episodes, multi = values
+        return cell, current, children, episodes, multi
+
+    @staticmethod
+    def _cell_params(kind: str, area: str | None, prev_from: datetime, from_: datetime, to: datetime,
+                     cells: Sequence[str], exclude_force: str | None, exclude_la: str | None) -> dict[str, Any]:
+        return {
+            "area": area, "kind": kind, "prevFrom": prev_from, "from": from_, "to": to,
+            "prevFromDay": prev_from.astimezone(UTC).date(), "fromDay": from_.astimezone(UTC).date(),
+            "toDay": to.astimezone(UTC).date(), "cells": list(cells),
             "excludeForce": exclude_force, "excludeLa": exclude_la,
-        })
-        return list(row["cells"]) if row else []
+        }
+
+    async def _values(self, text: LiteralString, params: dict[str, Any]) -> list[Any] | None:
+        """The single record's values as the driver decoded them: strings, numbers, booleans and
+        lists only, so without Record.data() and to_native, which walk every nested value in Python
+        (seconds for a national window's ~66k rows)."""
+        async def work(tx: AsyncManagedTransaction) -> list[Any] | None:
+            record = await (await tx.run(text, params)).single()
+            return None if record is None else list(record.values())
+
+        return await self.graph.in_read_tx(work)
 
     async def hotspot_detail(
         self, scope: AccessScope, kind: str, clusters: Sequence[Sequence[str]], from_: datetime, to: datetime,

@@ -15,6 +15,7 @@ from mpdb.auth.access import AccessScope
 from mpdb.graph.db import run
 from mpdb.graph.queries import writes as q
 from mpdb.graph.queries.access import REFRESH_ACCESS
+from mpdb.graph.repositories.hotspot_buckets import refresh_episodes
 
 
 def _one(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -115,6 +116,11 @@ class WriteRepository:
 
     async def refresh_access(self, child_ids: list[str]) -> None:
         await self._run(REFRESH_ACCESS, childIds=sorted(set(child_ids)))
+
+    async def refresh_hotspot_buckets(self, episode_ids: list[str]) -> None:
+        """The API only adds episodes and places, so the episodes' keys after the write are every
+        bucket the write changed (mpdb/graph/repositories/hotspot_buckets.py)."""
+        await refresh_episodes(self.tx, sorted(set(episode_ids)))
 
     # episodes
     async def create_episode(self, **params: Any) -> None:

@@ -36,6 +36,7 @@ from rich.table import Table
 
 from mpdb.graph.queries import seed as q
 from mpdb.graph.queries.access import REFRESH_ACCESS
+from mpdb.graph.repositories.hotspot_buckets import refresh_episodes
 from mpdb.ingest.reference import ReferenceData, load_reference, read_reference_data
 from mpdb.ingest.synthetic.generator import Chunk, SyntheticGenerator
 from mpdb.ingest.synthetic.profiles import Profile
@@ -117,10 +118,30 @@ async def _write(tx: AsyncManagedTransaction, query: LiteralString, params: dict
     await result.consume()
 
 
-async def _write_in_session(driver: AsyncDriver, database: str, query: LiteralString,
+def _placed_episodes(stage: str, rows: list[dict[str, Any]]) -> list[str]:
+    """The episodes a batch gives places of a hot-spot kind (missing from, last seen, found at on
+    the episode rows; went to on the sightings)."""
+    if stage == "episode":
+        return [r["props"]["id"] for r in rows]
+    if stage == "went_to":
+        return sorted({r["episodeId"] for r in rows})
+    return []
+
+
+async def _write_stage(tx: AsyncManagedTransaction, stage: str, query: LiteralString,
+                       rows: list[dict[str, Any]]) -> None:
+    """One batch, and the hot-spot buckets it changes, in the batch's transaction. The loader only
+    adds, so the episodes' keys after the write are every bucket that changed."""
+    await _write(tx, query, {"rows": rows})
+    placed = _placed_episodes(stage, rows)
+    if placed:
+        await refresh_episodes(tx, placed)
+
+
+async def _write_in_session(driver: AsyncDriver, database: str, stage: str, query: LiteralString,
                             rows: list[dict[str, Any]]) -> None:
     async with driver.session(database=database) as session:
-        await session.execute_write(_write, query, {"rows": rows})
+        await session.execute_write(_write_stage, stage, query, rows)
 
 
 async def dataset_state(driver: AsyncDriver, database: str) -> tuple[dict[str, Any] | None, bool]:
@@ -282,10 +303,10 @@ async def seed_dataset(
                     for i in range(0, len(batches), concurrency):
                         group = batches[i : i + concurrency]
                         if len(group) == 1:
-                            await session.execute_write(_write, query, {"rows": group[0]})
+                            await session.execute_write(_write_stage, chunk.stage, query, group[0])
                         else:
                             await asyncio.gather(*(
-                                _write_in_session(driver, database, query, b) for b in group))
+                                _write_in_session(driver, database, chunk.stage, query, b) for b in group))
                         n = sum(len(b) for b in group)
                         st.rows += n
                         st.batches += len(group)
