@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import resource
 import shutil
 import time
@@ -103,6 +104,7 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="leave the servers running and their state dirs")
     ap.add_argument("--heap", default="2g", help="server heap (MPDB_LOCAL_HEAP of each server)")
     args = ap.parse_args()
+    logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)  # "label does not exist" on a new store
     rows: list[dict] = []
     servers: dict[tuple[str, str], Settings] = {}
     try:
