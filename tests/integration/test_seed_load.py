@@ -10,7 +10,7 @@ from mpdb.ingest.synthetic.profiles import get_profile
 pytestmark = pytest.mark.integration
 
 DB_COUNTS = """
-MATCH (n) WHERE NOT n:SchemaMigration AND NOT n:AuditEvent AND NOT n:AuditHead
+MATCH (n) WHERE NOT n:SchemaMigration AND NOT n:AuditEvent AND NOT n:AuditHead AND NOT n:HotspotBucket
 UNWIND labels(n) AS label
 RETURN label, count(*) AS n
 """
