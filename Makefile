@@ -36,11 +36,11 @@ browser:
 	fi
 	@$(CHROMIUM) --version
 
-## Set up, start the local Neo4j, apply the schema, load the `demo` data set, serve on :8000.
+## Set up, load the `demo` data set, serve on :8000. `mpdb seed` starts the local Neo4j when it is
+## not running; into an empty one it loads with neo4j-admin's offline importer, then applies the schema.
 run: setup
-	$(MPDB) db start
-	$(MPDB) schema apply
 	$(MPDB) seed --profile $(PROFILE) --seed $(SEED)
+	$(MPDB) schema apply
 	$(MPDB) serve
 
 ## Run the whole test suite (starts its own Neo4j on a free port; never touches the dev data).

@@ -34,8 +34,10 @@ def _register_subcommands() -> None:
     app.command("seed")(seed)
 
     from mpdb.cli_import import import_app
+    from mpdb.cli_load import load
 
     app.add_typer(import_app, name="import")
+    app.command("load")(load)
 
     from mpdb.cli_hotspots import hotspots_app
 

@@ -116,3 +116,46 @@ def _external_status(settings: Settings) -> None:
         raise typer.Exit(EXIT_NOT_RUNNING) from None
     typer.echo(f"version: Neo4j {records[0]['v']} {records[0]['e']}" if records else "version: unknown")
     typer.echo("reachable: yes")
+
+
+@db_app.command("fingerprint")
+def fingerprint_cmd(
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Also write the fingerprint as JSON here.")] = None,
+    compare: Annotated[str | None, typer.Option(
+        "--compare", help="A JSON fingerprint written before (-o): exit 1 when this graph differs from it.")] = None,
+) -> None:
+    """Count and content hash per node label and relationship type (properties canonically
+    serialised and sorted; relationships with their endpoints' keys): equal fingerprints, same data.
+    Works on any server (NEO4J_URI too); reads every node and relationship once."""
+    import asyncio
+    import json
+    from pathlib import Path
+
+    from mpdb.graph.driver import create_driver
+    from mpdb.graph.fingerprint import Fingerprint, Part, fingerprint
+
+    settings = get_settings()
+
+    async def run() -> Fingerprint:
+        driver = create_driver(settings)
+        try:
+            return await fingerprint(driver, settings.neo4j_database)
+        finally:
+            await driver.close()
+
+    fp = asyncio.run(run())
+    for kind, parts in (("node", fp.nodes), ("rel", fp.relationships)):
+        for key, part in sorted(parts.items()):
+            typer.echo(f"{kind:4} {key:32} {part.count:>10,} {part.hash[:16]}")
+    if output:
+        Path(output).write_text(json.dumps(fp.as_dict(), indent=1) + "\n", encoding="utf-8")
+    if compare:
+        data = json.loads(Path(compare).read_text(encoding="utf-8"))
+        other = Fingerprint({k: Part(*v) for k, v in data["nodes"].items()},
+                            {k: Part(*v) for k, v in data["relationships"].items()})
+        diff = fp.differences(other)
+        for line in diff:
+            typer.echo(f"differs: {line}", err=True)
+        if diff:
+            raise typer.Exit(1)
+        typer.echo("same as " + compare)

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -98,7 +99,7 @@ def _report(summary: Any, errors_path: Path | None) -> None:
     elif summary.errors:
         shown = summary.errors[:20]
         for e in shown:
-            console.print(f"  {e.file}:{e.line} [{e.rule}] {e.column or '-'}: {e.reason}")
+            console.print(escape(f"  {e.file}:{e.line} [{e.rule}] {e.column or '-'}: {e.reason}"))
         if len(summary.errors) > len(shown):
             console.print(f"  ... {len(summary.errors) - len(shown)} more (use --errors FILE for all)")
 
@@ -110,7 +111,7 @@ def _fail(exc: Exception) -> None:
     if isinstance(exc, ImportFileError):
         console.print(f"[red]import refused:[/red] {exc.message}")
         for e in exc.errors:
-            console.print(f"  {e.file}:{e.line} [{e.rule}] {e.column or '-'}: {e.reason}")
+            console.print(escape(f"  {e.file}:{e.line} [{e.rule}] {e.column or '-'}: {e.reason}"))
         raise typer.Exit(2)
     if isinstance(exc, MpdbError):
         console.print(f"[red]import refused:[/red] {exc.message}")

@@ -1,4 +1,11 @@
-"""`mpdb seed`: load reference data and a deterministic synthetic data set (wired into mpdb/cli.py)."""
+"""`mpdb seed`: load reference data and a deterministic synthetic data set (wired into mpdb/cli.py).
+
+Two ways in, the same graph (`mpdb db fingerprint` compares them):
+- offline: when the target is the project-managed local server and holds no data, the data set is
+  written as CSV and built with `neo4j-admin database import full` (mpdb/ingest/bulk/seed.py);
+- transactional: otherwise (NEO4J_URI, data already there, an audit trail to keep, or
+  `--transactional`), batched Cypher writes (mpdb/ingest/synthetic/loader.py).
+"""
 
 from __future__ import annotations
 
@@ -22,8 +29,22 @@ def seed(
         "--as-of", metavar="YYYY-MM-DD",
         help="The data set's reference date: nothing happens after it and every time is relative to it. "
              "Default: today (UTC) for `demo`, the profile's fixed date (2026-11-01) for the others.")] = None,
+    transactional: Annotated[bool, typer.Option(
+        "--transactional", help="Load with batched Cypher transactions even when the offline importer could "
+                                "be used (the default for an empty local server).")] = False,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="Processes generating and writing CSV (offline path). Default: one per core.")] = None,
+    keep_files: Annotated[bool, typer.Option(
+        "--keep-files", help="Keep the CSV files and the importer's log under .mpdb/bulk/ (offline path).")] = False,
 ) -> None:
-    """Apply the schema, then load reference data and the synthetic data set PROFILE/SEED as of AS_OF."""
+    """Apply the schema, then load reference data and the synthetic data set PROFILE/SEED as of AS_OF.
+
+    On the project's own local Neo4j (no NEO4J_URI) holding no data, the data set is written as CSV
+    and built with Neo4j's offline importer (neo4j-admin database import full): the server is
+    stopped for the import and started again on the new store, then the schema is applied and the
+    indexes built. Otherwise, and with --transactional, it is loaded with batched transactions
+    (the way to add to a remote server or cluster). Both build the same graph.
+    """
     from mpdb.graph.driver import create_driver
     from mpdb.graph.migrations import apply_migrations
     from mpdb.ingest.synthetic.loader import SchemaMissingError, SeedConflictError, seed_dataset, stats_table
@@ -35,6 +56,10 @@ def seed(
     prof = prof.at(parse_as_of(as_of) if as_of is not None else prof.default_as_of())
     console = Console(stderr=True)
     settings = get_settings()
+
+    if not transactional and _offline(settings, prof, seed, reset, console, workers, keep_files):
+        return
+    _ensure_running(settings, console)
 
     async def run():  # type: ignore[no-untyped-def]
         driver = create_driver(settings)
@@ -62,6 +87,75 @@ def seed(
     console.print(stats_table(result))
     counts = ", ".join(f"{k} {v:,}" for k, v in sorted(result.node_counts.items()))
     console.print(f"nodes: {counts}")
+
+
+def _ensure_running(settings, console: Console) -> None:  # type: ignore[no-untyped-def]
+    """Start the project-managed local Neo4j when it is not running (a no-op for NEO4J_URI)."""
+    from mpdb.graph.local_server import LocalNeo4j, LocalNeo4jError
+
+    if not settings.managed_neo4j:
+        return
+    server = LocalNeo4j(settings)
+    if server.status().running:
+        return
+    console.print("[dim]starting the local Neo4j[/dim]")
+    try:
+        server.start()
+    except LocalNeo4jError as exc:
+        console.print(f"[red]the local Neo4j did not start:[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
+def _offline(settings, prof, seed: int, reset: bool, console: Console, workers: int | None,  # type: ignore[no-untyped-def]
+             keep_files: bool) -> bool:
+    """Seed through the offline importer when it may be used; False to go transactional."""
+    from mpdb.graph.driver import create_driver
+    from mpdb.graph.local_server import LocalNeo4j, LocalNeo4jError
+    from mpdb.graph.migrations import apply_migrations
+    from mpdb.ingest.bulk.seed import bulk_seed, bulk_table, offline_reason, precheck, store_state
+    from mpdb.ingest.synthetic.loader import SeedConflictError
+
+    if not settings.managed_neo4j:
+        return False
+    server = LocalNeo4j(settings)
+    fresh = not server.status().running and not (server.home / "data" / "databases" / settings.neo4j_database).exists()
+    if fresh:
+        # A new state dir: nothing to check and nothing to keep, so the import runs before the
+        # server's first start instead of after a start and a stop.
+        state: tuple = (None, False, False)
+    else:
+        _ensure_running(settings, console)
+
+        async def migrate() -> None:
+            driver = create_driver(settings)
+            try:
+                await apply_migrations(driver, settings.neo4j_database)
+            finally:
+                await driver.close()
+
+        asyncio.run(migrate())
+        state = asyncio.run(store_state(settings))
+    try:
+        pre = precheck(state, prof, seed, reset=reset)
+    except SeedConflictError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    if pre is not None:
+        return False  # nothing to do: the transactional path reports it as it always has
+    reason = offline_reason(settings, state, reset=reset)
+    if reason is not None:
+        console.print(f"[dim]loading with transactions: {reason}[/dim]")
+        _ensure_running(settings, console)
+        return False
+    try:
+        result = bulk_seed(settings, prof, seed, console=console, workers=workers, keep_files=keep_files)
+    except LocalNeo4jError as exc:
+        console.print(f"[red]offline import failed:[/red] {exc}")
+        raise typer.Exit(1) from None
+    console.print(bulk_table(result))
+    counts = ", ".join(f"{k} {v:,}" for k, v in sorted(result.seed.node_counts.items()))
+    console.print(f"nodes: {counts}")
+    return True
 
 
 def parse_as_of(value: str, today: date | None = None) -> date:

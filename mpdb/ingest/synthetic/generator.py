@@ -240,6 +240,16 @@ class SyntheticGenerator:
     # -- output ---------------------------------------------------------------------------------
     def stream(self) -> Iterator[Chunk]:
         """All records, in load order. Children are held in memory; episodes are streamed."""
+        yield from self.static_chunks()
+        for i in self.block_starts():
+            yield from self.episode_block(i)
+
+    # The parts of `stream()`, for the bulk loader (mpdb/ingest/bulk/), which writes the episode
+    # blocks in worker processes forked after `static_chunks()`: a block only reads the world and
+    # the children (and its own children's `favourites`), and its random draws come from its own
+    # `rng(f"episodes:{i}")`, so blocks give the same rows in any process and any order.
+    def static_chunks(self) -> Iterator[Chunk]:
+        """World, children and everything but episodes (and what hangs off them)."""
         self.counts.clear()
         self._loc_rows, self._loc_index, self._n_loc = [], {}, 0
         self._build_world()
@@ -255,18 +265,23 @@ class SyntheticGenerator:
         yield from self._emit("placement_notification", notes)
         yield from self._emit("flag", self._flag_rows)
         yield from self._emit("association", self._assoc_rows)
-        size = self.profile.chunk_children
-        for i in range(0, len(self.children), size):
-            out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            rng = self.rng(f"episodes:{i}")
-            for child in self.children[i : i + size]:
-                if child.script is not None:
-                    self._scripted_episodes(child, out)
-                else:
-                    self._episodes_for(child, rng, out)
-            for stage in STAGES:
-                if out.get(stage):
-                    yield from self._emit(stage, out[stage])
+
+    def block_starts(self) -> range:
+        """Index of the first child of each episode block (after `static_chunks()`)."""
+        return range(0, len(self.children), self.profile.chunk_children)
+
+    def episode_block(self, i: int) -> Iterator[Chunk]:
+        """The episodes of children i .. i + chunk_children, and what hangs off them."""
+        out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        rng = self.rng(f"episodes:{i}")
+        for child in self.children[i : i + self.profile.chunk_children]:
+            if child.script is not None:
+                self._scripted_episodes(child, out)
+            else:
+                self._episodes_for(child, rng, out)
+        for stage in STAGES:
+            if out.get(stage):
+                yield from self._emit(stage, out[stage])
 
     def _emit(self, stage: str, rows: list[dict[str, Any]]) -> Iterator[Chunk]:
         if rows:

@@ -167,6 +167,17 @@ PROFILES: dict[str, Profile] = {
         hot_spots_per_la=(12, 60),
         homes_per_la=(8, 60),
     ),
+    # Issue 10 point 6 (cost as work grows): three times `national` over the same five years.
+    "national-3x": Profile(
+        name="national-3x",
+        n_children=930_000,
+        start=date(2021, 11, 1),
+        as_of=AS_OF,
+        description="three times `national`: ~930,000 children, ~2.3 million episodes (scaling measurements)",
+        chunk_children=5_000,
+        hot_spots_per_la=(12, 60),
+        homes_per_la=(8, 60),
+    ),
 }
 
 

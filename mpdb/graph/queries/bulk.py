@@ -1,0 +1,26 @@
+"""Cypher for the offline (neo4j-admin) load path (mpdb/graph/offline_import.py).
+
+The importer cannot write an empty string or an empty list (mpdb/ingest/bulk/csvgraph.py), so
+those values arrive as a sentinel and are put back here. Labels, types and property names are
+checked against `^[A-Za-z_][A-Za-z0-9_]*$` before they are spliced in (they cannot be parameters).
+"""
+
+from typing import Final, LiteralString
+
+# Anything at all besides the schema records: the offline import replaces the whole store.
+STORE_STATE: Final[LiteralString] = """
+RETURN EXISTS { MATCH (n) WHERE NOT n:SchemaMigration } AS hasNodes,
+       EXISTS { MATCH (n) WHERE n:AuditEvent OR n:AuditHead } AS hasAudit
+"""
+
+FIX_NODE_EMPTIES_TEMPLATE: Final[str] = """
+MATCH (n:`{label}`) WHERE n.`{prop}` = $sentinel
+CALL (n) {{ SET n.`{prop}` = $value }} IN TRANSACTIONS OF 20000 ROWS
+"""
+
+FIX_REL_EMPTIES_TEMPLATE: Final[str] = """
+MATCH ()-[r:`{rtype}`]->() WHERE r.`{prop}` = $sentinel
+CALL (r) {{ SET r.`{prop}` = $value }} IN TRANSACTIONS OF 20000 ROWS
+"""
+
+AWAIT_INDEXES: Final[LiteralString] = "CALL db.awaitIndexes($seconds)"
