@@ -18,6 +18,7 @@ import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from neo4j import AsyncDriver
@@ -67,6 +68,12 @@ class Fingerprint:
 def _canon(v: Any) -> Any:
     if isinstance(v, (DateTime, Date, Time)):
         return {"t": type(v).__name__, "v": v.iso_format()}
+    # mpdb/graph/temporal.py hydrates DATETIME straight to Python's datetime (microseconds: mpdb
+    # writes no finer times), so both stores being compared arrive in this form.
+    if isinstance(v, datetime):
+        return {"t": "DateTime", "v": v.isoformat()}
+    if isinstance(v, date):
+        return {"t": "Date", "v": v.isoformat()}
     if isinstance(v, Duration):
         return {"t": "Duration", "v": str(v)}
     if isinstance(v, Point):

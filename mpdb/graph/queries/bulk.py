@@ -8,9 +8,12 @@ checked against `^[A-Za-z_][A-Za-z0-9_]*$` before they are spliced in (they cann
 from typing import Final, LiteralString
 
 # Anything at all besides the schema records: the offline import replaces the whole store.
+# Migration 0008 creates the audit shard heads at seq 0; a head that never took an event is a
+# schema record too (the migrations run again after the import and recreate it), while any event,
+# or a head that has advanced, is an audit trail the import would erase.
 STORE_STATE: Final[LiteralString] = """
-RETURN EXISTS { MATCH (n) WHERE NOT n:SchemaMigration } AS hasNodes,
-       EXISTS { MATCH (n) WHERE n:AuditEvent OR n:AuditHead } AS hasAudit
+RETURN EXISTS { MATCH (n) WHERE NOT n:SchemaMigration AND NOT (n:AuditHead AND n.seq = 0) } AS hasNodes,
+       EXISTS { MATCH (n:AuditEvent) } OR EXISTS { MATCH (h:AuditHead) WHERE h.seq > 0 } AS hasAudit
 """
 
 FIX_NODE_EMPTIES_TEMPLATE: Final[str] = """
