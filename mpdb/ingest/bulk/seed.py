@@ -34,7 +34,7 @@ from mpdb.graph.offline_import import (
 from mpdb.graph.queries import bulk as q
 from mpdb.ingest.bulk.csvgraph import Manifest
 from mpdb.ingest.reference import ReferenceData, read_reference_data
-from mpdb.ingest.synthetic.loader import SeedConflictError, SeedResult, _as_date, dataset_state
+from mpdb.ingest.synthetic.loader import SeedResult, dataset_state, reseed_rules
 from mpdb.ingest.synthetic.profiles import Profile
 from mpdb.settings import Settings
 
@@ -87,20 +87,9 @@ def offline_reason(settings: Settings, state: tuple[dict[str, Any] | None, bool,
 
 def precheck(state: tuple[dict[str, Any] | None, bool, bool], profile: Profile, seed: int, *,
              reset: bool) -> SeedResult | None:
-    """The loader's re-seeding rules: a SeedResult when there is nothing to do, SeedConflictError
-    when the graph holds other data and no reset was asked for, None to go ahead."""
-    import json
-
+    """The loader's re-seeding rules (mpdb.ingest.synthetic.loader.reseed_rules) on a store state."""
     info, has_nodes, _ = state
-    if info and info.get("profile") == profile.name and info.get("seed") == seed and not reset:
-        held = _as_date(info.get("asOf"))
-        return SeedResult("already seeded" if held in (None, profile.as_of) else "kept", profile.name, seed,
-                          info=info, node_counts=json.loads(info.get("counts") or "{}"))
-    if (info or has_nodes) and not reset:
-        what = (f"data set profile={info.get('profile')} seed={info.get('seed')} as of {_as_date(info.get('asOf'))}"
-                if info else "data that is not a complete seeded data set (an interrupted load or imported records)")
-        raise SeedConflictError(f"the graph already holds {what}; re-run with --reset to replace it")
-    return None
+    return reseed_rules(info, has_nodes, profile, seed, reset=reset)
 
 
 def load_manifest(settings: Settings, manifest: Manifest, *, progress: Progress | None = None,

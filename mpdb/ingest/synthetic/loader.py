@@ -242,6 +242,23 @@ class _Producer:
         return item
 
 
+def reseed_rules(info: dict[str, Any] | None, has_data: bool, profile: Profile, seed: int, *,
+                 reset: bool) -> SeedResult | None:
+    """The re-seeding rules of the module docstring, shared by the transactional and the offline
+    (mpdb/ingest/bulk/seed.py) paths: a SeedResult when there is nothing to do, SeedConflictError
+    when the graph holds other data and no reset was asked for, None to go ahead."""
+    if info and info.get("profile") == profile.name and info.get("seed") == seed and not reset:
+        held = _as_date(info.get("asOf"))
+        return SeedResult("already seeded" if held in (None, profile.as_of) else "kept", profile.name, seed,
+                          info=info, node_counts=json.loads(info.get("counts") or "{}"))
+    if (info or has_data) and not reset:
+        what = (f"data set profile={info.get('profile')} seed={info.get('seed')} as of {_as_date(info.get('asOf'))}"
+                if info
+                else "data that is not a complete seeded data set (an interrupted load or imported records)")
+        raise SeedConflictError(f"the graph already holds {what}; re-run with --reset to replace it")
+    return None
+
+
 async def seed_dataset(
     driver: AsyncDriver,
     database: str,
@@ -260,15 +277,9 @@ async def seed_dataset(
     console = console or Console(stderr=True)
     t_start = time.perf_counter()
     info, has_data = await dataset_state(driver, database)
-    if info and info.get("profile") == profile.name and info.get("seed") == seed and not reset:
-        held = _as_date(info.get("asOf"))
-        return SeedResult("already seeded" if held in (None, profile.as_of) else "kept", profile.name, seed,
-                          info=info, node_counts=json.loads(info.get("counts") or "{}"))
-    if (info or has_data) and not reset:
-        what = (f"data set profile={info.get('profile')} seed={info.get('seed')} as of {_as_date(info.get('asOf'))}"
-                if info
-                else "data that is not a complete seeded data set (an interrupted load or imported records)")
-        raise SeedConflictError(f"the graph already holds {what}; re-run with --reset to replace it")
+    nothing_to_do = reseed_rules(info, has_data, profile, seed, reset=reset)
+    if nothing_to_do is not None:
+        return nothing_to_do
     await _check_schema(driver, database)
     if reset and (info or has_data):
         await reset_graph(driver, database, console if show_progress else None)
