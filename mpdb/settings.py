@@ -70,8 +70,11 @@ class Settings(BaseSettings):
     oauth_scope_claim: str = "scope"
     oauth_agency_kind_claim: str = "agency_kind"
     oauth_leeway_seconds: int = 30  # clock skew allowed on exp / nbf / iat
-    jwks_cache_seconds: int = 600
-    jwks_min_refresh_seconds: float = 30.0  # at most one unknown-kid JWKS refetch per interval
+    # The issuer's JWKS is cached this long; a token with an unknown kid, or whose signature fails
+    # under the key held for its kid (rotation under the same kid), triggers an early refetch, at
+    # most one per jwks_min_refresh_seconds. README "Settings" documents both.
+    jwks_cache_seconds: int = Field(default=600, ge=0)
+    jwks_min_refresh_seconds: float = Field(default=30.0, ge=0)
     # The agency registry tokens are checked against (mpdb/auth/registry.py): re-read this often,
     # and at most this often when a token names an agency it does not know.
     agency_registry_refresh_seconds: float = 60.0

@@ -7,9 +7,10 @@ subclass. It accepts only RS256 / ES256 tokens signed by a key from the configur
 the policy does not allow, and clips the token's scopes to what the policy grants the role.
 
 The JWKS is fetched with httpx (or an in-process loader for the embedded dev IdP), cached for
-`cache_seconds`, refetched at most once per `min_refresh_seconds` when a token names an unknown
-`kid` (key rotation), and the verifier fails closed (rejects every token) when no fresh JWKS can
-be had. Keys are selected by this module, not by the JOSE library: the algorithm allow-list is
+`cache_seconds`, and refetched early, at most once per `min_refresh_seconds` (one budget for both
+cases), when a token names an unknown `kid` or fails its signature check under a known one (a
+provider that rotates to a new key under the same `kid`); the verifier fails closed (rejects every
+token) when no fresh JWKS can be had. Keys are selected by this module, not by the JOSE library: the algorithm allow-list is
 checked against the header before any key is touched, and the key's type must match the
 algorithm, so `alg=none` and HS256-with-the-public-key can never verify.
 """
@@ -210,12 +211,15 @@ class JwksCache:
             assert self._keys is not None
             return self._keys
 
-    async def refresh_for_unknown_kid(self, seen: list[Key]) -> list[Key] | None:
-        """Refetch once because a token named a kid we do not know (key rotation).
+    async def refresh_early(self, seen: list[Key]) -> list[Key] | None:
+        """Refetch before the cache expires, because a token suggests the issuer rotated its keys:
+        it names a kid we do not know, or its signature fails under the key we hold for its kid
+        (some providers rotate to a new key under the same kid).
 
-        Returns the new keys, or None when a refetch is not allowed yet: at most one forced
-        refetch per `min_refresh_seconds`, so a stream of tokens with made-up kids cannot turn
-        into a stream of requests to the issuer. Concurrent callers share one refetch.
+        Returns the new keys, or None when a refetch is not allowed yet: at most one early
+        refetch per `min_refresh_seconds`, so a stream of tokens with made-up kids or forged
+        signatures cannot turn into a stream of requests to the issuer. Concurrent callers share
+        one refetch.
         """
         async with self._lock:
             if self._keys is not seen and self._keys is not None:
@@ -374,6 +378,15 @@ class TokenVerifier:
                 return key if _key_matches(key, alg) else None
         return None
 
+    @staticmethod
+    def _decode(token: str, key: Key, alg: str) -> Any:
+        try:
+            return jwt.decode(token, key, algorithms=[alg])
+        except BadSignatureError as exc:
+            raise InvalidSignatureError("signature verification failed") from exc
+        except (JoseError, ValueError, TypeError) as exc:
+            raise MalformedTokenError("token could not be decoded") from exc
+
     async def _verified_claims(self, token: str) -> dict[str, Any]:
         header = self._header(token)
         alg: str = header["alg"]
@@ -388,17 +401,22 @@ class TokenVerifier:
                     else "no key of the issuer matches the token's algorithm"
                 )
             if not any(k.kid == kid for k in keys):
-                refreshed = await self.jwks.refresh_for_unknown_kid(keys)
+                refreshed = await self.jwks.refresh_early(keys)
                 if refreshed is not None:
+                    keys = refreshed
                     key = self._select(refreshed, kid, alg)
             if key is None:
                 raise UnknownKeyError("token signed with an unknown or mismatched key")
         try:
-            decoded = jwt.decode(token, key, algorithms=[alg])
-        except BadSignatureError as exc:
-            raise InvalidSignatureError("signature verification failed") from exc
-        except (JoseError, ValueError, TypeError) as exc:
-            raise MalformedTokenError("token could not be decoded") from exc
+            decoded = self._decode(token, key, alg)
+        except InvalidSignatureError:
+            # The issuer may have replaced the key behind this kid; one early refetch (shared
+            # budget) tells a rotation from a forgery.
+            refreshed = await self.jwks.refresh_early(keys)
+            rotated = self._select(refreshed, kid, alg) if refreshed is not None else None
+            if rotated is None or rotated.as_dict() == key.as_dict():
+                raise
+            decoded = self._decode(token, rotated, alg)
         if not isinstance(decoded.claims, dict):
             raise MalformedTokenError("token payload is not a JSON object")
         return decoded.claims

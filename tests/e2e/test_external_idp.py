@@ -34,6 +34,7 @@ from mpdb.auth.principal import AgencyKind, Role, Scope
 from mpdb.auth.tokens import (
     InvalidAudienceError,
     InvalidIssuerError,
+    InvalidSignatureError,
     MissingClaimError,
     RoleNotAllowedError,
     TokenVerifier,
@@ -102,6 +103,19 @@ class ExternalIdp:
     issuer: str
     token_endpoint: str
     jwks_uri: str
+    process: subprocess.Popen[str]
+
+    def rotate_keys_under_same_kids(self) -> list[str]:
+        """Ask the server to replace each signing key with a new one under the same kid."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write("rotate\n")
+        self.process.stdin.flush()
+        reply: list[str] = []
+        reader = threading.Thread(target=lambda: reply.append(self.process.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(timeout=30)
+        assert reply and reply[0].strip(), "oauth2-mock-server did not rotate its keys"
+        return json.loads(reply[0])["rotated"]
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +142,7 @@ def external_idp() -> Iterator[ExternalIdp]:
         issuer = json.loads(line[0])["issuer"]
         conf = httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=10).json()
         assert conf["issuer"] == issuer
-        yield ExternalIdp(issuer, conf["token_endpoint"], conf["jwks_uri"])
+        yield ExternalIdp(issuer, conf["token_endpoint"], conf["jwks_uri"], proc)
     finally:
         if proc.poll() is None:
             proc.terminate()
@@ -249,3 +263,31 @@ async def test_other_issuer_configuration_rejects(external_idp: ExternalIdp, tmp
             await v.verify(token)
     finally:
         await v.aclose()
+
+
+async def test_provider_rotating_keys_under_the_same_kid(
+    external_idp: ExternalIdp, verifier: TokenVerifier
+) -> None:
+    """Runs last in this module: it leaves the server with new keys."""
+    before = {}
+    for _ in range(2):  # one token per key (the server alternates)
+        token = await _token(external_idp, "kent-police-ext", scope="child:read")
+        await verifier.verify(token)
+        before[_header(token)["kid"]] = token
+    assert verifier.jwks.fetch_count == 1
+    kids = external_idp.rotate_keys_under_same_kids()
+    assert set(kids) == set(before)
+    after = {}
+    for _ in range(2):
+        token = await _token(external_idp, "kent-police-ext", scope="child:read")
+        after[_header(token)["kid"]] = token
+    assert set(after) == set(before)  # same kids, new keys
+    for token in after.values():
+        assert (await verifier.verify(token)).agency_id == "E23000032"
+    # one early refetch picked up both new keys (not a wait for the 600 s cache to expire)
+    assert verifier.jwks.fetch_count == 2
+    for token in before.values():  # the replaced keys no longer verify, and cannot force a refetch
+        with pytest.raises(InvalidSignatureError):
+            await verifier.verify(token)
+    assert verifier.jwks.fetch_count == 2
+

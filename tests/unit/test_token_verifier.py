@@ -350,6 +350,45 @@ async def test_same_kid_other_key_is_bad_signature(env: Env) -> None:
     await rejected(env.verifier, sign(ATTACKER), InvalidSignatureError)
 
 
+async def test_rotation_under_the_same_kid_refetches_once(env: Env) -> None:
+    await env.verifier.verify(sign(RSA_1))
+    assert env.state.hits == 1
+    rotated = RSAKey.generate_key(2048, parameters={"kid": "rsa-1", "use": "sig", "alg": "RS256"})
+    env.state.publish(rotated, EC_1)  # the issuer replaced the key behind kid rsa-1
+    p = await env.verifier.verify(sign(rotated))
+    assert p.agency_id == "E23000032"
+    assert env.state.hits == 2  # one early refetch, not a wait for the 600 s cache
+    await env.verifier.verify(sign(rotated))
+    assert env.state.hits == 2
+    # the replaced key no longer verifies, and the failed signature cannot force another fetch
+    await rejected(env.verifier, sign(RSA_1), InvalidSignatureError)
+    assert env.state.hits == 2
+
+
+async def test_forged_signatures_cause_at_most_one_refetch_per_window(env: Env) -> None:
+    await env.verifier.verify(sign(RSA_1))
+    for _ in range(10):
+        await rejected(env.verifier, sign(ATTACKER), InvalidSignatureError)
+    assert env.state.hits == 2  # the first forgery refetched (the key was unchanged); the rest did not
+    env.clock.t += 31
+    await rejected(env.verifier, sign(ATTACKER), InvalidSignatureError)
+    assert env.state.hits == 3
+    # the budget is shared with unknown kids: neither kind of token can fetch again in this window
+    await rejected(env.verifier, sign(RSA_2), UnknownKeyError)
+    assert env.state.hits == 3
+    await env.verifier.verify(sign(RSA_1))  # genuine tokens were never affected
+
+
+async def test_concurrent_tokens_after_same_kid_rotation_share_one_refetch(env: Env) -> None:
+    await env.verifier.verify(sign(RSA_1))
+    rotated = RSAKey.generate_key(2048, parameters={"kid": "rsa-1", "use": "sig", "alg": "RS256"})
+    env.state.publish(rotated, EC_1)
+    token = sign(rotated)
+    principals = await asyncio.gather(*(env.verifier.verify(token) for _ in range(20)))
+    assert {p.agency_id for p in principals} == {"E23000032"}
+    assert env.state.hits == 2
+
+
 async def test_token_without_kid_rejected_when_jwks_has_several_keys(env: Env) -> None:
     token = sign(RSA_1, kid=None)
     assert "kid" not in json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))

@@ -1,5 +1,6 @@
 // Starts oauth2-mock-server (a third-party OAuth2/OIDC server) for mpdb's interop test.
 // Env: MOCK_CLIENT_CLAIMS = JSON {client_id: {extra claims}}. Prints one JSON line when ready.
+import { createInterface } from 'node:readline';
 import { OAuth2Server, Events } from 'oauth2-mock-server';
 
 const clientClaims = JSON.parse(process.env.MOCK_CLIENT_CLAIMS ?? '{}');
@@ -31,4 +32,14 @@ const stop = async () => { await server.stop(); process.exit(0); };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
 process.stdin.on('end', stop); // exit with the test process
-process.stdin.resume();
+// "rotate\n" on stdin: replace every signing key with a new one under the SAME kid (as some
+// providers rotate), then print {"rotated": [kids]}.
+createInterface({ input: process.stdin }).on('line', async (line) => {
+  if (line.trim() !== 'rotate') return;
+  const kids = [];
+  for (const { kid, alg } of server.issuer.keys.toJSON()) {
+    await server.issuer.keys.generate(alg, { kid });
+    kids.push(kid);
+  }
+  process.stdout.write(JSON.stringify({ rotated: kids }) + '\n');
+});
