@@ -135,17 +135,22 @@ def serve(
     settings = get_settings()
     if settings.shared_dir is not None:
         reset_shared_dir(settings.shared_dir)  # a restart signs everyone out, as with one process
+    # uvicorn's access line has the query string: mpdb writes its own (mpdb/observability/requests.py).
     if settings.worker_count == 1:
         from mpdb.api.app import create_app
 
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None,
-                    access_log=True)
+                    access_log=False)
         return
+    # Each worker writes its metric samples to files there; a scrape of any worker adds them up.
+    from mpdb.observability.metrics import prepare_multiprocess_dir
+
+    prepare_multiprocess_dir(settings.shared_dir / "prometheus" if settings.shared_dir else settings.state_dir / "prometheus")
     # A worker that does not answer the supervisor's ping in time is killed and replaced. Importing
     # the app takes a few seconds of CPU; on a busy host uvicorn's default (5 s) killed every new
     # worker before it had started, forever.
     uvicorn.run("mpdb.api.app:create_worker_app", factory=True, workers=settings.worker_count, host=settings.host,
-                port=settings.port, log_config=None, access_log=True, timeout_worker_healthcheck=60)
+                port=settings.port, log_config=None, access_log=False, timeout_worker_healthcheck=60)
 
 
 @app.command("export-schema")

@@ -92,6 +92,17 @@ class Settings(BaseSettings):
     console_session_idle_minutes: int = 30
     console_cookie_secure: bool = True
 
+    # --- operations (docs/OPERATIONS.md) ----------------------------------------------------
+    # Log lines: json (default outside dev) or console (key=value, default in dev). Read from the
+    # environment by mpdb/logging.py before settings exist; declared here to be documented and checked.
+    log_format: Literal["json", "console"] | None = None
+    metrics: bool = True  # GET /metrics (Prometheus); off: 404
+    metrics_token: SecretStr | None = None  # when set, /metrics needs `Authorization: Bearer <token>`
+    # Traces: "otlp" exports over OTLP/HTTP, "off" never; default: on when the standard
+    # OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set. otlp_endpoint: the full URL (…/v1/traces).
+    tracing: Literal["off", "otlp"] | None = None
+    otlp_endpoint: str | None = None
+
     # --- analytics -------------------------------------------------------------------------
     small_number_threshold: int = 5  # counts below this are suppressed for analysts
 

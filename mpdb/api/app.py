@@ -8,7 +8,8 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from strawberry.fastapi import GraphQLRouter
 
@@ -19,9 +20,16 @@ from mpdb.auth.dependencies import close_verifier, create_verifier, graph_agency
 from mpdb.graph.db import Graph
 from mpdb.graph.driver import create_driver
 from mpdb.graph.migrations import schema_is_current
+from mpdb.observability.metrics import metrics_router
+from mpdb.observability.requests import AccessLogMiddleware
+from mpdb.observability.tracing import configure_tracing
 from mpdb.settings import Settings, get_settings
 
 log = logging.getLogger("mpdb.api")
+
+
+def _acceptable_request_id(value: str) -> bool:
+    return 8 <= len(value) <= 64 and value.replace("-", "").isalnum()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -37,6 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            if tracer_provider is not None:
+                tracer_provider.shutdown()  # flushes the spans still queued
             await close_verifier(app)
             await close_console(app)
             await driver.close()
@@ -45,14 +55,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json" if settings.env == "dev" else None)
     app.state.settings = settings
 
-    @app.middleware("http")
-    async def request_id(request: Request, call_next):  # type: ignore[no-untyped-def]
-        supplied = request.headers.get("X-Request-ID", "")
-        rid = supplied if 8 <= len(supplied) <= 64 and supplied.replace("-", "").isalnum() else str(uuid.uuid4())
-        request.state.request_id = rid
-        response: Response = await call_next(request)
-        response.headers["X-Request-ID"] = rid
-        return response
+    # The request id (X-Request-ID, kept when it looks like one, else a new UUID) is in every log
+    # line of the request and at request.state.request_id; one access line per request.
+    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID", generator=lambda: str(uuid.uuid4()),
+                       validator=_acceptable_request_id)
+    if settings.metrics:
+        token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+        app.include_router(metrics_router(token))
+    tracer_provider = configure_tracing(app, settings.tracing, settings.otlp_endpoint)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -17,6 +17,8 @@ from neo4j.graph import Node, Path, Relationship
 from neo4j.spatial import Point
 from neo4j.time import Date, DateTime, Duration, Time
 
+from mpdb.observability.queries import observed_query
+
 T = TypeVar("T")
 
 
@@ -91,12 +93,14 @@ class Graph:
 
     async def auto_commit(self, text: LiteralString, params: dict[str, Any] | None = None) -> None:
         """For `CALL { ... } IN TRANSACTIONS` and schema statements, which need auto-commit."""
-        async with self.driver.session(database=self.database) as s:
+        async with self.driver.session(database=self.database) as s, observed_query(text):
             result = await s.run(text, params or {})
             await result.consume()
 
 
 async def run(tx: AsyncManagedTransaction, text: LiteralString, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """One statement inside a transaction function, returning plain dicts."""
-    result = await tx.run(text, params or {})
-    return [{k: to_native(v) for k, v in zip(record.keys(), record)} async for record in result]
+    """One statement inside a transaction function, returning plain dicts (timed and traced by
+    the name of its query constant: mpdb/observability/queries.py)."""
+    with observed_query(text):
+        result = await tx.run(text, params or {})
+        return [{k: to_native(v) for k, v in zip(record.keys(), record)} async for record in result]
