@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+
+from mpdb.observability.progress import Progress
 
 hotspots_app = typer.Typer(help="Hot-spot pre-aggregates (per kind, grid cell, LA, force and day).",
                            no_args_is_help=True)
