@@ -93,9 +93,10 @@ class Graph:
 
     async def auto_commit(self, text: LiteralString, params: dict[str, Any] | None = None) -> None:
         """For `CALL { ... } IN TRANSACTIONS` and schema statements, which need auto-commit."""
-        async with self.driver.session(database=self.database) as s, observed_query(text):
-            result = await s.run(text, params or {})
-            await result.consume()
+        async with self.driver.session(database=self.database) as s:
+            with observed_query(text):
+                result = await s.run(text, params or {})
+                await result.consume()
 
 
 async def run(tx: AsyncManagedTransaction, text: LiteralString, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
