@@ -102,7 +102,7 @@ def configure_logging(level: int = logging.INFO, fmt: str | None = None) -> None
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=False,  # loggers made before configure_logging (tests, imports) follow it
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)

@@ -227,7 +227,8 @@ async def test_personal_data_never_reaches_the_logs(ops: Ops, graph) -> None:  #
                       "CREATE (:AuditEvent {shard: h.shard, seq: h.seq + 1, id: 'ops-blocker'})")
     internal_rid = f"ops-{uuid.uuid4().hex[:20]}"
     try:
-        r = ops.graphql({"query": f'{{ child(id: "{child_id}") {{ givenName dateOfBirth }} }}'}, lead, internal_rid)
+        r = ops.graphql({"query": f'{{ {GIVEN}: child(id: "{child_id}") {{ givenName dateOfBirth }} }}'}, lead,
+                        internal_rid)
     finally:
         await graph.write("MATCH (e:AuditEvent {id: 'ops-blocker'}) DELETE e")
     assert r.json()["errors"][0]["extensions"]["code"] == "INTERNAL", r.text
