@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse
 
 from mpdb.auth.dependencies import authenticate
 from mpdb.auth.principal import Principal, Scope
-from mpdb.domain.errors import MpdbError, ServiceUnavailable
+from mpdb.domain.errors import MpdbError
 from mpdb.ingest.csv_formats import ImportKind
 from mpdb.ingest.importer import DEFAULT_BATCH_SIZE, Importer, ImportFileError
 
@@ -111,8 +111,6 @@ async def import_file(
                 raise ImportFileError(f"a {kind} import needs the part 'file'", field="file")
             _check_size(file)
             summary = await importer.import_csv(import_kind, _lines(file), file=file.filename or "upload.csv")
-    except ServiceUnavailable:
-        raise  # 503 with Retry-After (mpdb/api/availability.py): the file was fine, the database was not
     except (MpdbError, _NotUtf8) as exc:
         return _refused(exc)
     return JSONResponse(summary.as_dict())
