@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import neo4j
 
 from mpdb.settings import Settings, get_settings
@@ -42,3 +44,14 @@ def outage_bounds(settings: Settings) -> dict[str, float]:
         "connection_acquisition_timeout": budget,
         "max_transaction_retry_time": budget,
     }
+
+
+async def verify_reachable(driver: neo4j.AsyncDriver, settings: Settings) -> None:
+    """One connection attempt within the retry budget, for a command that should fail fast (the
+    CLI): a refused connection or a wrong password is reported now, not after the driver's retries."""
+    try:
+        async with asyncio.timeout(settings.neo4j_retry_budget_s):
+            await driver.verify_connectivity()
+    except TimeoutError as exc:
+        raise neo4j.exceptions.ServiceUnavailable(
+            f"no answer within {settings.neo4j_retry_budget_s:g} s") from exc
