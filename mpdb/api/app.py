@@ -44,11 +44,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await close_verifier(app)
+            await close_console(app)
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
-            await close_verifier(app)
-            await close_console(app)
             await driver.close()
 
     app = FastAPI(title="mpdb", version="0.1.0", lifespan=lifespan,

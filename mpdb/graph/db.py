@@ -11,6 +11,7 @@ arrive as parameters.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, LiteralString, TypeVar
@@ -62,6 +63,19 @@ def to_native(value: Any) -> Any:
     if isinstance(value, (list, tuple, set, frozenset)):
         return type(value)(map(to_native, value))
     return value
+
+
+def unavailable_as_domain_error(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+    """A Graph method whose driver failures that mean "unavailable" become `ServiceUnavailable`."""
+
+    @functools.wraps(method)
+    async def wrapper(self: Graph, *args: Any, **kwargs: Any) -> T:
+        try:
+            return await method(self, *args, **kwargs)
+        except UNAVAILABLE as exc:
+            raise unavailable(exc, self.retry_budget_s or self.timeout_s) from exc
+
+    return wrapper
 
 
 class Graph:
@@ -120,14 +134,12 @@ class Graph:
         except UNAVAILABLE as exc:
             raise unavailable(exc, budget if budget is not None else self.timeout_s) from exc
 
+    @unavailable_as_domain_error
     async def auto_commit(self, text: LiteralString, params: dict[str, Any] | None = None) -> None:
         """For `CALL { ... } IN TRANSACTIONS` and schema statements, which need auto-commit."""
-        try:
-            async with self.driver.session(database=self.database) as s:
-                result = await s.run(text, params or {})
-                await result.consume()
-        except UNAVAILABLE as exc:
-            raise unavailable(exc, self.retry_budget_s or self.timeout_s) from exc
+        async with self.driver.session(database=self.database) as s:
+            result = await s.run(text, params or {})
+            await result.consume()
 
 
 async def run(tx: AsyncManagedTransaction, text: LiteralString, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
