@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from mpdb.api.context import get_context
 from mpdb.api.graphql_router import MpdbGraphQLRouter
+from mpdb.api.pagination import configure_cursor_key
 from mpdb.api.schema import build_schema
 from mpdb.console import close_console, mount_console
 from mpdb.auth.dependencies import close_verifier, create_verifier, graph_agency_registry
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                 status_code=503)
         return JSONResponse({"status": "ready", "neo4j": "ok", "schema": "current"})
 
+    configure_cursor_key(settings)
     schema = build_schema(settings)
     if settings.console:
         mount_console(app, settings, schema)  # the web console at / (mpdb/console), GraphiQL at GET /graphql
