@@ -34,6 +34,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
 from mpdb.domain import values
+from mpdb.observability.graphql import record_error_codes
 
 # JSON nesting a GraphQL request can legitimately need: the deepest input object of the schema
 # (reportMissingTogether > children > companions > newPersons > ...) is well under this.
@@ -78,13 +79,16 @@ class MpdbGraphQLRouter(GraphQLRouter):
                 self._check_content_type(request)
                 await self._read_body(request)
             except RequestRefused as exc:
+                record_error_codes(request, [exc.code])
                 return error_response(exc.status, exc.code, exc.message)
         try:
             return await super().run(request, context=context, root_value=root_value)
         except RequestRefused as exc:
+            record_error_codes(request, [exc.code])
             return error_response(exc.status, exc.code, exc.message)
         except HTTPException as exc:  # strawberry's own refusals (wrong method, unknown operationName...)
             code = "METHOD_NOT_ALLOWED" if exc.status_code == 405 else BAD_REQUEST
+            record_error_codes(request, [code])
             return error_response(exc.status_code, code, exc.reason)
 
     # --- the body ---------------------------------------------------------------------------
@@ -152,6 +156,8 @@ class MpdbGraphQLRouter(GraphQLRouter):
                 _set_code(error, PARSE_FAILED)
             elif isinstance(result, PreExecutionError) and error.original_error is None:
                 _set_code(error, VALIDATION_FAILED)
+        if result.errors:  # for the access line and metrics (mpdb/observability/requests.py)
+            record_error_codes(request, [(e.extensions or {}).get("code") for e in result.errors])
         return process_result(result)
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:

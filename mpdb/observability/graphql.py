@@ -9,7 +9,7 @@ text (they could be anything, a child's name included) and are never used.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from inspect import isawaitable
 from typing import Any
 
@@ -64,6 +64,14 @@ def operation_label(document: DocumentNode | None, operation_name: str | None) -
     return f"{operation.operation.value} {fields[0] if len(fields) == 1 else 'multiple'}"
 
 
+def record_error_codes(request: Any, codes: Iterable[object]) -> None:
+    """The codes of a GraphQL response's errors, for the access line (GraphQLError without a code:
+    GRAPHQL_ERROR)."""
+    state = getattr(request, "state", None)
+    if state is not None:
+        setattr(state, CODES_ATTR, sorted({str(c or "GRAPHQL_ERROR") for c in codes}))
+
+
 def _request_state(extension: SchemaExtension) -> Any:
     request = getattr(extension.execution_context.context, "request", None)
     return getattr(request, "state", None)
@@ -89,8 +97,8 @@ class RecordOperation(SchemaExtension):
         result = self.execution_context.result
         errors = getattr(result, "errors", None) or self.execution_context.pre_execution_errors or []
         if state is not None and errors:
-            codes = {str((e.extensions or {}).get("code") or "GRAPHQL_ERROR") for e in errors}
-            setattr(state, CODES_ATTR, sorted(codes))
+            record_error_codes(getattr(self.execution_context.context, "request", None),
+                               [(e.extensions or {}).get("code") for e in errors])
 
 
 class SafeOpenTelemetryExtension(OpenTelemetryExtension):

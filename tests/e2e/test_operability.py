@@ -92,7 +92,7 @@ class Ops:
 
     def graphql(self, body: object, token: str | None, request_id: str | None = None,
                 purpose: str | None = PURPOSE) -> httpx.Response:
-        headers = {"X-Request-ID": request_id or f"ops-{uuid.uuid4().hex[:20]}"}
+        headers = {"X-Request-ID": request_id or f"ops-{uuid.uuid4().hex[:20]}", "Content-Type": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         if purpose:
@@ -198,7 +198,7 @@ async def test_personal_data_never_reaches_the_logs(ops: Ops, graph) -> None:  #
     bad = {"newChild": {"givenName": GIVEN, "familyName": FAMILY, "dateOfBirth": DOB}, "reporterType": "carer",
            "reportedAt": f"{GIVEN}-{DOB}", "riskAssessment": {"scheme": "2017", "grade": "medium"}}
     r = ops.graphql({"query": REPORT, "variables": {"input": bad, "key": "k1"}}, lead)
-    assert r.status_code == 200 and r.json()["errors"], r.text
+    assert r.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", r.text
     # 3. the same with literals in the document (a validation error quoting them)
     literal = REPORT.replace("$input", "$unused").replace("input: $unused", "input: {newChild: {givenName: "
                                                                             f'"{GIVEN}", dateOfBirth: "{DOB}"}}, '
@@ -220,7 +220,7 @@ async def test_personal_data_never_reaches_the_logs(ops: Ops, graph) -> None:  #
     forged = lead[:-12] + "QUILLONIAxyz"
     assert ops.graphql({"query": "{ forces { code } }"}, forged).status_code == 401
     # 8. bodies that are not GraphQL
-    assert ops.graphql(f'{{"query": "{GIVEN}'.encode(), lead).status_code in (400, 422)
+    assert ops.graphql(f'{{"query": "{GIVEN}'.encode(), lead).status_code == 400
     # 9. an internal error: the consultation cannot be written, the read fails closed (a Neo4j
     #    constraint error whose message quotes property values)
     await graph.write("MATCH (h:AuditHead) WHERE h.shard IS NOT NULL "
@@ -272,6 +272,10 @@ async def test_personal_data_never_reaches_the_logs(ops: Ops, graph) -> None:  #
     assert failure["exception"]["cause"]["neo4j_code"].startswith("Neo.ClientError.Schema")
     assert "already exists" not in json.dumps(failure) and "AuditEvent" not in json.dumps(failure)
     operations = {(e["operation"], e["outcome"], tuple(e["codes"])) for e in access}
+    assert ("POST /graphql", "client_error", ("GRAPHQL_PARSE_FAILED",)) in operations
+    assert ("POST /graphql", "client_error", ("GRAPHQL_VALIDATION_FAILED",)) in operations  # the literals
+    assert ("POST /graphql", "client_error", ("BAD_REQUEST",)) in operations  # not JSON
+    assert ("mutation reportMissing", "client_error", ("BAD_USER_INPUT",)) in operations
     assert ("POST /graphql", "client_error", ("UNAUTHENTICATED",)) in operations  # the forged token
     assert ("POST /import/{kind}", "ok", ()) in operations
     assert ("POST /import/{kind}", "client_error", ("BAD_USER_INPUT",)) in operations
