@@ -31,6 +31,20 @@ LogFormat = Literal["json", "console"]
 _SILENCED = ("uvicorn.access", "strawberry.execution")
 
 
+def _drop(_: logging.LogRecord) -> bool:
+    return False
+
+
+def silence_request_content_loggers() -> None:
+    """A drop-everything filter on those loggers: unlike `disabled`, a filter survives the
+    logging.config.dictConfig that uvicorn runs when it is given a log config (it re-enables
+    every logger it was not told about). Idempotent."""
+    for name in _SILENCED:
+        logger = logging.getLogger(name)
+        if _drop not in logger.filters:
+            logger.addFilter(_drop)
+
+
 def _request_id(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     from asgi_correlation_id import correlation_id
 
@@ -113,9 +127,7 @@ def configure_logging(level: int = logging.INFO, fmt: str | None = None) -> None
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    for name in _SILENCED:
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).disabled = True
+    silence_request_content_loggers()
     logging.captureWarnings(True)  # warnings as log lines too, not bare text on stderr
     logging.getLogger("neo4j").setLevel(logging.WARNING)
     # "label does not exist yet" notices on an empty graph are noise, not problems.

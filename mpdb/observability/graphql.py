@@ -28,12 +28,14 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from strawberry.extensions import LifecycleStep, SchemaExtension
 from strawberry.extensions.tracing import OpenTelemetryExtension
 from strawberry.extensions.tracing.utils import should_skip_tracing
-from strawberry.utils.logging import StrawberryLogger
+
+from mpdb.logging import silence_request_content_loggers
 
 # Strawberry logs every GraphQL error with the document and, for a variable that does not fit its
-# type, the value. Internal errors are logged by MaskInternalErrors (type and frames only); the
-# others are client errors, counted by code in the access line.
-StrawberryLogger.logger.disabled = True
+# type, the value; uvicorn's access line has the query string. Internal errors are logged by
+# MaskInternalErrors (type and frames only), the others are counted by code in our access line.
+# Here, not only in configure_logging: the app may be served by a uvicorn that never calls it.
+silence_request_content_loggers()
 
 OPERATION_ATTR = "graphql_operation"
 CODES_ATTR = "graphql_error_codes"
