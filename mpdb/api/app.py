@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from mpdb.api.availability import readiness, unavailable_response, watch_database
 from mpdb.api.context import get_context
 from mpdb.api.graphql_router import MpdbGraphQLRouter
+from mpdb.api.pagination import configure_cursor_key
 from mpdb.api.schema import build_schema
 from mpdb.console import close_console, mount_console
 from mpdb.auth.dependencies import close_verifier, create_verifier, graph_agency_registry
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_exception_handler(ServiceUnavailable, unavailable_response)  # 503 + Retry-After (availability.py)
 
+    configure_cursor_key(settings)
     schema = build_schema(settings)
     if settings.console:
         mount_console(app, settings, schema)  # the web console at / (mpdb/console), GraphiQL at GET /graphql

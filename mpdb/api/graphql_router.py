@@ -170,9 +170,11 @@ class MpdbGraphQLRouter(GraphQLRouter):
 def refused_status(response_data: dict[str, Any]) -> int | None:
     """The HTTP status of a GraphQL response that ran nothing (no `data`): 400 when its errors are
     client errors of the document or the variables; None keeps 200."""
-    if response_data.get("data") is not None:
+    errors = response_data.get("errors") or ()
+    # Errors with a path were raised by a resolver: execution ran, the GraphQL convention is 200.
+    if response_data.get("data") is not None or not errors or any("path" in e for e in errors):
         return None
-    codes = {(e.get("extensions") or {}).get("code") for e in response_data.get("errors") or ()}
+    codes = {(e.get("extensions") or {}).get("code") for e in errors}
     statuses = {_PRE_EXECUTION_STATUS.get(c) for c in codes}
     if len(statuses) == 1 and None not in statuses:
         return statuses.pop()

@@ -41,7 +41,10 @@ class InputRules(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
         document = ctx.graphql_document
-        if not ctx.pre_execution_errors and document is not None and ctx.operation_name is None:
+        # Not `ctx.operation_name`: without one given, strawberry names the document's first
+        # operation there, and graphql-core then runs that one.
+        given = getattr(ctx, "_provided_operation_name", None)
+        if not ctx.pre_execution_errors and document is not None and given is None:
             operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
             if len(operations) > 1:
                 ctx.pre_execution_errors = [GraphQLError(
