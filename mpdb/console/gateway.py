@@ -64,9 +64,9 @@ class DatabaseUnavailable(ConsoleError):
 
     status = 503
 
-    def __init__(self, retry_after: int = 5) -> None:
-        super().__init__("The database is unavailable at the moment. Nothing was changed; try again in a "
-                         "few seconds.", "SERVICE_UNAVAILABLE")
+    def __init__(self, message: str, retry_after: int = 5) -> None:
+        # The API's message: it says whether a write may have been saved (cut off at commit).
+        super().__init__(message[:1].upper() + message[1:] + ".", "SERVICE_UNAVAILABLE")
         self.retry_after = retry_after
 
 
@@ -135,7 +135,7 @@ class Gateway:
             extensions = error.extensions or {}
             code = extensions.get("code")
             if code == "SERVICE_UNAVAILABLE":
-                raise DatabaseUnavailable(int(extensions.get("retryAfter") or 5))
+                raise DatabaseUnavailable(error.message, int(extensions.get("retryAfter") or 5))
             cls = _ERRORS_BY_CODE.get(str(code), ConsoleError)
             raise cls(error.message, code=str(code) if code else None, field=extensions.get("field"))
         return result.data or {}

@@ -94,7 +94,7 @@ async def callback(request: Request, state: str = "", code: str = "", error: str
     except SignInError as exc:
         return _failed(request, str(exc))
     except ServiceUnavailable as exc:  # the agency registry is in the database: not a refusal
-        raise DatabaseUnavailable(exc.retry_after_s) from None
+        raise DatabaseUnavailable(exc.message, exc.retry_after_s) from None
     except TokenError as exc:
         log.info("console sign-in refused: %s", exc.reason or type(exc).__name__)
         return _failed(request, "Your account is not allowed to use mpdb "
