@@ -16,10 +16,11 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from mpdb.ingest.csv_formats import ImportKind
+from mpdb.observability.progress import Progress
 
 import_app = typer.Typer(help="Bulk import: documented CSV formats and the DfE SSDA903 return.",
                          no_args_is_help=True)

@@ -2,26 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from strawberry.fastapi import GraphQLRouter
 
+from mpdb.api.availability import readiness, unavailable_response, watch_database
 from mpdb.api.context import get_context
+from mpdb.api.graphql_router import MpdbGraphQLRouter
+from mpdb.api.pagination import configure_cursor_key
 from mpdb.api.schema import build_schema
 from mpdb.console import close_console, mount_console
 from mpdb.auth.dependencies import close_verifier, create_verifier, graph_agency_registry
+from mpdb.domain.errors import ServiceUnavailable
 from mpdb.graph.db import Graph
 from mpdb.graph.driver import create_driver
-from mpdb.graph.migrations import schema_is_current
+from mpdb.observability.metrics import metrics_router
+from mpdb.observability.requests import AccessLogMiddleware
+from mpdb.observability.tracing import configure_tracing
 from mpdb.settings import Settings, get_settings
 
 log = logging.getLogger("mpdb.api")
+
+
+def _acceptable_request_id(value: str) -> bool:
+    return 8 <= len(value) <= 64 and value.replace("-", "").isalnum()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -31,28 +43,38 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         driver = create_driver(settings)
         app.state.driver = driver
-        app.state.graph = Graph(driver, settings.neo4j_database, settings.neo4j_query_timeout_s)
+        app.state.graph = Graph(driver, settings.neo4j_database, settings.neo4j_query_timeout_s,
+                                settings.neo4j_retry_budget_s)
         app.state.verifier = create_verifier(settings, graph_agency_registry(settings, app.state.graph))
-        log.info("mpdb API ready (env=%s, neo4j database=%s)", settings.env, settings.neo4j_database)
+        # Serving starts now, Neo4j or not: the watcher logs "degraded" or "ready" (availability.py).
+        watcher = asyncio.create_task(watch_database(
+            driver, settings.neo4j_database, settings.neo4j_retry_budget_s,
+            f"env={settings.env}, neo4j database={settings.neo4j_database}"))
         try:
             yield
         finally:
+            if tracer_provider is not None:
+                tracer_provider.shutdown()  # flushes the spans still queued
             await close_verifier(app)
             await close_console(app)
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
             await driver.close()
 
     app = FastAPI(title="mpdb", version="0.1.0", lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json" if settings.env == "dev" else None)
     app.state.settings = settings
 
-    @app.middleware("http")
-    async def request_id(request: Request, call_next):  # type: ignore[no-untyped-def]
-        supplied = request.headers.get("X-Request-ID", "")
-        rid = supplied if 8 <= len(supplied) <= 64 and supplied.replace("-", "").isalnum() else str(uuid.uuid4())
-        request.state.request_id = rid
-        response: Response = await call_next(request)
-        response.headers["X-Request-ID"] = rid
-        return response
+    # The request id (X-Request-ID, kept when it looks like one, else a new UUID) is in every log
+    # line of the request and at request.state.request_id; one access line per request.
+    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID", generator=lambda: str(uuid.uuid4()),
+                       validator=_acceptable_request_id)
+    if settings.metrics:
+        token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+        app.include_router(metrics_router(token))
+    tracer_provider = configure_tracing(app, settings.tracing, settings.otlp_endpoint)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -60,22 +82,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz(request: Request) -> JSONResponse:
-        try:
-            await request.app.state.driver.verify_connectivity()
-            current = await schema_is_current(request.app.state.driver, settings.neo4j_database)
-        except Exception as exc:  # any failure to reach Neo4j means not ready
-            log.warning("readiness check failed: %s", type(exc).__name__)
-            return JSONResponse({"status": "unavailable", "neo4j": "unreachable"}, status_code=503)
-        if not current:
-            return JSONResponse({"status": "unavailable", "neo4j": "ok", "schema": "pending migrations"},
-                                status_code=503)
-        return JSONResponse({"status": "ready", "neo4j": "ok", "schema": "current"})
+        status, body = await readiness(request.app.state.driver, settings.neo4j_database,
+                                       settings.neo4j_retry_budget_s)
+        return JSONResponse(body, status_code=status)
 
+    app.add_exception_handler(ServiceUnavailable, unavailable_response)  # 503 + Retry-After (availability.py)
+
+    configure_cursor_key(settings)
     schema = build_schema(settings)
     if settings.console:
         mount_console(app, settings, schema)  # the web console at / (mpdb/console), GraphiQL at GET /graphql
-    graphql = GraphQLRouter(
+    graphql = MpdbGraphQLRouter(
         schema,
+        max_body_bytes=settings.max_body_bytes,
         context_getter=get_context,
         graphql_ide=None,  # the console serves GraphiQL from vendored files (mpdb/console/routes/graphiql.py)
         allow_queries_via_get=False,

@@ -33,6 +33,7 @@ from pyrate_limiter.abstracts.algorithm import State, StateAlgorithm
 
 from mpdb.auth.dependencies import authenticate
 from mpdb.auth.principal import AgencyKind, Principal
+from mpdb.observability.metrics import RATE_LIMIT_REFUSALS
 from mpdb.shared_state import SharedDb, shared_file
 
 log = logging.getLogger(__name__)
@@ -169,7 +170,11 @@ def get_rate_limiter(request: Request) -> AgencyRateLimiter:
 async def retry_after(request: Request, principal: Principal) -> float | None:
     """Spend one of the principal's agency's tokens: None, or the seconds until one is free."""
     wait = get_rate_limiter(request).acquire(principal.agency_id, principal.agency_kind)
-    return await wait if isawaitable(wait) else wait  # type: ignore[return-value]
+    if isawaitable(wait):
+        wait = await wait
+    if wait is not None:  # refused: the API answers 429, the console its "too many requests" page
+        RATE_LIMIT_REFUSALS.labels(principal.agency_kind.value).inc()
+    return wait  # type: ignore[return-value]
 
 
 async def rate_limited_principal(

@@ -19,12 +19,15 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from mpdb.api.extensions.errors import MaskInternalErrors
+from mpdb.api.extensions.inputs import InputRules
 from mpdb.api.mutations.lifecycle import LifecycleMutations
 from mpdb.api.queries.audit import AuditQueries
 from mpdb.api.queries.intel_areas import IntelAreaQueries
 from mpdb.api.queries.intel_links import IntelLinkQueries
 from mpdb.api.queries.records import RecordQueries
 from mpdb.api.queries.search import SearchQueries
+from mpdb.observability.graphql import RecordOperation, SafeOpenTelemetryExtension
+from mpdb.observability.tracing import tracing_enabled
 from mpdb.settings import Settings
 
 QUERY_TYPES: tuple[type, ...] = (RecordQueries, SearchQueries, AuditQueries, IntelLinkQueries, IntelAreaQueries,)
@@ -40,14 +43,20 @@ def build_schema(settings: Settings) -> strawberry.Schema:
                                         MaxAliasesLimiter(max_alias_count=settings.max_aliases))
                    for rule in limiter.validation_rules]
     extensions: list[Callable[[], SchemaExtension]] = [
+        RecordOperation,  # first: it sees the errors after masking (mpdb/observability/graphql.py)
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: AddValidationRules(list(limit_rules)),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         MaskInternalErrors,
+        # After the validation cache (it fills in the errors InputRules codes) and inside
+        # MaskInternalErrors (codes are set before masking decides what is internal).
+        InputRules,
     ]
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
+    if tracing_enabled(settings.tracing):
+        extensions.append(SafeOpenTelemetryExtension)
     query = merge_types("Query", QUERY_TYPES)
     mutation = merge_types("Mutation", MUTATION_TYPES) if MUTATION_TYPES else None
     return strawberry.Schema(

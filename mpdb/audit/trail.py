@@ -52,6 +52,7 @@ from neo4j import AsyncManagedTransaction
 from mpdb.auth.principal import Principal
 from mpdb.graph.db import Graph, run
 from mpdb.graph.queries import audit as q
+from mpdb.observability.metrics import AUDIT_APPEND_SECONDS
 
 
 class AuditAction(StrEnum):
@@ -172,8 +173,9 @@ async def append_events_in_tx(tx: AsyncManagedTransaction, events: list[dict[str
     if not events:
         return []
     shard = _rotation.for_tx(tx)
-    rows = await run(tx, q.APPEND_EVENTS, {"headId": head_id(shard),
-                                           "events": [{"event": e, "body": _body(e)} for e in events]})
+    with AUDIT_APPEND_SECONDS.time():
+        rows = await run(tx, q.APPEND_EVENTS, {"headId": head_id(shard),
+                                               "events": [{"event": e, "body": _body(e)} for e in events]})
     if not rows:  # fail closed: a deleted head is tampering, never a reason to start a new chain
         raise AuditAppendFailed(f"audit shard {shard} has no head: run `mpdb audit verify`")
     stored = []

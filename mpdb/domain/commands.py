@@ -14,6 +14,7 @@ from datetime import date
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -26,13 +27,25 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from mpdb.domain.errors import InvalidInput
+from mpdb.domain import values
 from mpdb.domain.grading import SCHEME_GRADES
 
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80,
                                       pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^(?:[EWSN]\d{8}|BTP)$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)]
+# Text rules shared with the importers (mpdb/domain/values.py): caps per kind, no control
+# characters (free text may hold tabs and line breaks).
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=values.SHORT_TEXT_MAX),
+                 AfterValidator(values.text_rule(values.SHORT_TEXT))]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=values.FREE_TEXT_MAX),
+                     AfterValidator(values.text_rule(values.FREE_TEXT))]
+Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=values.REFERENCE_MAX),
+                      AfterValidator(values.text_rule(values.REFERENCE))]
+# When something happened: not before 1900, not in the future (beyond a little clock skew).
+Moment = Annotated[AwareDatetime, AfterValidator(values.datetime_rule())]
+# A date in the past (a date of birth, "since"), or one that may be planned ahead (due, start, end).
+PastDate = Annotated[date, AfterValidator(values.date_rule())]
+PlannedDate = Annotated[date, AfterValidator(values.date_rule(future_ok=True))]
 IdempotencyKey = Annotated[str, StringConstraints(min_length=8, max_length=128, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 
 ReporterType = Literal["carer", "parent", "childrens_home", "school", "police", "other"]
@@ -81,7 +94,7 @@ class PlaceInput(Command):
 
 class RiskAssessmentInput(Command):
     scheme: Literal["2013", "2017"]
-    grade: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    grade: Reference
     reason: LongText | None = None
 
     @model_validator(mode="after")
@@ -96,7 +109,7 @@ class NewPersonInput(Command):
     id: Id = Field(description="Client-generated id (e.g. a UUID): makes retries and concurrent reports safe.")
     name: Text
     role: PersonRole
-    date_of_birth: date | None = None
+    date_of_birth: PastDate | None = None
     notes: LongText | None = None
 
 
@@ -114,11 +127,11 @@ class NewChildInput(Command):
     id: Id | None = Field(default=None, description="Client-generated id; or give lacRefLa + lacChildRef.")
     given_name: Text | None = None
     family_name: Text | None = None
-    date_of_birth: date | None = None
+    date_of_birth: PastDate | None = None
     sex: Literal["F", "M", "U"] = "U"
     ethnicity: Annotated[str, StringConstraints(pattern=r"^[A-Z]{4}$")] | None = None
     lac_ref_la: Code | None = None
-    lac_child_ref: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)] | None = None
+    lac_child_ref: Reference | None = None
     looked_after_by: Code | None = None
     unaccompanied: bool = False
     home: PlaceInput | None = None
@@ -144,8 +157,8 @@ class ReportMissing(Command):
     new_child: NewChildInput | None = None
     reporting_force: Code | None = Field(default=None, description="Defaults to the caller's force.")
     reporter_type: ReporterType
-    reported_at: AwareDatetime
-    last_seen_at: AwareDatetime | None = None
+    reported_at: Moment
+    last_seen_at: Moment | None = None
     last_seen_place: PlaceInput | None = None
     missing_from_placement_id: Id | None = None
     missing_from_place: PlaceInput | None = None
@@ -176,7 +189,7 @@ class ReportMissingTogether(Command):
 
 
 class Sighting(Command):
-    at: AwareDatetime
+    at: Moment
     place: PlaceInput
 
 
@@ -197,7 +210,7 @@ class UpdateEpisode(Command):
 
 class RecordFound(Command):
     episode_id: Id
-    found_at: AwareDatetime
+    found_at: Moment
     found_place: PlaceInput
     found_by_force: Code | None = Field(default=None, description="Defaults to the caller's force.")
     companions: CompanionsInput = Field(default_factory=CompanionsInput)
@@ -205,7 +218,7 @@ class RecordFound(Command):
 
 class RecordReturn(Command):
     episode_id: Id
-    returned_at: AwareDatetime
+    returned_at: Moment
     returned_to_placement_id: Id | None = None
     returned_to_place: PlaceInput | None = None
 
@@ -219,9 +232,9 @@ class RecordReturn(Command):
 class RecordReturnInterview(Command):
     episode_id: Id
     status: Literal["offered", "declined", "completed", "not_offered"]
-    offered_at: AwareDatetime | None = None
-    completed_at: AwareDatetime | None = None
-    declined_at: AwareDatetime | None = None
+    offered_at: Moment | None = None
+    completed_at: Moment | None = None
+    declined_at: Moment | None = None
     provider_agency_id: Id | None = Field(default=None, description="Defaults to the caller's agency.")
     confidential_account: LongText | None = None
     summary_places: list[Text] = Field(default_factory=list, max_length=50)
@@ -266,8 +279,8 @@ class StartPlacement(Command):
     placement_id: Id = Field(description="Client-generated id of the new placement.")
     child_id: Id
     placing_la: Code | None = Field(default=None, description="Defaults to the caller's LA.")
-    start_date: date | None = Field(default=None, description="Defaults to today (UK).")
-    end_date: date | None = None
+    start_date: PlannedDate | None = Field(default=None, description="Defaults to today (UK).")
+    end_date: PlannedDate | None = None
     placement_type: PlacementType
     place: PlaceInput
     establishment: EstablishmentInput | None = None
@@ -283,7 +296,7 @@ class StartPlacement(Command):
 
 class EndPlacement(Command):
     placement_id: Id
-    end_date: date
+    end_date: PlannedDate
 
 
 class AcknowledgeNotification(Command):
@@ -292,28 +305,28 @@ class AcknowledgeNotification(Command):
 
 class MarkNotificationSent(Command):
     notification_id: Id
-    sent_at: AwareDatetime
+    sent_at: Moment
 
 
 class RaiseFlag(Command):
     flag_id: Id = Field(description="Client-generated id of the new flag.")
     child_id: Id
     type: FlagType
-    raised_at: AwareDatetime
-    review_due: date | None = None
+    raised_at: Moment
+    review_due: PlannedDate | None = None
     note: LongText | None = None
 
 
 class ReviewFlag(Command):
     flag_id: Id
-    reviewed_at: AwareDatetime
-    next_review_due: date | None = None
+    reviewed_at: Moment
+    next_review_due: PlannedDate | None = None
     note: LongText | None = None
 
 
 class ExpireFlag(Command):
     flag_id: Id
-    expired_at: AwareDatetime
+    expired_at: Moment
     note: LongText | None = None
 
 
@@ -322,7 +335,7 @@ class LinkAssociate(Command):
     person_id: Id | None = None
     new_person: NewPersonInput | None = None
     kind: PersonRole
-    since: date | None = None
+    since: PastDate | None = None
 
     @model_validator(mode="after")
     def _one(self) -> LinkAssociate:

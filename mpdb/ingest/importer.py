@@ -74,6 +74,7 @@ from mpdb.ingest.csv_formats import (
     normalise_header,
     parse_row,
 )
+from mpdb.observability.metrics import count_import_rows
 
 SOURCE_CSV = "csv-import"
 SOURCE_SSDA903 = "ssda903"
@@ -335,6 +336,7 @@ class Importer:
         self._tick(processed)
         summary.errors.sort(key=lambda e: (e.file, e.line, e.column or "", e.rule))
         summary.seconds = time.perf_counter() - started
+        count_import_rows(summary.kind, summary.loaded, summary.rejected)
         return summary
 
     def _tick(self, n: int) -> None:
@@ -723,6 +725,7 @@ class Importer:
         self._tick(summary.rows - len(children) - len(placements) - len(missing_eps))
         summary.errors.sort(key=lambda e: (e.file, e.line, e.column or "", e.rule))
         summary.seconds = time.perf_counter() - started
+        count_import_rows(summary.kind, summary.loaded, summary.rejected)
         return summary
 
     async def _flush_903(self, kind: ImportKind, batch: list[Planned], summary: ImportSummary) -> None:

@@ -30,7 +30,7 @@ from mpdb.audit.trail import AuditAction, append_in_tx
 from mpdb.auth.access import check_episode_write
 from mpdb.auth.principal import AgencyKind, Scope
 from mpdb.domain import commands as cmd
-from mpdb.domain import names, rules
+from mpdb.domain import names, rules, values
 from mpdb.domain.deadlines import UK_TZ
 from mpdb.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from mpdb.domain.geo import cell_id
@@ -398,6 +398,9 @@ async def _report_one(w: Write, c: cmd.ReportMissing, book: rules.AreaRuleBook, 
     rules.check_no_open_episode(facts["openEpisodeId"],
                                 field=f"{prefix}.newChild" if c.new_child else f"{prefix}.childId")
     rules.check_episode_times(c.reported_at, c.last_seen_at, now=w.latest, prefix=prefix)
+    values.check_not_before_birth(c.reported_at, facts["dateOfBirth"], f"{prefix}.reportedAt")
+    if c.last_seen_at is not None:
+        values.check_not_before_birth(c.last_seen_at, facts["dateOfBirth"], f"{prefix}.lastSeenAt")
     flags = [rules.ActiveFlag(f["id"], f["type"]) for f in facts["activeFlags"]]
     ra = c.risk_assessment
     rules.check_grade_allowed(ra.scheme, ra.grade, flags, field=f"{prefix}.riskAssessment")
@@ -533,6 +536,7 @@ async def update_episode(ctx: ServiceContext, c: cmd.UpdateEpisode, idempotency_
         for i, s in enumerate(c.went_to):
             if s.at > w.latest:
                 raise InvalidInput("a sighting cannot be in the future", field=f"input.wentTo[{i}].at")
+            values.check_not_before_birth(s.at, facts["childDateOfBirth"], f"input.wentTo[{i}].at")
             if lower is not None and s.at < lower:
                 raise RuleViolation(f"sighting at {s.at.isoformat()} is before the child was last seen "
                                     f"({lower.isoformat()})", field=f"input.wentTo[{i}].at",
@@ -880,8 +884,10 @@ async def mark_notification_sent(ctx: ServiceContext, c: cmd.MarkNotificationSen
 
 async def raise_flag(ctx: ServiceContext, c: cmd.RaiseFlag, idempotency_key: str) -> dict[str, Any]:
     async def work(w: Write) -> dict[str, Any]:
-        if not await w.repo.lock_child(c.child_id):
+        child = await w.repo.locked_child(c.child_id)
+        if child is None:
             raise NotFound(NOT_FOUND_MESSAGE.format(kind="child"), field="input.childId")
+        values.check_not_before_birth(c.raised_at, child["dateOfBirth"], "input.raisedAt")
         if c.raised_at > w.latest:
             raise InvalidInput("raisedAt is in the future", field="input.raisedAt")
         if c.review_due is not None and c.review_due < c.raised_at.date():

@@ -141,11 +141,17 @@ def test_a_malformed_audit_cursor_is_a_clear_error(live_server, scenario) -> Non
     import base64
     import json
 
+    from mpdb.api.pagination import encode_cursor
+
     auditor = live_server.token(KENT_POLICE, "auditor")
-    for bad in ("not-a-cursor", base64.urlsafe_b64encode(json.dumps([7]).encode()).decode(),
-                base64.urlsafe_b64encode(json.dumps(["yesterday", "x"]).encode()).decode(),
-                base64.urlsafe_b64encode(json.dumps(["2026-01-01T00:00:00", "x"]).encode()).decode()):
+    unsigned = base64.urlsafe_b64encode(json.dumps(["2026-01-01T00:00:00+00:00", "x"]).encode()).decode()
+    cases = [("not-a-cursor", "malformed cursor"), (unsigned, "malformed cursor"),
+             (unsigned + ".AAAAAAAAAAAAAAAAAAAAAA", "invalid cursor: not one this API issued")]
+    # Signed with the server's own key but holding the wrong values: refused by type, not by signature.
+    cases += [(encode_cursor(*values), "malformed cursor")
+              for values in ([7], ["yesterday", "x"], ["2026-01-01T00:00:00", "x"], [1, 2])]
+    for bad, message in cases:
         body = live_server.graphql(PAGE, {"after": bad}, token=auditor).json()
         assert body["data"] is None or body["data"].get("auditEvents") is None
         err = body["errors"][0]
-        assert (err["message"], err["extensions"]["code"]) == ("malformed cursor", "BAD_USER_INPUT"), err
+        assert (err["message"], err["extensions"]) == (message, {"code": "BAD_USER_INPUT", "field": "after"}), err

@@ -24,6 +24,7 @@ from graphql import (
 )
 
 from mpdb.api.schema import build_schema
+from mpdb.domain.values import control_character
 from mpdb.graph.queries.access import REFRESH_ACCESS
 from mpdb.settings import Settings
 
@@ -187,6 +188,15 @@ async def test_mutation_free_text_is_stored_literally(live_server, inj_scenario,
     payload = PAYLOADS[n]
     token = live_server.token(KP, "investigator")
     before = await inj_scenario.read_one(COUNTS)
+    if control_character(payload, multiline=True) is not None:
+        # A NUL or other control character is refused as input (mpdb/domain/values.py), not stored.
+        refused = live_server.graphql(RAISE_FLAG, {"key": f"inj-flag-{n}", "input": {
+            "flagId": f"INJ-FLAG-{n}", "childId": MUTATION_CHILD, "type": "other",
+            "raisedAt": "2026-03-01T10:00:00Z", "note": payload}}, token=token).json()
+        assert refused["data"] is None
+        assert refused["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "input.note"}
+        assert await inj_scenario.read_one(COUNTS) == before
+        return
     flag = live_server.graphql(RAISE_FLAG, {"key": f"inj-flag-{n}", "input": {
         "flagId": f"INJ-FLAG-{n}", "childId": MUTATION_CHILD, "type": "other", "raisedAt": "2026-03-01T10:00:00Z",
         "note": payload}}, token=token).json()

@@ -9,8 +9,8 @@ until its requests were seen on both workers, so the test proves sharing rather 
 
 from __future__ import annotations
 
+import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -35,7 +35,6 @@ pytestmark = pytest.mark.integration
 LIMIT = 10  # per minute, for an agency kind the policy gives no budget of its own
 # London boroughs: a fresh agency (a full bucket) for each attempt.
 BOROUGHS = ("E09000014", "E09000002", "E09000003", "E09000004", "E09000005", "E09000006")
-ACCESS = re.compile(r"pid=(\d+) logger=uvicorn\.access msg='[^ ]+ - \"(\w+) (\S+) HTTP")
 
 
 class Workers:
@@ -44,12 +43,13 @@ class Workers:
         self.settings = settings
         self.log = log
 
-    def served(self) -> list[tuple[int, str, str]]:
-        """(pid, method, path) of every request the workers logged so far."""
-        return [(int(m[1]), m[2], m[3]) for m in ACCESS.finditer(self.log.read_text(errors="replace"))]
+    def served(self) -> list[tuple[int, str]]:
+        """(pid, request id) of every request the workers logged so far (JSON access lines)."""
+        events = [json.loads(line) for line in self.log.read_text(errors="replace").splitlines() if line.strip()]
+        return [(e["pid"], e["request_id"]) for e in events if e.get("logger") == "mpdb.access"]
 
     def pids(self, marker: str) -> set[int]:
-        return {pid for pid, _, path in self.served() if marker in path}
+        return {pid for pid, request_id in self.served() if request_id.startswith(marker)}
 
 
 @pytest.fixture(scope="module")
@@ -91,11 +91,12 @@ def fresh() -> httpx.Client:
 
 
 def test_workers_share_one_rate_limit_budget(workers: Workers) -> None:
+    refused = 0
     for agency in BOROUGHS:
         token = mint_dev_token(workers.settings, agency, "la_missing_lead")
         marker = uuid.uuid4().hex
         body = {"query": '{ child(id: "NO-SUCH-CHILD") { id } }'}
-        headers = {"Authorization": f"Bearer {token}", "X-MPDB-Purpose": "test: workers"}
+        headers = {"Authorization": f"Bearer {token}", "X-MPDB-Purpose": "test: workers", "X-Request-ID": marker}
 
         def post(_: int) -> httpx.Response:
             with fresh() as client:
@@ -103,11 +104,23 @@ def test_workers_share_one_rate_limit_budget(workers: Workers) -> None:
 
         with ThreadPoolExecutor(8) as pool:
             statuses = sorted(r.status_code for r in pool.map(post, range(3 * LIMIT)))
+        refused += statuses.count(429)
         time.sleep(0.5)  # the access log line is written after the response
         if len(workers.pids(marker)) < 2:
             continue  # all on one worker: that proves nothing
         # One budget: exactly LIMIT allowed (one per process would allow up to 2 * LIMIT).
         assert statuses == [200] * LIMIT + [429] * (2 * LIMIT)
+        # Any worker's /metrics adds up every worker's samples (prometheus-client multiprocess mode).
+        from prometheus_client.parser import text_string_to_metric_families
+
+        for _ in range(3):
+            with fresh() as client:
+                text = client.get(f"{workers.base_url}/metrics").text
+            samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+                       for f in text_string_to_metric_families(text) for s in f.samples}
+            assert samples[("mpdb_rate_limit_refusals_total", (("agency_kind", "local_authority"),))] == refused
+            assert samples[("mpdb_requests_total", (("operation", "POST /graphql"), ("outcome", "client_error")))] \
+                == refused
         return
     pytest.fail("the requests never reached both workers")
 
@@ -118,6 +131,7 @@ def test_console_sign_in_across_workers(workers: Workers) -> None:
         marker = uuid.uuid4().hex
         with fresh() as browser:
             browser.base_url = workers.base_url  # type: ignore[assignment]
+            browser.headers["X-Request-ID"] = marker  # how the access lines are found
             login = browser.get("/login", params={"next": f"/search?name=Amy&m={marker}"})
             assert login.status_code == 302
             authorize = login.headers["location"]

@@ -85,3 +85,36 @@ async def test_dataset_info_and_temporal_types(seeded, neo4j_driver, neo4j_setti
     r = rows[0]
     assert (r["profile"], r["seed"], r["asOf"].to_native()) == ("tiny", 42, get_profile("tiny").as_of)
     assert r["reportedType"].startswith("ZONED DATETIME") and r["dobType"].startswith("DATE")
+
+
+def test_seed_progress_is_logged_when_stderr_is_not_a_terminal(seeded, neo4j_settings) -> None:  # type: ignore[no-untyped-def]
+    """`mpdb seed` with stderr piped (a log file, `docker logs`): rich draws no bars there, so the
+    progress comes as log lines (mpdb/observability/progress.py). Same profile and seed as the
+    module's data set: the graph is the same afterwards."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conftest import TEST_STATE_DIR, graph_connection
+
+    conn = graph_connection(neo4j_settings)
+    env = {**os.environ, "MPDB_ENV": "test", "MPDB_STATE_DIR": str(TEST_STATE_DIR), "MPDB_LOG_FORMAT": "json",
+           "NEO4J_URI": str(conn["neo4j_uri"])}
+    if "neo4j_user" in conn:
+        env |= {"NEO4J_USERNAME": str(conn["neo4j_user"]), "NEO4J_PASSWORD": str(conn["neo4j_password"])}
+    done = subprocess.run([str(Path(sys.executable).parent / "mpdb"), "seed", "--profile", "tiny", "--seed", "42",
+                           "--reset"], env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    progress = [e for e in events if e.get("logger") == "mpdb.progress"]
+    tasks = {e["task"].strip() for e in progress}
+    assert {"child", "episode", "refresh_access"} <= tasks, tasks
+    for task in tasks:  # each task: lines as it advances, the last one at 100 %
+        lines = [e for e in progress if e["task"].strip() == task]
+        completed = [e["completed"] for e in lines]
+        assert completed == sorted(completed), lines
+        assert lines[-1]["percent"] == 100.0 and lines[-1]["completed"] == lines[-1]["total"], lines[-1]
+    assert len(progress) > len(tasks), progress  # some tasks were seen part-way too
+    assert "\x1b[" not in done.stderr  # no terminal control sequences (no bars drawn)

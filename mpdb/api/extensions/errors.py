@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError
 from strawberry.extensions import MaskErrors
 
 from mpdb.domain.errors import MpdbError
@@ -16,6 +16,8 @@ log = logging.getLogger("mpdb.api.errors")
 def _is_internal(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None:  # parse/validation errors and permission errors raised as GraphQLError
+        return False
+    if (error.extensions or {}).get("code"):  # classified as a client error (mpdb/api/extensions/inputs.py)
         return False
     return not isinstance(original, (MpdbError, GraphQLError))
 
@@ -29,7 +31,11 @@ class MaskInternalErrors(MaskErrors):
         ctx = self.execution_context.context
         if ctx is not None and hasattr(ctx, "service"):
             request_id = ctx.service.request_id
-        log.error("internal error in %s (request %s)", error.path, request_id, exc_info=error.original_error)
+        # The field's schema name, not error.path: a path is made of response keys, and aliases are
+        # client text. The exception is rendered by mpdb/logging.py as type and frames only.
+        node = error.nodes[0] if error.nodes else None
+        field = node.name.value if isinstance(node, FieldNode) else None
+        log.error("internal error in field %s (request %s)", field, request_id, exc_info=error.original_error)
         return GraphQLError(
             self.error_message, nodes=error.nodes, source=error.source, positions=error.positions,
             path=error.path, extensions={"code": "INTERNAL", "requestId": request_id},

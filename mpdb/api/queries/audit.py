@@ -9,7 +9,6 @@ from mpdb.api.pagination import Page, PageInfo, decode_cursor, encode_cursor, pa
 from mpdb.api.permissions import requires
 from mpdb.audit.trail import AuditAction as DomainAuditAction
 from mpdb.auth.principal import Scope
-from mpdb.domain.errors import InvalidInput
 from mpdb.graph.repositories.audit import AuditRepository
 
 AuditAction = strawberry.enum(
@@ -44,13 +43,7 @@ def _decode_after(after: str | None) -> tuple[datetime, str] | None:
     """The cursor is the (at, id) of the last event seen: stable however many events are appended."""
     if not after:
         return None
-    at, event_id = decode_cursor(after, 2)
-    try:
-        when = datetime.fromisoformat(str(at).replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput("malformed cursor", field="after") from None
-    if when.tzinfo is None or not isinstance(event_id, str):
-        raise InvalidInput("malformed cursor", field="after")
+    when, event_id = decode_cursor(after, datetime, str)
     return when, event_id
 
 

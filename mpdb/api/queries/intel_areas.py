@@ -40,8 +40,8 @@ def _intel_or_analytics() -> list[PermissionExtension]:
 def _offset(after: str | None) -> int:
     if not after:
         return 0
-    (value,) = decode_cursor(after, 1)
-    if not isinstance(value, int) or value < 0:
+    (value,) = decode_cursor(after, int)
+    if value < 0:
         raise InvalidInput("malformed cursor", field="after")
     return value
 
@@ -49,11 +49,8 @@ def _offset(after: str | None) -> int:
 def _keyset(after: str | None) -> tuple[datetime, str] | None:
     if not after:
         return None
-    at, key = decode_cursor(after, 2)
-    try:
-        return datetime.fromisoformat(str(at)), str(key)
-    except ValueError:
-        raise InvalidInput("malformed cursor", field="after") from None
+    at, key = decode_cursor(after, datetime, str)
+    return at, key
 
 
 @strawberry.type

@@ -58,7 +58,7 @@ class SearchQueries:
         ctx = info.context.service
         limit = page_size(first, ctx.settings.max_page_size)
         res = await svc.search_children(ctx, name=name, date_of_birth=date_of_birth, source_ref=source_ref,
-                                        area=area, limit=limit, after=decode_cursor(after, 2) if after else None)
+                                        area=area, limit=limit, after=decode_cursor(after, float, str) if after else None)
         now = datetime.now(UTC)
         return ChildSearchPage(nodes=[ChildSearchHit.from_row(h, now) for h in res.hits],
                                page_info=_page_info(res.hits, res.has_more))
@@ -78,7 +78,7 @@ class SearchQueries:
         ctx = info.context.service
         limit = page_size(first, ctx.settings.max_page_size)
         res = await svc.search_persons(ctx, name=name, date_of_birth=date_of_birth, limit=limit,
-                                       after=decode_cursor(after, 2) if after else None)
+                                       after=decode_cursor(after, float, str) if after else None)
         now = datetime.now(UTC)
         return PersonSearchPage(nodes=[PersonSearchHit.from_row(h, now) for h in res.hits],
                                 page_info=_page_info(res.hits, res.has_more))

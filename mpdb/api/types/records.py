@@ -201,8 +201,8 @@ class Child:
         limit = page_size(first, ctx.settings.max_page_size)
         key = None
         if after:
-            reported_at, ep_id = decode_cursor(after, 2)
-            key = (datetime.fromisoformat(str(reported_at)), str(ep_id))
+            reported_at, ep_id = decode_cursor(after, datetime, str)
+            key = (reported_at, ep_id)
         rows = await svc.episodes_of_child(ctx, str(self.id), limit + 1, key)
         more = len(rows) > limit
         rows = rows[:limit]

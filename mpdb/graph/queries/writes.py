@@ -155,7 +155,7 @@ WHERE $created OR """
     + """
 SET c._lock = true
 REMOVE c._lock
-RETURN c.id AS id
+RETURN c.id AS id, c.dateOfBirth AS dateOfBirth
 """
 )
 
@@ -274,6 +274,7 @@ WHERE """
 RETURN e.id AS id, c.id AS childId, e.status AS status, e.reportedAt AS reportedAt,
        e.lastSeenAt AS lastSeenAt, e.foundAt AS foundAt, e.returnedAt AS returnedAt,
        e.riskGrade AS riskGrade, e.gradeScheme AS gradeScheme, c.lookedAfter AS lookedAfter,
+       c.dateOfBirth AS childDateOfBirth,
        [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0] AS responsibleLa,
        [(c)-[:HOME_AT]->(home:Location) | home.laCode][0] AS homeLa,
        coalesce([(e)-[:MISSING_FROM]->(:Placement)-[:HOSTED_BY]->(la:LocalAuthority) | la.code][0],

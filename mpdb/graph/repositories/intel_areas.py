@@ -11,6 +11,7 @@ from neo4j import AsyncManagedTransaction
 from mpdb.auth.access import AccessScope
 from mpdb.graph.db import Graph
 from mpdb.graph.queries import intel_areas as q
+from mpdb.observability.queries import observed_query
 
 
 EARLIEST = datetime(1, 1, 1, tzinfo=UTC)  # no lower bound on a due date, as a value an index can range over
@@ -69,7 +70,8 @@ class IntelAreaRepository:
         lists only, so without Record.data() and to_native, which walk every nested value in Python
         (seconds for a national window's ~66k rows)."""
         async def work(tx: AsyncManagedTransaction) -> list[Any] | None:
-            record = await (await tx.run(text, params)).single()
+            with observed_query(text):
+                record = await (await tx.run(text, params)).single()
             return None if record is None else list(record.values())
 
         return await self.graph.in_read_tx(work)

@@ -12,6 +12,7 @@ from neo4j import AsyncManagedTransaction
 from mpdb.auth.access import AccessScope
 from mpdb.graph.db import Graph, run, to_native
 from mpdb.graph.queries import intel_links as q
+from mpdb.observability.queries import observed_query
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -57,8 +58,9 @@ class IntelLinkRepository:
         async def work(tx: AsyncManagedTransaction) -> dict[str, Any] | None:
             # The record's values as they come (maps, lists, scalars: no nodes to export), without
             # Record.data()'s per-value walk: thousands of values for a busy child.
-            result = await tx.run(q.CO_MISSING_FOR_CHILD, params)
-            records = [r async for r in result]
+            with observed_query(q.CO_MISSING_FOR_CHILD):
+                result = await tx.run(q.CO_MISSING_FOR_CHILD, params)
+                records = [r async for r in result]
             return {k: to_native(v) for k, v in records[0].items()} if records else None
 
         found = await self.graph.in_read_tx(work)

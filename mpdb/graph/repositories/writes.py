@@ -85,6 +85,11 @@ class WriteRepository:
         rows = await self._run(q.LOCK_CHILD, childId=child_id, created=created, **self.scope.cypher_params())
         return bool(rows)
 
+    async def locked_child(self, child_id: str) -> dict[str, Any] | None:
+        """Lock a child the caller may see, returning its id and date of birth (None: not visible)."""
+        rows = await self._run(q.LOCK_CHILD, childId=child_id, created=False, **self.scope.cypher_params())
+        return rows[0] if rows else None
+
     async def child_facts(self, child_id: str, *, created: bool = False) -> dict[str, Any]:
         return (await self._run(q.CHILD_FACTS, childId=child_id, created=created, **self.scope.cypher_params()))[0]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from mpdb.graph.driver import create_driver
@@ -36,6 +36,7 @@ from mpdb.ingest.bulk.csvgraph import Manifest
 from mpdb.ingest.reference import ReferenceData, read_reference_data
 from mpdb.ingest.synthetic.loader import SeedResult, dataset_state, reseed_rules
 from mpdb.ingest.synthetic.profiles import Profile
+from mpdb.observability.progress import Progress
 from mpdb.settings import Settings
 
 

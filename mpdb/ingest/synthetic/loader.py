@@ -31,7 +31,7 @@ from typing import Any, LiteralString
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from mpdb.graph.queries import seed as q
@@ -40,6 +40,7 @@ from mpdb.graph.repositories.hotspot_buckets import refresh_episodes
 from mpdb.ingest.reference import ReferenceData, load_reference, read_reference_data
 from mpdb.ingest.synthetic.generator import Chunk, SyntheticGenerator
 from mpdb.ingest.synthetic.profiles import Profile
+from mpdb.observability.progress import Progress
 
 DEFAULT_BATCH_SIZE = 10_000
 ACCESS_BATCH_SIZE = 2_000
