@@ -39,6 +39,7 @@ from datetime import UTC, date, datetime, time as dtime
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
+from neo4j.exceptions import DatabaseUnavailable, ServiceUnavailable, SessionExpired
 from neo4j.spatial import WGS84Point
 
 from mpdb.audit.trail import AuditAction, AuditContext, append_in_tx
@@ -61,6 +62,7 @@ from mpdb.graph.queries import access as access_q
 from mpdb.graph.queries import imports as q
 from mpdb.graph.repositories.hotspot_buckets import BucketKeys, episodes_of_placements
 from mpdb.ingest import ssda903
+from mpdb.ingest.files import CsvFile, ImportFileError, ImportLimits, _reader
 from mpdb.ingest.csv_formats import (
     FORMATS,
     ChildRow,
@@ -83,12 +85,25 @@ MAX_BATCH_SIZE = 10_000
 ProgressCallback = Callable[[int], None]  # called with the number of rows just processed
 
 
-class ImportFileError(InvalidInput):
-    """The file as a whole cannot be imported (wrong header, unknown agency, not CSV)."""
+class ImportInterrupted(MpdbError):
+    """The database went away mid-import. Every batch is one transaction and every write a MERGE,
+    so the batches committed stay and a re-run of the same file resumes (they count as unchanged)."""
 
-    def __init__(self, message: str, errors: Sequence[RowError] = (), **kw: Any) -> None:
-        super().__init__(message, **kw)
-        self.errors = list(errors)
+    code = "SERVICE_UNAVAILABLE"
+
+    def __init__(self, summary: ImportSummary) -> None:
+        self.summary = summary
+        self.committed = summary.loaded + summary.unchanged
+        super().__init__(f"database unavailable after {summary.batches} batches, {self.committed} rows committed; "
+                         "re-run to resume", batches=summary.batches, rowsCommitted=self.committed)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Neo4j cannot be reached or went away (the driver's own errors, a refused connection, or the
+    API's mapped SERVICE_UNAVAILABLE), as opposed to a bug or a bad query."""
+    if isinstance(exc, (ServiceUnavailable, SessionExpired, DatabaseUnavailable, ConnectionError)):
+        return True
+    return getattr(exc, "code", None) == "SERVICE_UNAVAILABLE" and not isinstance(exc, ImportInterrupted)
 
 
 # --- ids and hashes ------------------------------------------------------------------------------
@@ -230,7 +245,7 @@ _RULE_FIELD_TO_COLUMN = {"grade": "risk_grade", "childId": "child_ref"}
 
 def iter_csv(lines: Iterable[str]) -> tuple[list[str], Iterator[tuple[int, dict[str, str | None]]]]:
     """The header and a stream of (line number, row) with normalised column names."""
-    reader = csv.reader(iter(lines))
+    reader = _reader(lines)
     try:
         header = next(reader)
     except StopIteration:
@@ -262,6 +277,7 @@ class Importer:
         postcodes: ssda903.PostcodeResolver | None = None,
         area_rules: AreaRuleBook | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        limits: ImportLimits | None = None,
     ) -> None:
         if not 1 <= batch_size <= MAX_BATCH_SIZE:
             raise InvalidInput(f"batch size must be between 1 and {MAX_BATCH_SIZE}", field="batchSize")
@@ -274,6 +290,7 @@ class Importer:
         self.postcodes = postcodes or ssda903.NoPostcodeLookup()
         self.rules = area_rules or load_area_rules()
         self.now = now
+        self.limits = limits or ImportLimits()
         self._ref: _Reference | None = None
 
     # --- setup ---------------------------------------------------------------------------------
@@ -301,16 +318,29 @@ class Importer:
 
     # --- CSV -----------------------------------------------------------------------------------
 
-    async def import_csv(self, kind: ImportKind | str, lines: Iterable[str], *, file: str = "upload.csv") -> ImportSummary:
+    async def import_csv(self, kind: ImportKind | str, source: CsvFile | Iterable[str], *,
+                         file: str | None = None) -> ImportSummary:
+        """Check the whole file (mpdb/ingest/files.py), then load it batch by batch. Lines instead
+        of a `CsvFile` are held in memory (tests, small inputs)."""
         kind = ImportKind(kind)
-        ref = await self._reference()
-        started = time.perf_counter()
+        if not isinstance(source, CsvFile):
+            source = CsvFile.from_text(source, file or "upload.csv")
         summary = ImportSummary(str(kind), SOURCE_CSV, self.agency)
-        header, rows = iter_csv(lines)
-        header_errors = check_header(kind, header, file)
-        if header_errors:
-            raise ImportFileError(f"{file}: the header does not match the {kind} format", header_errors,
-                                  field="file")
+        try:
+            ref = await self._reference()
+            source.check(self.limits, lambda header: check_header(kind, header, source.name),
+                         f"{source.name}: the header does not match the {kind} format")
+            return await self._import_rows(kind, source, ref, summary)
+        except Exception as exc:
+            if database_unavailable(exc):
+                raise ImportInterrupted(summary) from exc
+            raise
+
+    async def _import_rows(self, kind: ImportKind, source: CsvFile, ref: _Reference,
+                           summary: ImportSummary) -> ImportSummary:
+        started = time.perf_counter()
+        file = source.name
+        _, rows = iter_csv(source.lines())
         pending: list[Planned] = []
         processed = 0
         for line, raw in rows:
@@ -672,34 +702,51 @@ class Importer:
     async def import_ssda903(
         self,
         year: int,
-        header: Iterable[str],
-        episodes: Iterable[str],
-        missing: Iterable[str],
+        header: CsvFile | Iterable[str],
+        episodes: CsvFile | Iterable[str],
+        missing: CsvFile | Iterable[str],
         *,
         files: Mapping[str, str] | None = None,
     ) -> ImportSummary:
         """Import one LA's return. The three tables are validated together (the DfE rules span
-        them), so they are read whole; a return is one LA's year, small enough to hold."""
-        files = dict(files or {"header": "header.csv", "episodes": "episodes.csv", "missing": "missing.csv"})
-        ref = await self._reference()
-        if ref.agency_kind != "local_authority" or self.agency not in ref.la_forces:
-            raise ImportFileError("an SSDA903 return is imported by the local authority that made it",
-                                  field="agency")
-        if not 2000 <= year <= 2100:
-            raise ImportFileError(f"collection year {year} is not plausible", field="year")
-        started = time.perf_counter()
-        tables = {}
-        file_errors: list[RowError] = []
-        for table, lines, expected in (("header", header, ssda903.HEADER_COLUMNS),
-                                       ("episodes", episodes, ssda903.EPISODE_COLUMNS),
-                                       ("missing", missing, ssda903.MISSING_COLUMNS)):
-            cols, rows = iter_csv(lines)
-            file_errors += ssda903.check_columns(table, cols, expected, files[table])
-            tables[table] = list(rows)
-        if file_errors:
-            raise ImportFileError("the SSDA903 tables do not have the DfE columns", file_errors, field="file")
-        parsed = ssda903.parse_return(year, tables["header"], tables["episodes"], tables["missing"], files)
+        them), so they are read whole; a return is one LA's year, small enough to hold. Each
+        table is checked whole first (mpdb/ingest/files.py): one bad table refuses the return."""
+        names = dict(files or {"header": "header.csv", "episodes": "episodes.csv", "missing": "missing.csv"})
+        sources = {table: src if isinstance(src, CsvFile) else CsvFile.from_text(src, names[table])
+                   for table, src in (("header", header), ("episodes", episodes), ("missing", missing))}
         summary = ImportSummary("ssda903", SOURCE_SSDA903, self.agency)
+        try:
+            ref = await self._reference()
+            if ref.agency_kind != "local_authority" or self.agency not in ref.la_forces:
+                raise ImportFileError("an SSDA903 return is imported by the local authority that made it",
+                                      field="agency")
+            if not 2000 <= year <= 2100:
+                raise ImportFileError(f"collection year {year} is not plausible", field="year")
+            header_errors: list[RowError] = []
+            for table, expected in (("header", ssda903.HEADER_COLUMNS), ("episodes", ssda903.EPISODE_COLUMNS),
+                                    ("missing", ssda903.MISSING_COLUMNS)):
+                src = sources[table]
+                try:
+                    src.check(self.limits, lambda cols, t=table, e=expected, n=src.name:  # type: ignore[misc]
+                              ssda903.check_columns(t, cols, e, n), "")
+                except ImportFileError as exc:
+                    if not exc.errors or any(e.rule != "header" for e in exc.errors):
+                        raise
+                    header_errors += exc.errors  # every table's header is reported together
+            if header_errors:
+                raise ImportFileError("the SSDA903 tables do not have the DfE columns", header_errors, field="file")
+            return await self._import_903(year, sources, ref, summary)
+        except Exception as exc:
+            if database_unavailable(exc):
+                raise ImportInterrupted(summary) from exc
+            raise
+
+    async def _import_903(self, year: int, sources: dict[str, CsvFile], ref: _Reference,
+                          summary: ImportSummary) -> ImportSummary:
+        started = time.perf_counter()
+        files = {table: src.name for table, src in sources.items()}
+        tables = {table: list(iter_csv(src.lines())[1]) for table, src in sources.items()}
+        parsed = ssda903.parse_return(year, tables["header"], tables["episodes"], tables["missing"], files)
         summary.rows = sum(parsed.rows.values())
         summary.errors = list(parsed.errors)
         summary.rejected = len({(e.file, e.line) for e in parsed.errors})
