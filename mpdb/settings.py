@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     max_aliases: int = 15
     max_tokens: int = 2000
     max_page_size: int = 100
+    # Largest /graphql request body, counted as it is read (chunked bodies too): 413 beyond it.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Key that signs page cursors (mpdb/api/pagination.py). Default: a random key made once in
+    # <state_dir>/cursor.key, so every worker and restart on this host agrees; set it (the same
+    # on every host) when several hosts serve one API.
+    cursor_key: SecretStr | None = None
     # Worker processes `mpdb serve` runs. Default: 1 in dev and test; in prod, one per CPU this
     # process may use (each worker is one Python process, so one core at most).
     workers: int | None = Field(default=None, ge=1, le=64)

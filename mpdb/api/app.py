@@ -10,9 +10,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from strawberry.fastapi import GraphQLRouter
 
 from mpdb.api.context import get_context
+from mpdb.api.graphql_router import MpdbGraphQLRouter
 from mpdb.api.schema import build_schema
 from mpdb.console import close_console, mount_console
 from mpdb.auth.dependencies import close_verifier, create_verifier, graph_agency_registry
@@ -74,8 +74,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     schema = build_schema(settings)
     if settings.console:
         mount_console(app, settings, schema)  # the web console at / (mpdb/console), GraphiQL at GET /graphql
-    graphql = GraphQLRouter(
+    graphql = MpdbGraphQLRouter(
         schema,
+        max_body_bytes=settings.max_body_bytes,
         context_getter=get_context,
         graphql_ide=None,  # the console serves GraphiQL from vendored files (mpdb/console/routes/graphiql.py)
         allow_queries_via_get=False,

@@ -19,6 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from mpdb.api.extensions.errors import MaskInternalErrors
+from mpdb.api.extensions.inputs import InputRules
 from mpdb.api.mutations.lifecycle import LifecycleMutations
 from mpdb.api.queries.audit import AuditQueries
 from mpdb.api.queries.intel_areas import IntelAreaQueries
@@ -45,6 +46,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         MaskInternalErrors,
+        # After the validation cache (it fills in the errors InputRules codes) and inside
+        # MaskInternalErrors (codes are set before masking decides what is internal).
+        InputRules,
     ]
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)

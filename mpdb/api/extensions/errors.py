@@ -17,6 +17,8 @@ def _is_internal(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None:  # parse/validation errors and permission errors raised as GraphQLError
         return False
+    if (error.extensions or {}).get("code"):  # classified as a client error (mpdb/api/extensions/inputs.py)
+        return False
     return not isinstance(original, (MpdbError, GraphQLError))
 
 
