@@ -44,6 +44,7 @@ from neo4j.spatial import WGS84Point
 
 from mpdb.audit.trail import AuditAction, AuditContext, append_in_tx
 from mpdb.auth.principal import Principal
+from mpdb.domain import values
 from mpdb.domain.errors import InvalidInput, MpdbError
 from mpdb.domain.geo import cell_id
 from mpdb.domain.rules import (
@@ -199,9 +200,21 @@ class Planned:
     grade: tuple[str, str] | None = None
     hash: str = ""
     table: str = ""
+    # (column, value) of the things this row says happened to the child: none before its birth
+    events: list[tuple[str, date | datetime]] = field(default_factory=list)
 
     def reject(self, column: str | None, reason: str, rule: str) -> RowError:
         return RowError(self.file, self.line, column, reason, rule)
+
+    def birth_errors(self, date_of_birth: Any) -> list[RowError]:
+        """The shared rule (mpdb/domain/values.py): nothing happens to a child before its birth."""
+        errors = []
+        for column, value in self.events:
+            try:
+                values.check_not_before_birth(value, date_of_birth, column)
+            except values.BadValue as exc:
+                errors.append(self.reject(column, exc.reason, exc.rule))
+        return errors
 
 
 @dataclass
@@ -460,7 +473,9 @@ class Importer:
             },
         }
         p = Planned(file, line, eid, params, placement_id=placement_id, open_episode=not row.closed,
-                    grade=(row.grade_scheme, row.risk_grade) if assessment else None)
+                    grade=(row.grade_scheme, row.risk_grade) if assessment else None,
+                    events=[(c, getattr(row, c)) for c in ("last_seen_at", "reported_at", "found_at", "returned_at")
+                            if getattr(row, c) is not None])
         self._resolve_child(row, p)
         return p, []
 
@@ -497,7 +512,7 @@ class Importer:
             row.establishment_urn, row.establishment_name, row.establishment_kind, row.placement_ref,
             placement_point=(row.latitude, row.longitude) if row.latitude is not None else None,
         )
-        p = Planned(file, line, params["id"], params)
+        p = Planned(file, line, params["id"], params, events=[("start_date", row.start_date)])
         self._resolve_child(row, p)
         return p, []
 
@@ -527,7 +542,7 @@ class Importer:
             "type": row.type, "status": row.status, "raisedAt": row.raised_at, "reviewDue": row.review_due,
             "reviewedAt": row.reviewed_at, "expiredAt": row.expired_at, "note": row.note,
             "sourceRef": row.flag_ref}}
-        p = Planned(file, line, fid, params)
+        p = Planned(file, line, fid, params, events=[("raised_at", row.raised_at)])
         self._resolve_child(row, p)
         return p, []
 
@@ -633,6 +648,10 @@ class Importer:
             if child is None:
                 errors.append(p.reject(p.child_column, "no child with this reference: import the children "
                                        "file first (or check the id)", "unknown_child"))
+                continue
+            born = p.birth_errors(child["dateOfBirth"])
+            if born:
+                errors += born
                 continue
             if kind is ImportKind.EPISODES:
                 try:
@@ -810,7 +829,7 @@ class Importer:
         params = self._placement_params(ref, derive_id("PL", self.agency, SOURCE_SSDA903, source_ref), self.agency,
                                         host, e.decom, e.dec, e.place, None, location, e.urn, None, None, source_ref)
         return Planned(file, e.line, params["id"], params, child_id=child_id_for(self.agency, e.child),
-                       child_column="CHILD", table="episodes")
+                       child_column="CHILD", table="episodes", events=[("DECOM", e.decom)])
 
     def _plan_903_missing(self, m: ssda903.MissingRecord, parsed: ssda903.ParsedReturn, file: str) -> Planned:
         source_ref = f"{m.child}|{m.start.isoformat()}"
@@ -829,7 +848,7 @@ class Importer:
         }
         return Planned(file, m.line, eid, params, child_id=child_id_for(self.agency, m.child),
                        child_column="CHILD", placement_id=placement_id, open_episode=m.end is None,
-                       table="missing")
+                       table="missing", events=[(c, d) for c, d in (("MIS_START", m.start), ("MIS_END", m.end)) if d])
 
 
 # SSDA903 PLACE -> Location.kind / Establishment.kind (graph_schema/MODEL.md vocabularies).

@@ -52,8 +52,10 @@ def test_a_refused_file_is_a_422_with_the_header_errors(live_server, reference_g
     assert [(e["column"], e["rule"]) for e in r.json()["errors"]] == [
         ("kind", "header"), ("type", "header"), ("status", "header"), ("raised_at", "header"),
         ("child_ref", "header")]
-    r = post(live_server, "flags", lead, {"file": ("flags.csv", b"flag_ref\n\xff\xfe\n", "text/csv")})
-    assert (r.status_code, r.json()["message"]) == (422, "flags.csv is not UTF-8 text")
+    r = post(live_server, "flags", lead, {"file": ("flags.csv", b"flag_ref,child_ref,type,status,raised_at\n\xff\xfe\n",
+                                                   "text/csv")})
+    assert (r.status_code, r.json()["message"]) == (
+        422, "flags.csv line 2, column flag_ref: byte 0xff is not UTF-8 text: save the file as UTF-8")
     assert post(live_server, "people", lead, {"file": ("x.csv", "a\n", "text/csv")}).status_code == 404
 
 

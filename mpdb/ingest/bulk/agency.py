@@ -106,7 +106,8 @@ def _kind_of(v: Validated, file: str) -> ImportKind:
 
 def _check_references(v: Validated) -> None:
     """Into an empty graph every reference must resolve within the files themselves."""
-    children = {p.id for p in v.planned.get(ImportKind.CHILDREN, [])}
+    born = {p.id: p.params["props"]["dateOfBirth"] for p in v.planned.get(ImportKind.CHILDREN, [])}
+    children = set(born)
     placements = {p.id: p.child_id for p in v.planned.get(ImportKind.PLACEMENTS, [])}
     episodes = {p.id for p in v.planned.get(ImportKind.EPISODES, [])}
     for kind in (ImportKind.PLACEMENTS, ImportKind.FLAGS, ImportKind.EPISODES):
@@ -121,8 +122,9 @@ def _check_references(v: Validated) -> None:
                 err = p.reject("missing_from_placement_ref",
                                "no placement with this reference in the placements file" if p.placement_id not in placements
                                else "the placement belongs to another child", "unknown_placement")
-            if err:
-                v.errors.append(err)
+            errors = [err] if err else p.birth_errors(born[p.child_id or ""])
+            if errors:
+                v.errors += errors
             else:
                 keep.append(p)
         v.planned[kind] = keep
