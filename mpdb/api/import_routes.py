@@ -74,13 +74,14 @@ def _capped(receive: Receive, limit: int) -> Receive:
 async def _read_form(request: Request, parts: int, limits: ImportLimits) -> FormData:
     cap = limits.max_file_bytes * parts + _FORM_OVERHEAD_BYTES
     declared = request.headers.get("content-length", "")
+    # Named by the per-file cap: that is the setting to change.
     if declared.isdigit() and int(declared) > cap:
-        raise too_large("the upload", int(declared), cap)
+        raise too_large("the upload", int(declared), limits.max_file_bytes)
     capped = Request(request.scope, _capped(request.receive, cap))
     try:
         return await capped.form(max_files=parts, max_fields=4)
     except _BodyTooLarge:
-        raise too_large("the upload", None, cap) from None
+        raise too_large("the upload", None, limits.max_file_bytes) from None
 
 
 def _part(form: FormData, name: str, limits: ImportLimits) -> CsvFile:

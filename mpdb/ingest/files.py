@@ -88,8 +88,8 @@ def _mb(n: int) -> str:
 
 
 def too_large(file: str, size: int | None, limit: int) -> ImportTooLarge:
-    what = f"is {_mb(size)}" if size is not None else "is larger than that"
-    return ImportTooLarge(f"{file} {what}, over the import size cap of {_mb(limit)} (MPDB_IMPORT_MAX_FILE_BYTES)",
+    what = f"is {_mb(size)}, over" if size is not None else "is over"
+    return ImportTooLarge(f"{file} {what} the import size cap of {_mb(limit)} (MPDB_IMPORT_MAX_FILE_BYTES)",
                           field="file")
 
 
