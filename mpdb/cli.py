@@ -4,15 +4,40 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
+import traceback
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from mpdb.logging import configure_logging
 from mpdb.settings import get_settings
 
-app = typer.Typer(
+class MpdbTyper(typer.Typer):
+    """The one place a failing command becomes one line on stderr and its exit status
+    (mpdb/cli_errors.py has the table); with `mpdb --verbose` the traceback comes first."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as exc:
+            from mpdb.cli_errors import explain
+            from mpdb.graph.local_server import LocalNeo4jError
+
+            failure = explain(exc)
+            if failure is None and not isinstance(exc, LocalNeo4jError):
+                raise  # a bug: typer prints its traceback
+            if _verbose:
+                traceback.print_exception(exc, file=sys.stderr)
+            message = failure.message if failure else str(exc).splitlines()[0]
+            typer.echo(f"error: {message}", err=True)
+            sys.exit(failure.code if failure else 1)
+
+
+_verbose = False
+
+app = MpdbTyper(
     name="mpdb",
     help="mpdb: the national missing-children database API with graph intelligence.",
     no_args_is_help=True,
@@ -45,16 +70,24 @@ def _register_subcommands() -> None:
 
 
 @app.callback()
-def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False) -> None:
+def main(verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Debug logging, and the traceback of a failure.")] = False) -> None:
+    global _verbose
+    _verbose = verbose
     configure_logging(logging.DEBUG if verbose else logging.INFO)
+    if not verbose:
+        # The driver logs each retry of a failed transaction at WARNING (a screenful while the
+        # database is down); the failure itself is reported in one line at the end.
+        logging.getLogger("neo4j").setLevel(logging.ERROR)
 
 
 async def _with_driver(work):  # type: ignore[no-untyped-def]
-    from mpdb.graph.driver import create_driver
+    from mpdb.graph.driver import create_driver, verify_reachable
 
     settings = get_settings()
     driver = create_driver(settings)
     try:
+        await verify_reachable(driver, settings)
         return await work(driver, settings)
     finally:
         await driver.close()
@@ -133,6 +166,10 @@ def serve(
             os.environ[name] = str(value)
     get_settings.cache_clear()
     settings = get_settings()
+    from mpdb.cli_errors import port_in_use
+
+    if (taken := port_in_use(settings.host, settings.port)) is not None:
+        raise taken  # one line and its exit status, rather than uvicorn's log and exit 1
     if settings.shared_dir is not None:
         reset_shared_dir(settings.shared_dir)  # a restart signs everyone out, as with one process
     if settings.worker_count == 1:

@@ -24,11 +24,6 @@ def _server(settings: Settings):  # type: ignore[no-untyped-def]
     return LocalNeo4j(settings)
 
 
-def _fail(e: Exception) -> typer.Exit:
-    typer.secho(f"error: {e}", err=True, fg=typer.colors.RED)
-    return typer.Exit(1)
-
-
 def _external_note(settings: Settings) -> None:
     typer.echo(f"NEO4J_URI is set ({settings.neo4j_uri}): using that external server; "
                "mpdb manages no local Neo4j.")
@@ -37,13 +32,10 @@ def _external_note(settings: Settings) -> None:
 @db_app.command("provision")
 def provision(force: Annotated[bool, typer.Option("--force", help="Re-copy the jars even if provisioned.")] = False) -> None:
     """Fetch Neo4j + APOC jars with Maven into the shared dist dir (skipped when already there)."""
-    from mpdb.graph.local_server import NEO4J_VERSION, LocalNeo4jError
+    from mpdb.graph.local_server import NEO4J_VERSION
 
     server = _server(get_settings())
-    try:
-        built = server.provision(force=force)
-    except LocalNeo4jError as e:
-        raise _fail(e) from None
+    built = server.provision(force=force)  # failures: one line and an exit status (mpdb/cli_errors.py)
     typer.echo(f"{'provisioned' if built else 'already provisioned'}: Neo4j {NEO4J_VERSION} in {server.dist}")
 
 
@@ -53,18 +45,13 @@ def start(
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait until ready.")] = True,
 ) -> None:
     """Start the local Neo4j (provisioning first if needed); a no-op when it already runs."""
-    from mpdb.graph.local_server import LocalNeo4jError
-
     settings = get_settings()
     if not settings.managed_neo4j:
         _external_note(settings)
         return
     server = _server(settings)
     before = server.status()
-    try:
-        st = server.start(wait=wait, timeout=timeout)
-    except LocalNeo4jError as e:
-        raise _fail(e) from None
+    st = server.start(wait=wait, timeout=timeout)  # failures: one line and an exit status (mpdb/cli_errors.py)
     verb = "already running" if before.running else ("started" if wait else "starting")
     typer.echo(f"{verb}: pid {st.pid}, {st.bolt_uri} (user neo4j, password in {server.password_file})")
 
@@ -131,7 +118,7 @@ def fingerprint_cmd(
     import json
     from pathlib import Path
 
-    from mpdb.graph.driver import create_driver
+    from mpdb.graph.driver import create_driver, verify_reachable
     from mpdb.graph.fingerprint import Fingerprint, Part, fingerprint
 
     settings = get_settings()
@@ -139,6 +126,7 @@ def fingerprint_cmd(
     async def run() -> Fingerprint:
         driver = create_driver(settings)
         try:
+            await verify_reachable(driver, settings)
             return await fingerprint(driver, settings.neo4j_database)
         finally:
             await driver.close()

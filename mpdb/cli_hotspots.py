@@ -29,7 +29,7 @@ def rebuild(
     Run it with writes quiet: a write during a rebuild is still counted, but the rebuild may
     recount a day the write had just refreshed, in its own later transaction."""
     from mpdb.graph.db import Graph
-    from mpdb.graph.driver import create_driver
+    from mpdb.graph.driver import create_driver, verify_reachable
     from mpdb.graph.repositories.hotspot_buckets import rebuild as rebuild_buckets
     from mpdb.settings import get_settings
 
@@ -38,6 +38,7 @@ def rebuild(
     async def run() -> dict[str, int]:
         driver = create_driver(settings)
         try:
+            await verify_reachable(driver, settings)
             graph = Graph(driver, settings.neo4j_database, timeout_s=max(settings.neo4j_query_timeout_s, 600.0))
             bar = Progress(TextColumn("hot-spot buckets"), BarColumn(), MofNCompleteColumn(), TextColumn("days"),
                            TimeElapsedColumn(), console=console, disable=not progress)
@@ -52,10 +53,6 @@ def rebuild(
             await driver.close()
 
     t = time.perf_counter()
-    try:
-        totals = asyncio.run(run())
-    except Exception as e:  # a clear line, not a traceback: e.g. the database is not running
-        typer.secho(f"error: {type(e).__name__}: {e}", err=True, fg=typer.colors.RED)
-        raise typer.Exit(1) from None
+    totals = asyncio.run(run())  # failures: one line and an exit status (mpdb/cli_errors.py)
     typer.echo(f"rebuilt hot-spot buckets over {totals['days']} days in {time.perf_counter() - t:.1f} s: "
                f"{totals['written']} written, {totals['deleted']} deleted")

@@ -45,7 +45,7 @@ def seed(
     indexes built. Otherwise, and with --transactional, it is loaded with batched transactions
     (the way to add to a remote server or cluster). Both build the same graph.
     """
-    from mpdb.graph.driver import create_driver
+    from mpdb.graph.driver import create_driver, verify_reachable
     from mpdb.graph.migrations import apply_migrations
     from mpdb.ingest.synthetic.loader import SchemaMissingError, SeedConflictError, seed_dataset, stats_table
 
@@ -64,6 +64,7 @@ def seed(
     async def run():  # type: ignore[no-untyped-def]
         driver = create_driver(settings)
         try:
+            await verify_reachable(driver, settings)
             await apply_migrations(driver, settings.neo4j_database)
             return await seed_dataset(driver, settings.neo4j_database, prof, seed, reset=reset,
                                       batch_size=batch_size, console=console)
@@ -91,7 +92,7 @@ def seed(
 
 def _ensure_running(settings, console: Console) -> None:  # type: ignore[no-untyped-def]
     """Start the project-managed local Neo4j when it is not running (a no-op for NEO4J_URI)."""
-    from mpdb.graph.local_server import LocalNeo4j, LocalNeo4jError
+    from mpdb.graph.local_server import LocalNeo4j
 
     if not settings.managed_neo4j:
         return
@@ -99,17 +100,13 @@ def _ensure_running(settings, console: Console) -> None:  # type: ignore[no-unty
     if server.status().running:
         return
     console.print("[dim]starting the local Neo4j[/dim]")
-    try:
-        server.start()
-    except LocalNeo4jError as exc:
-        console.print(f"[red]the local Neo4j did not start:[/red] {exc}")
-        raise typer.Exit(1) from None
+    server.start()  # failures: one line and an exit status (mpdb/cli_errors.py)
 
 
 def _offline(settings, prof, seed: int, reset: bool, console: Console, workers: int | None,  # type: ignore[no-untyped-def]
              keep_files: bool) -> bool:
     """Seed through the offline importer when it may be used; False to go transactional."""
-    from mpdb.graph.driver import create_driver
+    from mpdb.graph.driver import create_driver, verify_reachable
     from mpdb.graph.local_server import LocalNeo4j, LocalNeo4jError
     from mpdb.graph.migrations import apply_migrations
     from mpdb.ingest.bulk.seed import bulk_seed, bulk_table, offline_reason, precheck, store_state
@@ -129,6 +126,7 @@ def _offline(settings, prof, seed: int, reset: bool, console: Console, workers: 
         async def migrate() -> None:
             driver = create_driver(settings)
             try:
+                await verify_reachable(driver, settings)
                 await apply_migrations(driver, settings.neo4j_database)
             finally:
                 await driver.close()

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from mpdb.settings import get_settings
+from mpdb.settings import Settings, get_settings
 
 
 def _roles_by_kind() -> str:
@@ -17,7 +17,11 @@ def _roles_by_kind() -> str:
     from mpdb.auth.policy import get_policy
     from mpdb.auth.principal import AgencyKind
 
-    policy = get_policy(get_settings().policy_file)
+    try:
+        policy_file = get_settings().policy_file
+    except ValueError:  # a malformed setting: the command that runs reports it (mpdb/cli_errors.py)
+        policy_file = Settings.model_fields["policy_file"].default
+    policy = get_policy(policy_file)
     lines = []
     for kind in AgencyKind:
         roles = sorted(r.value for r in policy.roles_for(kind))

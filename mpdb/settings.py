@@ -12,7 +12,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +37,11 @@ class Settings(BaseSettings):
     )
     neo4j_database: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_DATABASE", "MPDB_NEO4J_DATABASE"))
     neo4j_query_timeout_s: float = 30.0
+    # How long a request (and a CLI command) keeps trying to reach Neo4j before it gives up with
+    # HTTP 503 / SERVICE_UNAVAILABLE (or a one-line CLI error): connecting, waiting for a pooled
+    # connection and retrying transient failures all fit in it. The query itself is bounded by
+    # neo4j_query_timeout_s, not by this.
+    neo4j_retry_budget_s: float = Field(default=5.0, gt=0, le=300)
 
     # --- the project-managed local Neo4j ------------------------------------------------------
     state_dir: Path = PROJECT_ROOT / ".mpdb"
@@ -107,6 +114,15 @@ class Settings(BaseSettings):
     # --- analytics -------------------------------------------------------------------------
     small_number_threshold: int = 5  # counts below this are suppressed for analysts
 
+    @field_validator("neo4j_uri")
+    @classmethod
+    def _neo4j_uri_shape(cls, uri: str | None) -> str | None:
+        # The driver reads `bolt:/127.0.0.1:7705` as "no host" and silently dials localhost:7687:
+        # refuse a URI it would misread, saying what is wrong with it.
+        if uri is None:
+            return None
+        return check_neo4j_uri(uri)
+
     @property
     def managed_neo4j(self) -> bool:
         return self.neo4j_uri is None
@@ -156,6 +172,36 @@ class Settings(BaseSettings):
             if problems:
                 raise ValueError("; ".join(problems))
         return self
+
+
+NEO4J_URI_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+
+
+def check_neo4j_uri(uri: str) -> str:
+    """`uri` unchanged when it is scheme://host[:port] with a scheme the driver knows, else a
+    ValueError naming what is wrong."""
+    example = "e.g. bolt://127.0.0.1:7687 or neo4j+s://xxxx.databases.neo4j.io"
+    scheme, sep, rest = uri.partition("://")
+    if not sep:
+        head = uri.split(":", 1)[0]
+        if head.lower() in NEO4J_URI_SCHEMES:
+            raise ValueError(f"{uri!r} has no '//' after '{head}:' ({example})")
+        raise ValueError(f"{uri!r} is not a URI of the form scheme://host:port ({example})")
+    if scheme.lower() not in NEO4J_URI_SCHEMES:
+        raise ValueError(f"{uri!r}: unknown scheme {scheme!r} (use one of {', '.join(NEO4J_URI_SCHEMES)})")
+    parts = urlsplit(uri)
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{uri!r}: the port is not a number from 1 to 65535") from None
+    if not parts.hostname:
+        raise ValueError(f"{uri!r} names no host ({example})")
+    if port == 0:
+        raise ValueError(f"{uri!r}: the port is not a number from 1 to 65535")
+    if parts.path not in ("", "/") or parts.fragment:
+        raise ValueError(f"{uri!r}: unexpected path {parts.path!r} after the host and port "
+                         "(the database is chosen with NEO4J_DATABASE)")
+    return uri
 
 
 @lru_cache

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import uuid
@@ -11,14 +13,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from mpdb.api.availability import readiness, unavailable_response, watch_database
 from mpdb.api.context import get_context
 from mpdb.api.graphql_router import MpdbGraphQLRouter
 from mpdb.api.schema import build_schema
 from mpdb.console import close_console, mount_console
 from mpdb.auth.dependencies import close_verifier, create_verifier, graph_agency_registry
+from mpdb.domain.errors import ServiceUnavailable
 from mpdb.graph.db import Graph
 from mpdb.graph.driver import create_driver
-from mpdb.graph.migrations import schema_is_current
 from mpdb.settings import Settings, get_settings
 
 log = logging.getLogger("mpdb.api")
@@ -31,14 +34,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         driver = create_driver(settings)
         app.state.driver = driver
-        app.state.graph = Graph(driver, settings.neo4j_database, settings.neo4j_query_timeout_s)
+        app.state.graph = Graph(driver, settings.neo4j_database, settings.neo4j_query_timeout_s,
+                                settings.neo4j_retry_budget_s)
         app.state.verifier = create_verifier(settings, graph_agency_registry(settings, app.state.graph))
-        log.info("mpdb API ready (env=%s, neo4j database=%s)", settings.env, settings.neo4j_database)
+        # Serving starts now, Neo4j or not: the watcher logs "degraded" or "ready" (availability.py).
+        watcher = asyncio.create_task(watch_database(
+            driver, settings.neo4j_database, settings.neo4j_retry_budget_s,
+            f"env={settings.env}, neo4j database={settings.neo4j_database}"))
         try:
             yield
         finally:
             await close_verifier(app)
             await close_console(app)
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
             await driver.close()
 
     app = FastAPI(title="mpdb", version="0.1.0", lifespan=lifespan,
@@ -60,16 +70,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz(request: Request) -> JSONResponse:
-        try:
-            await request.app.state.driver.verify_connectivity()
-            current = await schema_is_current(request.app.state.driver, settings.neo4j_database)
-        except Exception as exc:  # any failure to reach Neo4j means not ready
-            log.warning("readiness check failed: %s", type(exc).__name__)
-            return JSONResponse({"status": "unavailable", "neo4j": "unreachable"}, status_code=503)
-        if not current:
-            return JSONResponse({"status": "unavailable", "neo4j": "ok", "schema": "pending migrations"},
-                                status_code=503)
-        return JSONResponse({"status": "ready", "neo4j": "ok", "schema": "current"})
+        status, body = await readiness(request.app.state.driver, settings.neo4j_database,
+                                       settings.neo4j_retry_budget_s)
+        return JSONResponse(body, status_code=status)
+
+    app.add_exception_handler(ServiceUnavailable, unavailable_response)  # 503 + Retry-After (availability.py)
 
     schema = build_schema(settings)
     if settings.console:

@@ -14,7 +14,9 @@ so a client reads one shape whatever went wrong:
 | variables of the wrong type                              | 400    | BAD_USER_INPUT            |
 
 Errors raised while resolving fields keep HTTP 200 (the GraphQL convention: partial data is
-possible). The codes follow Apollo Server's.
+possible), except one: when any field could not reach the database within the retry budget
+(MPDB_NEO4J_RETRY_BUDGET_S), the response is 503 with `Retry-After` and that error carries
+SERVICE_UNAVAILABLE (whatever data was read is still in the body). The codes follow Apollo Server's.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ BAD_USER_INPUT = "BAD_USER_INPUT"
 BAD_REQUEST = "BAD_REQUEST"
 PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 # The HTTP status for a response whose errors carry these codes and that has no data: the request
 # was refused before anything ran.
@@ -157,6 +160,10 @@ class MpdbGraphQLRouter(GraphQLRouter):
             status = refused_status(response_data)
             if status is not None:
                 response.status_code = status
+            retry_after = unavailable_retry_after(response_data)
+            if retry_after is not None:
+                response.status_code = 503
+                response.headers["Retry-After"] = str(retry_after)
         return response
 
 
@@ -170,6 +177,14 @@ def refused_status(response_data: dict[str, Any]) -> int | None:
     if len(statuses) == 1 and None not in statuses:
         return statuses.pop()
     return None
+
+
+def unavailable_retry_after(response_data: dict[str, Any]) -> int | None:
+    """Seconds for `Retry-After` when an error says the database was unavailable, else None."""
+    waits = [int((e.get("extensions") or {}).get("retryAfter") or 1)
+             for e in response_data.get("errors") or ()
+             if (e.get("extensions") or {}).get("code") == SERVICE_UNAVAILABLE]
+    return max(waits) if waits else None
 
 
 def _set_code(error: GraphQLError, code: str) -> None:

@@ -23,6 +23,7 @@ from mpdb.auth.policy import get_policy
 from mpdb.auth.principal import Principal
 from mpdb.auth.registry import AgencyRegistry, CachedAgencyRegistry
 from mpdb.auth.tokens import JwksCache, TokenError, TokenVerifier
+from mpdb.domain.errors import ServiceUnavailable
 from mpdb.graph.db import Graph
 from mpdb.graph.repositories.records import ReferenceRepository
 from mpdb.settings import Settings, get_settings
@@ -174,6 +175,8 @@ async def authenticate(request: Request) -> Principal:
     except TokenError as exc:
         log.info("bearer token rejected: %s (%s)", exc.reason, exc.description)
         raise _unauthorized("invalid_token", exc.description) from None
+    except ServiceUnavailable:
+        raise  # the agency registry could not be read: 503 (mpdb/api/availability.py), not 401
     except Exception:  # noqa: BLE001 - fail closed on anything unexpected
         log.exception("bearer token verification failed unexpectedly")
         raise _unauthorized("invalid_token", "token could not be verified") from None

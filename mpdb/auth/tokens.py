@@ -32,6 +32,7 @@ from joserfc.jwk import ECKey, Key, RSAKey, import_key
 from mpdb.auth.policy import Policy
 from mpdb.auth.principal import AgencyKind, Principal, Role
 from mpdb.auth.registry import AgencyRegistry
+from mpdb.domain.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -527,6 +528,8 @@ class TokenVerifier:
         agency_id = self._string_claim(claims, self.agency_claim)
         try:
             registered_kind = await self.registry.kind_of(agency_id)
+        except ServiceUnavailable:
+            raise  # the database is down: the caller should retry (503), not sign in again (401)
         except Exception as exc:  # noqa: BLE001 - fail closed: no registry, no principal
             log.warning("agency registry unavailable: %s", type(exc).__name__)
             raise RegistryUnavailableError("the agency registry is unavailable; try again shortly") from exc

@@ -11,7 +11,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from mpdb.console.gateway import ConsoleError, Gateway, PurposeNeeded, RateLimited, RecordNotFound, load_operations
+from mpdb.console.gateway import (
+    ConsoleError,
+    DatabaseUnavailable,
+    Gateway,
+    PurposeNeeded,
+    RateLimited,
+    RecordNotFound,
+    load_operations,
+)
 from mpdb.console.oidc import OidcClient
 from mpdb.console.sessions import SessionStore
 from mpdb.console.web import GOVUK_ASSETS_DIR, GOVUK_ASSETS_URL, STATIC_DIR, STATIC_URL, CsrfFailure, NeedsPurpose, NeedsSignIn, redirect, render, sign_in_url
@@ -60,9 +68,10 @@ def mount_console(app: FastAPI, settings: Settings, schema: strawberry.Schema) -
             return await _purpose(request, NeedsPurpose(request.url.path + (f"?{query}" if query else "")))
         if isinstance(exc, RecordNotFound):
             return render(request, "pages/not_found.html", 404)
-        response = render(request, "pages/error.html", exc.status, title=_TITLES.get(exc.status, "There is a problem"),
-                          message=exc.message)
-        if isinstance(exc, RateLimited):
+        title = "The database is unavailable" if isinstance(exc, DatabaseUnavailable) else \
+            _TITLES.get(exc.status, "There is a problem")
+        response = render(request, "pages/error.html", exc.status, title=title, message=exc.message)
+        if isinstance(exc, (RateLimited, DatabaseUnavailable)):
             response.headers["Retry-After"] = str(max(1, int(exc.retry_after + 0.999)))
         return response
 

@@ -59,6 +59,17 @@ class ServiceUnavailable(ConsoleError):
     status = 503
 
 
+class DatabaseUnavailable(ConsoleError):
+    """The database could not be reached: a page that says so and when to try again."""
+
+    status = 503
+
+    def __init__(self, retry_after: int = 5) -> None:
+        super().__init__("The database is unavailable at the moment. Nothing was changed; try again in a "
+                         "few seconds.", "SERVICE_UNAVAILABLE")
+        self.retry_after = retry_after
+
+
 class RateLimited(ConsoleError):
     status = 429
 
@@ -123,6 +134,8 @@ class Gateway:
             error = result.errors[0]
             extensions = error.extensions or {}
             code = extensions.get("code")
+            if code == "SERVICE_UNAVAILABLE":
+                raise DatabaseUnavailable(int(extensions.get("retryAfter") or 5))
             cls = _ERRORS_BY_CODE.get(str(code), ConsoleError)
             raise cls(error.message, code=str(code) if code else None, field=extensions.get("field"))
         return result.data or {}

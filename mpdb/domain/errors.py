@@ -52,3 +52,14 @@ class RuleViolation(MpdbError):
 
 class RateLimited(MpdbError):
     code = "RATE_LIMITED"
+
+
+class ServiceUnavailable(MpdbError):
+    """The database could not be reached within the retry budget: nothing was read or written
+    (or, for a write cut off at commit, see the message), and the same request may be retried."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+    def __init__(self, message: str, *, retry_after_s: int = 5) -> None:
+        super().__init__(message, retryAfter=max(1, retry_after_s))
+        self.retry_after_s = max(1, retry_after_s)

@@ -2,20 +2,27 @@
 
 Reads run in read transactions (routed to followers on a cluster), writes in write transactions,
 each with the configured timeout; the driver retries transient errors for managed transactions.
-Queries are `LiteralString` constants from `mpdb/graph/queries/`, so user input can only ever
+With a retry budget (the API's), connecting and retrying stop after that many seconds and the
+caller gets `ServiceUnavailable` (SERVICE_UNAVAILABLE, HTTP 503) instead of waiting for the driver's
+own 30-60 s; the query itself is bounded by the timeout, not the budget. Queries are `LiteralString` constants from `mpdb/graph/queries/`, so user input can only ever
 arrive as parameters.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, LiteralString, TypeVar
 
 from neo4j import AsyncDriver, AsyncManagedTransaction, unit_of_work
+from neo4j.exceptions import DriverError, Neo4jError
 from neo4j.graph import Node, Path, Relationship
 from neo4j.spatial import Point
 from neo4j.time import Date, DateTime, Duration, Time
+
+from mpdb.graph.errors import UNAVAILABLE, unavailable
 
 T = TypeVar("T")
 
@@ -58,11 +65,26 @@ def to_native(value: Any) -> Any:
     return value
 
 
+def unavailable_as_domain_error(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+    """A Graph method whose driver failures that mean "unavailable" become `ServiceUnavailable`."""
+
+    @functools.wraps(method)
+    async def wrapper(self: Graph, *args: Any, **kwargs: Any) -> T:
+        try:
+            return await method(self, *args, **kwargs)
+        except UNAVAILABLE as exc:
+            raise unavailable(exc, self.retry_budget_s or self.timeout_s) from exc
+
+    return wrapper
+
+
 class Graph:
-    def __init__(self, driver: AsyncDriver, database: str, timeout_s: float = 30.0) -> None:
+    def __init__(self, driver: AsyncDriver, database: str, timeout_s: float = 30.0,
+                 retry_budget_s: float | None = None) -> None:
         self.driver = driver
         self.database = database
         self.timeout_s = timeout_s
+        self.retry_budget_s = retry_budget_s
 
     async def read(self, text: LiteralString, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         async def work(tx: AsyncManagedTransaction) -> list[dict[str, Any]]:
@@ -82,13 +104,34 @@ class Graph:
 
     async def in_write_tx(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
         """Run several statements as ONE transaction: all of it is written, or none of it."""
-        async with self.driver.session(database=self.database) as s:
-            return await s.execute_write(unit_of_work(timeout=self.timeout_s)(work))
+        return await self._managed("WRITE", work)
 
     async def in_read_tx(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
-        async with self.driver.session(database=self.database, default_access_mode="READ") as s:
-            return await s.execute_read(unit_of_work(timeout=self.timeout_s)(work))
+        return await self._managed("READ", work)
 
+    @unavailable_as_domain_error
+    async def _managed(self, mode: str, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
+        budget = self.retry_budget_s
+        async with self.driver.session(database=self.database, default_access_mode=mode) as s:
+            execute = s.execute_write if mode == "WRITE" else s.execute_read
+            if budget is None:
+                return await execute(unit_of_work(timeout=self.timeout_s)(work))
+            deadline = asyncio.get_running_loop().time() + budget
+            async with asyncio.timeout_at(deadline) as guard:
+                async def within_budget(tx: AsyncManagedTransaction) -> T:
+                    # The budget counts time spent connecting and between retries, never a running
+                    # query (the transaction timeout bounds that) nor its commit.
+                    guard.reschedule(None)
+                    try:
+                        return await work(tx)
+                    except (DriverError, Neo4jError) as exc:
+                        if exc.is_retryable():  # the driver retries: only within what is left
+                            guard.reschedule(deadline)
+                        raise
+
+                return await execute(unit_of_work(timeout=self.timeout_s)(within_budget))
+
+    @unavailable_as_domain_error
     async def auto_commit(self, text: LiteralString, params: dict[str, Any] | None = None) -> None:
         """For `CALL { ... } IN TRANSACTIONS` and schema statements, which need auto-commit."""
         async with self.driver.session(database=self.database) as s:

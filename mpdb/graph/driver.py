@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import neo4j
 
 from mpdb.settings import Settings, get_settings
@@ -28,5 +30,28 @@ def create_driver(settings: Settings | None = None) -> neo4j.AsyncDriver:
     from mpdb.graph import temporal
 
     temporal.install()  # DATETIME values straight to `datetime` (mpdb/graph/temporal.py says why)
+    settings = settings or get_settings()
     uri, auth = connection_params(settings)
-    return neo4j.AsyncGraphDatabase.driver(uri, auth=auth, user_agent="mpdb")
+    return neo4j.AsyncGraphDatabase.driver(uri, auth=auth, user_agent="mpdb", **outage_bounds(settings))
+
+
+def outage_bounds(settings: Settings) -> dict[str, float]:
+    """Driver options that keep an unreachable server from holding a caller for the driver's
+    defaults (connect 30 s, pool wait 60 s, retries 30 s): each fits in the retry budget."""
+    budget = settings.neo4j_retry_budget_s
+    return {
+        "connection_timeout": budget,
+        "connection_acquisition_timeout": budget,
+        "max_transaction_retry_time": budget,
+    }
+
+
+async def verify_reachable(driver: neo4j.AsyncDriver, settings: Settings) -> None:
+    """One connection attempt within the retry budget, for a command that should fail fast (the
+    CLI): a refused connection or a wrong password is reported now, not after the driver's retries."""
+    try:
+        async with asyncio.timeout(settings.neo4j_retry_budget_s):
+            await driver.verify_connectivity()
+    except TimeoutError as exc:
+        raise neo4j.exceptions.ServiceUnavailable(
+            f"no answer within {settings.neo4j_retry_budget_s:g} s") from exc

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from mpdb.auth.tokens import TokenError
+from mpdb.console.gateway import DatabaseUnavailable
+from mpdb.domain.errors import ServiceUnavailable
 from mpdb.console.oidc import OidcClient, SignInError
 from mpdb.console.sessions import LOGIN_COOKIE, LOGIN_TTL_SECONDS, SESSION_COOKIE, ConsoleSession
 from mpdb.console.web import (
@@ -91,6 +93,8 @@ async def callback(request: Request, state: str = "", code: str = "", error: str
         principal = await request.app.state.verifier.verify(tokens.access_token)
     except SignInError as exc:
         return _failed(request, str(exc))
+    except ServiceUnavailable as exc:  # the agency registry is in the database: not a refusal
+        raise DatabaseUnavailable(exc.retry_after_s) from None
     except TokenError as exc:
         log.info("console sign-in refused: %s", exc.reason or type(exc).__name__)
         return _failed(request, "Your account is not allowed to use mpdb "
