@@ -132,7 +132,8 @@ def _quiet_driver_logs() -> None:
 
 def fail(exc: BaseException, verbose: bool, what: str = "import") -> None:
     """One line on stderr and the documented exit status for what the import can explain;
-    anything else propagates (a bug: its traceback is the report)."""
+    anything else propagates to the CLI's one handler (mpdb/cli.py: unreachable, credentials, or
+    a bug's traceback)."""
     from mpdb.domain.errors import MpdbError
     from mpdb.ingest.files import ImportFileError
     from mpdb.ingest.importer import ImportInterrupted, database_unavailable
@@ -140,8 +141,7 @@ def fail(exc: BaseException, verbose: bool, what: str = "import") -> None:
     if isinstance(exc, ImportInterrupted):
         line, code = f"{what} interrupted: {exc.message}", EXIT_DB_UNAVAILABLE
     elif database_unavailable(exc):
-        line, code = f"{what} interrupted: database unavailable ({type(exc).__name__}); re-run to resume", \
-            EXIT_DB_UNAVAILABLE
+        raise exc  # never reached the database: the CLI's own "unreachable" line (mpdb/cli_errors.py)
     elif isinstance(exc, ImportFileError):
         line, code = f"{what} refused: {exc.one_line()}", EXIT_REFUSED
     elif isinstance(exc, MpdbError):

@@ -36,13 +36,13 @@ from mpdb.ingest.files import CsvFile, ImportFileError, ImportLimits, ImportTooL
 from mpdb.ingest.importer import (
     DEFAULT_BATCH_SIZE,
     MAX_BATCH_SIZE,
+    RETRY_AFTER_SECONDS,
     Importer,
     ImportInterrupted,
     database_unavailable,
 )
 
 PURPOSE_HEADER = "X-MPDB-Purpose"
-RETRY_AFTER_SECONDS = 30
 SSDA903_PARTS = ("header", "episodes", "missing")
 # Room for the multipart boundaries, part headers and the small form fields around the files.
 _FORM_OVERHEAD_BYTES = 64 * 1024
@@ -116,7 +116,7 @@ def _unavailable(exc: BaseException) -> JSONResponse:
         s = exc.summary
         body.update(message=exc.message, batches=s.batches, rowsCommitted=exc.committed, rows=s.rows,
                     loaded=s.loaded, unchanged=s.unchanged, rejected=s.rejected)
-    else:
+    else:  # before the first batch
         body.update(message="database unavailable after 0 batches, 0 rows committed; re-run to resume",
                     batches=0, rowsCommitted=0)
     return JSONResponse(body, status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
@@ -152,7 +152,7 @@ async def import_file(
         finally:
             await form.close()
     except MpdbError as exc:
-        if database_unavailable(exc) or isinstance(exc, ImportInterrupted):
+        if database_unavailable(exc):
             return _unavailable(exc)
         return _refused(exc)
     except Exception as exc:

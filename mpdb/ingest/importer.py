@@ -39,13 +39,12 @@ from datetime import UTC, date, datetime, time as dtime
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
-from neo4j.exceptions import DatabaseUnavailable, ServiceUnavailable, SessionExpired
 from neo4j.spatial import WGS84Point
 
 from mpdb.audit.trail import AuditAction, AuditContext, append_in_tx
 from mpdb.auth.principal import Principal
 from mpdb.domain import values
-from mpdb.domain.errors import InvalidInput, MpdbError
+from mpdb.domain.errors import InvalidInput, MpdbError, ServiceUnavailable
 from mpdb.domain.geo import cell_id
 from mpdb.domain.rules import (
     ActiveFlag,
@@ -59,6 +58,7 @@ from mpdb.domain.rules import (
     rule_area,
 )
 from mpdb.graph.db import Graph, run
+from mpdb.graph.errors import is_unavailable
 from mpdb.graph.queries import access as access_q
 from mpdb.graph.queries import imports as q
 from mpdb.graph.repositories.hotspot_buckets import BucketKeys, episodes_of_placements
@@ -86,25 +86,25 @@ MAX_BATCH_SIZE = 10_000
 ProgressCallback = Callable[[int], None]  # called with the number of rows just processed
 
 
-class ImportInterrupted(MpdbError):
+class ImportInterrupted(ServiceUnavailable):
     """The database went away mid-import. Every batch is one transaction and every write a MERGE,
     so the batches committed stay and a re-run of the same file resumes (they count as unchanged)."""
-
-    code = "SERVICE_UNAVAILABLE"
 
     def __init__(self, summary: ImportSummary) -> None:
         self.summary = summary
         self.committed = summary.loaded + summary.unchanged
         super().__init__(f"database unavailable after {summary.batches} batches, {self.committed} rows committed; "
-                         "re-run to resume", batches=summary.batches, rowsCommitted=self.committed)
+                         "re-run to resume", retry_after_s=RETRY_AFTER_SECONDS)
+        self.details.update(batches=summary.batches, rowsCommitted=self.committed)
+
+
+# A restarting database takes this long or more: no sooner is worth a retry of a whole file.
+RETRY_AFTER_SECONDS = 30
 
 
 def database_unavailable(exc: BaseException) -> bool:
-    """Neo4j cannot be reached or went away (the driver's own errors, a refused connection, or the
-    API's mapped SERVICE_UNAVAILABLE), as opposed to a bug or a bad query."""
-    if isinstance(exc, (ServiceUnavailable, SessionExpired, DatabaseUnavailable, ConnectionError)):
-        return True
-    return getattr(exc, "code", None) == "SERVICE_UNAVAILABLE" and not isinstance(exc, ImportInterrupted)
+    """Neo4j cannot be reached or went away (mpdb/graph/errors.py decides), as opposed to a bug."""
+    return is_unavailable(exc)
 
 
 # --- ids and hashes ------------------------------------------------------------------------------
@@ -339,8 +339,8 @@ class Importer:
         if not isinstance(source, CsvFile):
             source = CsvFile.from_text(source, file or "upload.csv")
         summary = ImportSummary(str(kind), SOURCE_CSV, self.agency)
+        ref = await self._reference()  # unreachable here: not interrupted, never started
         try:
-            ref = await self._reference()
             source.check(self.limits, lambda header: check_header(kind, header, source.name),
                          f"{source.name}: the header does not match the {kind} format")
             return await self._import_rows(kind, source, ref, summary)
@@ -734,8 +734,8 @@ class Importer:
         sources = {table: src if isinstance(src, CsvFile) else CsvFile.from_text(src, names[table])
                    for table, src in (("header", header), ("episodes", episodes), ("missing", missing))}
         summary = ImportSummary("ssda903", SOURCE_SSDA903, self.agency)
+        ref = await self._reference()  # unreachable here: not interrupted, never started
         try:
-            ref = await self._reference()
             if ref.agency_kind != "local_authority" or self.agency not in ref.la_forces:
                 raise ImportFileError("an SSDA903 return is imported by the local authority that made it",
                                       field="agency")
