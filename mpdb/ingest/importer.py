@@ -27,6 +27,7 @@ figures) and repeat-missing triggers (evaluated by the live `reportMissing`, not
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
@@ -341,8 +342,9 @@ class Importer:
         summary = ImportSummary(str(kind), SOURCE_CSV, self.agency)
         ref = await self._reference()  # unreachable here: not interrupted, never started
         try:
-            source.check(self.limits, lambda header: check_header(kind, header, source.name),
-                         f"{source.name}: the header does not match the {kind} format")
+            # A whole-file read: off the event loop, so an API worker keeps answering meanwhile.
+            await asyncio.to_thread(source.check, self.limits, lambda header: check_header(kind, header, source.name),
+                                    f"{source.name}: the header does not match the {kind} format")
             return await self._import_rows(kind, source, ref, summary)
         except Exception as exc:
             if database_unavailable(exc):
@@ -746,8 +748,8 @@ class Importer:
                                     ("missing", ssda903.MISSING_COLUMNS)):
                 src = sources[table]
                 try:
-                    src.check(self.limits, lambda cols, t=table, e=expected, n=src.name:  # type: ignore[misc]
-                              ssda903.check_columns(t, cols, e, n), "")
+                    await asyncio.to_thread(src.check, self.limits, lambda cols, t=table, e=expected, n=src.name:
+                                            ssda903.check_columns(t, cols, e, n), "")
                 except ImportFileError as exc:
                     if not exc.errors or any(e.rule != "header" for e in exc.errors):
                         raise

@@ -235,3 +235,26 @@ async def test_a_header_only_file_is_an_empty_import(server, graph) -> None:  # 
     r = server.post("children", {"file": ("children.csv", HEADER.encode(), "text/csv")})
     assert (r.status_code, r.json()["rows"], r.json()["batches"]) == (200, 0, 0)
     assert await counts(graph) == before
+
+
+async def test_a_chunked_upload_is_stopped_at_the_cap(server, graph) -> None:  # type: ignore[no-untyped-def]
+    """Without a Content-Length the body is counted as it arrives: reading stops past the cap
+    (nothing spooled beyond it, nothing written)."""
+    before = await counts(graph)
+    boundary = "t11-chunked-boundary"
+    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="children.csv"\r\n'
+            "Content-Type: text/csv\r\n\r\n").encode()
+    data = children("hchunk", rows=30_000)
+
+    def chunks() -> Iterator[bytes]:
+        yield head
+        for i in range(0, len(data), 64 * 1024):
+            yield data[i:i + 64 * 1024]
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    r = httpx.post(f"{server.base_url}/import/children", content=chunks(), timeout=120,
+                   headers={"Authorization": f"Bearer {server.token}",
+                            "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert (r.status_code, r.json()["code"], r.json()["message"]) == (
+        413, "PAYLOAD_TOO_LARGE", "the upload is over the import size cap of 1.0 MB (MPDB_IMPORT_MAX_FILE_BYTES)")
+    assert await counts(graph) == before
