@@ -43,7 +43,12 @@ AuthorOpt = Annotated[str | None, typer.Option("--author", help="Who is importin
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="On a failure, print the traceback too.")]
 
 
-def _count_rows(*paths: Path) -> int:
+def _count_rows(*paths: Path) -> int | None:
+    """The progress bar's total: only for a terminal, and not for a file the size cap refuses."""
+    from mpdb.settings import get_settings
+
+    if not console.is_terminal or any(p.stat().st_size > get_settings().import_max_file_bytes for p in paths):
+        return None
     total = 0
     for p in paths:
         with open(p, "rb") as f:
@@ -62,7 +67,7 @@ def _principal(agency: str, author: str | None) -> Any:
                      scopes=frozenset({Scope.IMPORT_WRITE}))
 
 
-def _run(work: Any, total: int, label: str) -> Any:
+def _run(work: Any, total: int | None, label: str) -> Any:
     from mpdb.graph.db import Graph
     from mpdb.graph.driver import create_driver
     from mpdb.ingest.files import ImportLimits
