@@ -98,10 +98,20 @@ class _BadByte(Exception):
         self.line, self.exc, self.raw = line, exc, raw
 
 
+def _physical_lines(f: IO[bytes]) -> Iterator[bytes]:
+    """Lines ending in LF, CRLF or a lone CR (a spreadsheet's "CSV (Macintosh)"), as text mode
+    with newline="" would split them for the csv module."""
+    for chunk in f:
+        if b"\r" in chunk.rstrip(b"\r\n"):
+            yield from chunk.splitlines(keepends=True)
+        else:
+            yield chunk
+
+
 def _decoded(f: IO[bytes]) -> Iterator[str]:
     """Text lines, decoded one physical line at a time so that a bad byte is named by its line
-    (a UTF-8 sequence never contains a newline byte, so splitting first is exact)."""
-    for n, raw in enumerate(f, 1):
+    (a UTF-8 sequence never contains a CR or LF byte, so splitting first is exact)."""
+    for n, raw in enumerate(_physical_lines(f), 1):
         if n == 1 and raw.startswith(_BOM):
             raw = raw[len(_BOM):]
         try:

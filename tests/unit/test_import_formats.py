@@ -240,3 +240,12 @@ def test_ssda903_rows_get_the_shared_rules() -> None:
     assert [(e.column, e.rule) for e in ssda903.parse_episode_row(ep("01/01/1899"), "e.csv", 2)[1]] == [
         ("DECOM", "date_before_1900")]
     assert missing_rules(MIS_START="01/06/2023\x1b") == [("control_character", "MIS_START")]
+
+
+def test_the_file_check_reads_every_line_ending_and_a_bom() -> None:
+    from mpdb.ingest.files import CsvFile, ImportLimits
+
+    for text in ("\ufeffa_ref,b\r1,2\r3,4\r", "a_ref,b\r\n1,2\r\n3,4", "a_ref,b\n1,2\n\n3,4\n"):
+        f = CsvFile.from_text(text, "x.csv")
+        assert f.check(ImportLimits(), lambda header: [], "") == 2
+        assert [(line, dict(r)) for line, r in iter_csv(f.lines())[1]][-1][1] == {"a_ref": "3", "b": "4"}
