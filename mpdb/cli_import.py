@@ -126,6 +126,10 @@ def verbose_requested(flag: bool) -> bool:
     """This command's --verbose, or the one given to `mpdb` itself."""
     ctx = click.get_current_context(silent=True)
     root = ctx.find_root().params if ctx is not None else {}
+    if flag:  # failures this command does not report itself go to the CLI's one handler: same flag
+        import mpdb.cli
+
+        mpdb.cli._verbose = True
     return flag or bool(root.get("verbose"))
 
 
