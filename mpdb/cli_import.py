@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import logging
 import sys
-from collections.abc import Iterator
+import traceback
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -24,20 +26,30 @@ from mpdb.observability.progress import Progress
 
 import_app = typer.Typer(help="Bulk import: documented CSV formats and the DfE SSDA903 return.",
                          no_args_is_help=True)
+# The progress bar and failures go to stderr; the summary and the reject list (the result) to stdout.
 console = Console(stderr=True)
+out = Console(soft_wrap=True)
+
+# Exit status (docs/IMPORT.md): 0 loaded, 1 some rows rejected (the rest loaded), 2 the file was
+# refused as a whole (nothing written), 75 the database became unavailable mid-import (the batches
+# committed stay; re-run to resume). 75 is sysexits' EX_TEMPFAIL: "try again later".
+EXIT_REJECTED = 1
+EXIT_REFUSED = 2
+EXIT_DB_UNAVAILABLE = 75
 
 AgencyOpt = Annotated[str, typer.Option("--agency", help="Importing agency id (ONS code, e.g. E10000016).")]
 ErrorsOpt = Annotated[Path | None, typer.Option("--errors", help="Write the per-row reject report (CSV) here.")]
 BatchOpt = Annotated[int, typer.Option("--batch-size", min=1, max=10_000, help="Rows per transaction.")]
 AuthorOpt = Annotated[str | None, typer.Option("--author", help="Who is importing (default: the OS user).")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="On a failure, print the traceback too.")]
 
 
-def _lines(path: Path) -> Iterator[str]:
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        yield from f
+def _count_rows(*paths: Path) -> int | None:
+    """The progress bar's total: only for a terminal, and not for a file the size cap refuses."""
+    from mpdb.settings import get_settings
 
-
-def _count_rows(*paths: Path) -> int:
+    if not console.is_terminal or any(p.stat().st_size > get_settings().import_max_file_bytes for p in paths):
+        return None
     total = 0
     for p in paths:
         with open(p, "rb") as f:
@@ -56,21 +68,27 @@ def _principal(agency: str, author: str | None) -> Any:
                      scopes=frozenset({Scope.IMPORT_WRITE}))
 
 
-def _run(work: Any, total: int, label: str) -> Any:
+def _run(work: Any, total: int | None, label: str) -> Any:
     from mpdb.graph.db import Graph
     from mpdb.graph.driver import create_driver
+    from mpdb.ingest.files import ImportLimits
     from mpdb.settings import get_settings
 
     async def main() -> Any:
         settings = get_settings()
         driver = create_driver(settings)
         try:
+            # Not on a terminal (a log, a pipe) the bar would only print its last frame.
             with Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(),
                           TextColumn("rows"), TimeElapsedColumn(), console=console,
-                          transient=False) as bar:
+                          transient=False, disable=not console.is_terminal) as bar:
                 task = bar.add_task(label, total=total)
+
+                def tick(n: int) -> None:
+                    bar.advance(task, n)
+
                 return await work(Graph(driver, settings.neo4j_database, settings.neo4j_query_timeout_s),
-                                  lambda n: bar.advance(task, n))
+                                  ImportLimits.from_settings(settings), tick)
         finally:
             await driver.close()
 
@@ -85,39 +103,65 @@ def _report(summary: Any, errors_path: Path | None) -> None:
         table.add_column(col, justify="right")
     table.add_row(str(summary.rows), str(summary.loaded), str(summary.unchanged), str(summary.rejected),
                   str(summary.batches), f"{summary.seconds:.2f}", f"{summary.rows_per_second:,.0f}")
-    console.print(table)
+    out.print(table)
     if summary.per_table and len(summary.per_table) > 1:
         per = Table(title="per table")
         for col in ("table", "loaded", "unchanged", "rejected"):
             per.add_column(col)
         for name, counts in summary.per_table.items():
             per.add_row(name, str(counts["loaded"]), str(counts["unchanged"]), str(counts["rejected"]))
-        console.print(per)
+        out.print(per)
     if errors_path is not None:
         with open(errors_path, "w", encoding="utf-8", newline="") as f:
             write_error_report(summary.errors, f)
-        console.print(f"reject report: {errors_path} ({len(summary.errors)} errors)")
+        out.print(f"reject report: {errors_path} ({len(summary.errors)} errors)")
     elif summary.errors:
         shown = summary.errors[:20]
         for e in shown:
-            console.print(escape(f"  {e.file}:{e.line} [{e.rule}] {e.column or '-'}: {e.reason}"))
+            out.print(escape(f"  {e.file}:{e.line} [{e.rule}] {e.column or '-'}: {e.reason}"))
         if len(summary.errors) > len(shown):
-            console.print(f"  ... {len(summary.errors) - len(shown)} more (use --errors FILE for all)")
+            out.print(f"  ... {len(summary.errors) - len(shown)} more (use --errors FILE for all)")
 
 
-def _fail(exc: Exception) -> None:
+def verbose_requested(flag: bool) -> bool:
+    """This command's --verbose, or the one given to `mpdb` itself."""
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root().params if ctx is not None else {}
+    if flag:  # failures this command does not report itself go to the CLI's one handler: same flag
+        import mpdb.cli
+
+        mpdb.cli._verbose = True
+    return flag or bool(root.get("verbose"))
+
+
+def _quiet_driver_logs() -> None:
+    # The driver logs every retry of a failed transaction at WARNING: while the database is down
+    # that is a screenful; the one line printed at the end says what happened.
+    logging.getLogger("neo4j").setLevel(logging.CRITICAL)
+
+
+def fail(exc: BaseException, verbose: bool, what: str = "import") -> None:
+    """One line on stderr and the documented exit status for what the import can explain;
+    anything else propagates to the CLI's one handler (mpdb/cli.py: unreachable, credentials, or
+    a bug's traceback)."""
     from mpdb.domain.errors import MpdbError
-    from mpdb.ingest.importer import ImportFileError
+    from mpdb.ingest.files import ImportFileError
+    from mpdb.ingest.importer import ImportInterrupted, database_unavailable
 
-    if isinstance(exc, ImportFileError):
-        console.print(f"[red]import refused:[/red] {exc.message}")
-        for e in exc.errors:
-            console.print(escape(f"  {e.file}:{e.line} [{e.rule}] {e.column or '-'}: {e.reason}"))
-        raise typer.Exit(2)
-    if isinstance(exc, MpdbError):
-        console.print(f"[red]import refused:[/red] {exc.message}")
-        raise typer.Exit(2)
-    raise exc
+    if isinstance(exc, ImportInterrupted):
+        line, code = f"{what} interrupted: {exc.message}", EXIT_DB_UNAVAILABLE
+    elif database_unavailable(exc):
+        raise exc  # never reached the database: the CLI's own "unreachable" line (mpdb/cli_errors.py)
+    elif isinstance(exc, ImportFileError):
+        line, code = f"{what} refused: {exc.one_line()}", EXIT_REFUSED
+    elif isinstance(exc, MpdbError):
+        line, code = f"{what} refused: {exc.message}", EXIT_REFUSED
+    else:
+        raise exc
+    if verbose:
+        traceback.print_exception(exc, file=sys.stderr)
+    typer.echo(line, err=True)
+    raise typer.Exit(code)
 
 
 @import_app.command("csv")
@@ -128,23 +172,32 @@ def import_csv(
     errors: ErrorsOpt = None,
     batch_size: BatchOpt = 1000,
     author: AuthorOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
-    """Import one CSV file (children, episodes, placements, flags or return_interviews)."""
+    """Import one CSV file (children, episodes, placements, flags or return_interviews).
+
+    Exit status: 0 loaded, 1 rows rejected (the rest loaded), 2 file refused (nothing written),
+    75 database unavailable mid-import (re-run to resume)."""
+    from mpdb.ingest.files import CsvFile
     from mpdb.ingest.importer import Importer
 
-    async def work(graph: Any, tick: Any) -> Any:
+    verbose = verbose_requested(verbose)
+    if not verbose:
+        _quiet_driver_logs()
+
+    async def work(graph: Any, limits: Any, tick: Any) -> Any:
         importer = Importer(graph, _principal(agency, author), batch_size=batch_size, progress=tick,
-                            purpose=f"bulk import of {file.name}")
-        return await importer.import_csv(kind, _lines(file), file=file.name)
+                            purpose=f"bulk import of {file.name}", limits=limits)
+        return await importer.import_csv(kind, CsvFile.from_path(file))
 
     try:
         summary = _run(work, _count_rows(file), f"{kind} {file.name}")
-    except Exception as exc:  # noqa: BLE001 - _fail re-raises anything it does not report
-        _fail(exc)
+    except Exception as exc:  # noqa: BLE001 - fail() re-raises anything it does not report
+        fail(exc, verbose)
         return
     _report(summary, errors)
     if summary.rejected:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_REJECTED)
 
 
 @import_app.command("ssda903")
@@ -157,25 +210,32 @@ def import_ssda903(
     errors: ErrorsOpt = None,
     batch_size: BatchOpt = 1000,
     author: AuthorOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
-    """Import an LA's SSDA903 return (header, episodes and missing tables) for one collection year."""
+    """Import an LA's SSDA903 return (header, episodes and missing tables) for one collection year.
+
+    Exit status as for `mpdb import csv`; one bad table refuses the whole return."""
+    from mpdb.ingest.files import CsvFile
     from mpdb.ingest.importer import Importer
 
-    async def work(graph: Any, tick: Any) -> Any:
+    verbose = verbose_requested(verbose)
+    if not verbose:
+        _quiet_driver_logs()
+
+    async def work(graph: Any, limits: Any, tick: Any) -> Any:
         importer = Importer(graph, _principal(agency, author), batch_size=batch_size, progress=tick,
-                            purpose=f"SSDA903 import {year}")
+                            purpose=f"SSDA903 import {year}", limits=limits)
         return await importer.import_ssda903(
-            year, _lines(header), _lines(episodes), _lines(missing),
-            files={"header": header.name, "episodes": episodes.name, "missing": missing.name})
+            year, CsvFile.from_path(header), CsvFile.from_path(episodes), CsvFile.from_path(missing))
 
     try:
         summary = _run(work, _count_rows(header, episodes, missing), f"ssda903 {year}")
-    except Exception as exc:  # noqa: BLE001
-        _fail(exc)
+    except Exception as exc:  # noqa: BLE001 - fail() re-raises anything it does not report
+        fail(exc, verbose)
         return
     _report(summary, errors)
     if summary.rejected:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_REJECTED)
 
 
 if __name__ == "__main__":  # pragma: no cover

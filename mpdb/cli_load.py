@@ -25,15 +25,18 @@ def load(
     transactional: Annotated[bool, typer.Option(
         "--transactional", help="Load with transactions even into an empty local server.")] = False,
     check: Annotated[bool, typer.Option("--check", help="Validate the files only; write nothing.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="On a failure, print the traceback too.")] = False,
 ) -> None:
     """Validate an agency's files whole, then load them: with neo4j-admin's offline importer when the
     target is the project's own local Neo4j and holds no data, else with the transactional importer.
 
     Every row of every file is checked first (the rules of `mpdb import csv`, plus references between
     the files); with any error nothing is written and the errors are listed (file, line, column,
-    rule, reason). Exit status: 0 loaded (or valid, with --check), 2 refused.
+    rule, reason). Exit status: 0 loaded (or valid, with --check), 2 refused, 75 the database became
+    unavailable during the transactional load (re-run to resume).
     """
-    from mpdb.cli_import import _principal, _report
+    from mpdb.cli_import import _principal, _quiet_driver_logs, _report, fail, verbose_requested
+    from mpdb.ingest.files import ImportLimits
     from mpdb.graph.local_server import LocalNeo4jError
     from mpdb.ingest.bulk.agency import find_files, load_files
     from mpdb.ingest.importer import Importer, write_error_report
@@ -44,17 +47,25 @@ def load(
         console.print(f"[red]load refused:[/red] no children.csv, placements.csv, flags.csv, episodes.csv or "
                       f"return_interviews.csv in {directory}")
         raise typer.Exit(2)
+    verbose = verbose_requested(verbose)
+    if not verbose:
+        _quiet_driver_logs()
     now = datetime.now(UTC)
+    settings = get_settings()
     importer = Importer(None, _principal(agency, author), batch_size=batch_size,  # type: ignore[arg-type]
-                        purpose=f"first bulk load from {directory.name}", now=lambda: now)
+                        purpose=f"first bulk load from {directory.name}", now=lambda: now,
+                        limits=ImportLimits.from_settings(settings))
     try:
-        result = load_files(get_settings(), files, importer, transactional=transactional, check_only=check)
+        result = load_files(settings, files, importer, transactional=transactional, check_only=check)
     except ValueError as exc:
         console.print(f"[red]load refused:[/red] {exc}")
         raise typer.Exit(2) from None
     except LocalNeo4jError as exc:
         console.print(f"[red]offline import failed:[/red] {exc}")
         raise typer.Exit(1) from None
+    except Exception as exc:  # noqa: BLE001 - fail() re-raises anything it does not report
+        fail(exc, verbose, "load")
+        return
     v = result.validated
     if not v.ok:
         console.print(f"[red]load refused:[/red] {len(v.errors)} errors in {v.rows:,} rows; nothing was written")

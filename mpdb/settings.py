@@ -122,6 +122,12 @@ class Settings(BaseSettings):
     tracing: Literal["off", "otlp"] | None = None
     otlp_endpoint: str | None = None
 
+    # --- bulk import (docs/IMPORT.md) --------------------------------------------------------
+    # A file over this size is refused whole (HTTP 413, CLI exit 2), as is a file with a cell
+    # longer than the field limit (usually a quote left open). Checked before anything is written.
+    import_max_file_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
+    import_max_field_chars: int = Field(default=65_536, ge=1)
+
     # --- analytics -------------------------------------------------------------------------
     small_number_threshold: int = 5  # counts below this are suppressed for analysts
 

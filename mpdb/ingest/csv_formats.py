@@ -27,8 +27,10 @@ from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
+from mpdb.domain import values
 from mpdb.domain.errors import InvalidInput
 from mpdb.domain.grading import SCHEME_GRADES, check_grade_in_scheme
 
@@ -102,7 +104,10 @@ def _parse_datetime(v: Any) -> Any:
             raise ValueError(f"{v!r} is not a date and time: use ISO 8601, e.g. 2024-05-01T21:30:00Z") from None
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=UK_TZ)
-        return parsed.astimezone(UTC)
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC
+            raise ValueError(f"{v!r} is out of the range of dates") from None
     return v
 
 
@@ -115,14 +120,64 @@ def _parse_list(v: Any) -> Any:
     return v
 
 
+def _value_rule(check: Any) -> Any:
+    """A shared value rule (mpdb/domain/values.py) as a pydantic validator that keeps the rule's
+    code as the error type, so the reject report names it (`date_before_1900`, ...)."""
+
+    def validate(v: Any) -> Any:
+        if v is None:
+            return v
+        try:
+            return check(v)
+        except values.BadValue as exc:
+            raise PydanticCustomError(exc.rule, exc.reason) from None
+
+    return AfterValidator(validate)
+
+
+# Calendar dates may lie ahead (a planned end date); a date of birth in the future is the row's
+# own `date_order` rule. Moments are things that happened: not in the future. Due times may lie ahead.
+_SINCE_1900 = _value_rule(lambda d: values.check_date(d, "date", future_ok=True))
+_HAPPENED = _value_rule(lambda t: values.check_datetime(t, "time"))
+_DUE = _value_rule(lambda t: values.check_date(t, "time", future_ok=True))
+
 Text = Annotated[str | None, BeforeValidator(_blank_to_none)]
 RequiredText = Annotated[str, BeforeValidator(_blank_to_none)]
 Bool = Annotated[bool | None, BeforeValidator(_parse_bool)]
-Day = Annotated[date | None, BeforeValidator(_parse_date)]
-RequiredDay = Annotated[date, BeforeValidator(_parse_date)]
-Moment = Annotated[datetime | None, BeforeValidator(_parse_datetime)]
-RequiredMoment = Annotated[datetime, BeforeValidator(_parse_datetime)]
+Day = Annotated[date | None, BeforeValidator(_parse_date), _SINCE_1900]
+RequiredDay = Annotated[date, BeforeValidator(_parse_date), _SINCE_1900]
+Moment = Annotated[datetime | None, BeforeValidator(_parse_datetime), _HAPPENED]
+RequiredMoment = Annotated[datetime, BeforeValidator(_parse_datetime), _HAPPENED]
+DueMoment = Annotated[datetime | None, BeforeValidator(_parse_datetime), _DUE]
 TextList = Annotated[list[str], BeforeValidator(_parse_list)]
+
+# The kind of text each column holds (length cap; free text may hold line breaks and tabs).
+# Every other column is SHORT_TEXT: its own format check (a code, a date) is stricter anyway.
+_LIST = values.TextKind("list", values.FREE_TEXT_MAX)
+TEXT_KINDS: Mapping[str, values.TextKind] = {
+    "child_ref": values.REFERENCE, "episode_ref": values.REFERENCE, "placement_ref": values.REFERENCE,
+    "flag_ref": values.REFERENCE, "interview_ref": values.REFERENCE, "missing_from_placement_ref": values.REFERENCE,
+    "upn": values.REFERENCE, "establishment_urn": values.REFERENCE,
+    "mpdb_child_id": values.ID, "mpdb_episode_id": values.ID, "provider": values.ID,
+    "given_name": values.NAME, "family_name": values.NAME, "establishment_name": values.NAME,
+    "note": values.FREE_TEXT, "confidential_account": values.FREE_TEXT,
+    "summary_places": _LIST, "summary_people": _LIST, "summary_with": _LIST, "summary_risk_types": _LIST,
+}
+# The shared rules' codes, kept as the report's rule (anything else pydantic says is `format`).
+VALUE_RULES = frozenset({values.RULE_CONTROL, values.RULE_TOO_LONG, values.RULE_TOO_EARLY, values.RULE_FUTURE,
+                         values.RULE_TOO_FAR_AHEAD, values.RULE_BEFORE_BIRTH})
+
+
+def text_errors(file: str, line: int, cells: Mapping[str, str], kinds: Mapping[str, values.TextKind],
+                default: values.TextKind = values.SHORT_TEXT) -> list[RowError]:
+    """Control characters and length caps of every cell (the shared text rules), by column."""
+    errors = []
+    for column, cell in cells.items():
+        try:
+            values.check_text(cell.strip(), column, kinds.get(column, default))
+        except values.BadValue as exc:
+            errors.append(RowError(file, line, column, exc.reason, exc.rule))
+    return errors
 
 
 def _code(v: str | None) -> str | None:
@@ -314,7 +369,7 @@ class FlagRow(_ChildRef):
     type: Literal[FLAG_TYPES]  # type: ignore[valid-type]
     status: Literal["active", "expired"]
     raised_at: RequiredMoment
-    review_due: Moment = None
+    review_due: DueMoment = None
     reviewed_at: Moment = None
     expired_at: Moment = None
     note: Text = None
@@ -428,6 +483,8 @@ def check_header(kind: ImportKind, header: Sequence[str], file: str) -> list[Row
 
 
 def _pydantic_rule(error_type: str) -> str:
+    if error_type in VALUE_RULES:
+        return error_type
     if error_type == "missing":
         return "required"
     if error_type in ("literal_error", "enum"):
@@ -438,20 +495,23 @@ def _pydantic_rule(error_type: str) -> str:
 def parse_row(kind: ImportKind, file: str, line: int, raw: Mapping[str, str | None]) -> tuple[_Row | None, list[RowError]]:
     """Validate one data row; returns the row model, or None and every error found in the row."""
     model = FORMATS[kind].model
-    values = {k: v for k, v in raw.items() if k is not None}
-    values = {k: v for k, v in values.items() if _blank_to_none(v) is not None}
+    cells = {k: v for k, v in raw.items() if k is not None and _blank_to_none(v) is not None}
     if None in raw and raw[None]:  # type: ignore[index]
         return None, [RowError(file, line, None, "the row has more cells than the header", "format")]
+    errors = text_errors(file, line, cells, TEXT_KINDS)  # type: ignore[arg-type]
     try:
-        row = model.model_validate(values)
+        row = model.model_validate({k: v for k, v in cells.items() if not any(e.column == k for e in errors)})
     except ValidationError as exc:
-        errors = []
         for e in exc.errors():
             column = str(e["loc"][0]) if e["loc"] else None
             reason = e["msg"].removeprefix("Value error, ")
             if e["type"] == "missing":
+                if any(x.column == column for x in errors):
+                    continue  # required, and refused by a text rule above
                 reason = f"{column} is required"
             errors.append(RowError(file, line, column, reason, _pydantic_rule(e["type"])))
+        return None, errors
+    if errors:
         return None, errors
     cross = [RowError(file, line, c, r, rule) for c, r, rule in row.cross_field_errors()]
     return (None, cross) if cross else (row, [])

@@ -27,6 +27,7 @@ figures) and repeat-missing triggers (evaluated by the live `reportMissing`, not
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
@@ -43,7 +44,8 @@ from neo4j.spatial import WGS84Point
 
 from mpdb.audit.trail import AuditAction, AuditContext, append_in_tx
 from mpdb.auth.principal import Principal
-from mpdb.domain.errors import InvalidInput, MpdbError
+from mpdb.domain import values
+from mpdb.domain.errors import InvalidInput, MpdbError, ServiceUnavailable
 from mpdb.domain.geo import cell_id
 from mpdb.domain.rules import (
     ActiveFlag,
@@ -57,10 +59,12 @@ from mpdb.domain.rules import (
     rule_area,
 )
 from mpdb.graph.db import Graph, run
+from mpdb.graph.errors import is_unavailable
 from mpdb.graph.queries import access as access_q
 from mpdb.graph.queries import imports as q
 from mpdb.graph.repositories.hotspot_buckets import BucketKeys, episodes_of_placements
 from mpdb.ingest import ssda903
+from mpdb.ingest.files import CsvFile, ImportFileError, ImportLimits, _reader
 from mpdb.ingest.csv_formats import (
     FORMATS,
     ChildRow,
@@ -84,12 +88,25 @@ MAX_BATCH_SIZE = 10_000
 ProgressCallback = Callable[[int], None]  # called with the number of rows just processed
 
 
-class ImportFileError(InvalidInput):
-    """The file as a whole cannot be imported (wrong header, unknown agency, not CSV)."""
+class ImportInterrupted(ServiceUnavailable):
+    """The database went away mid-import. Every batch is one transaction and every write a MERGE,
+    so the batches committed stay and a re-run of the same file resumes (they count as unchanged)."""
 
-    def __init__(self, message: str, errors: Sequence[RowError] = (), **kw: Any) -> None:
-        super().__init__(message, **kw)
-        self.errors = list(errors)
+    def __init__(self, summary: ImportSummary) -> None:
+        self.summary = summary
+        self.committed = summary.loaded + summary.unchanged
+        super().__init__(f"database unavailable after {summary.batches} batches, {self.committed} rows committed; "
+                         "re-run to resume", retry_after_s=RETRY_AFTER_SECONDS)
+        self.details.update(batches=summary.batches, rowsCommitted=self.committed)
+
+
+# A restarting database takes this long or more: no sooner is worth a retry of a whole file.
+RETRY_AFTER_SECONDS = 30
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Neo4j cannot be reached or went away (mpdb/graph/errors.py decides), as opposed to a bug."""
+    return is_unavailable(exc)
 
 
 # --- ids and hashes ------------------------------------------------------------------------------
@@ -185,9 +202,21 @@ class Planned:
     grade: tuple[str, str] | None = None
     hash: str = ""
     table: str = ""
+    # (column, value) of the things this row says happened to the child: none before its birth
+    events: list[tuple[str, date | datetime]] = field(default_factory=list)
 
     def reject(self, column: str | None, reason: str, rule: str) -> RowError:
         return RowError(self.file, self.line, column, reason, rule)
+
+    def birth_errors(self, date_of_birth: Any) -> list[RowError]:
+        """The shared rule (mpdb/domain/values.py): nothing happens to a child before its birth."""
+        errors = []
+        for column, value in self.events:
+            try:
+                values.check_not_before_birth(value, date_of_birth, column)
+            except values.BadValue as exc:
+                errors.append(self.reject(column, exc.reason, exc.rule))
+        return errors
 
 
 @dataclass
@@ -231,7 +260,7 @@ _RULE_FIELD_TO_COLUMN = {"grade": "risk_grade", "childId": "child_ref"}
 
 def iter_csv(lines: Iterable[str]) -> tuple[list[str], Iterator[tuple[int, dict[str, str | None]]]]:
     """The header and a stream of (line number, row) with normalised column names."""
-    reader = csv.reader(iter(lines))
+    reader = _reader(lines)
     try:
         header = next(reader)
     except StopIteration:
@@ -263,6 +292,7 @@ class Importer:
         postcodes: ssda903.PostcodeResolver | None = None,
         area_rules: AreaRuleBook | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        limits: ImportLimits | None = None,
     ) -> None:
         if not 1 <= batch_size <= MAX_BATCH_SIZE:
             raise InvalidInput(f"batch size must be between 1 and {MAX_BATCH_SIZE}", field="batchSize")
@@ -275,6 +305,7 @@ class Importer:
         self.postcodes = postcodes or ssda903.NoPostcodeLookup()
         self.rules = area_rules or load_area_rules()
         self.now = now
+        self.limits = limits or ImportLimits()
         self._ref: _Reference | None = None
 
     # --- setup ---------------------------------------------------------------------------------
@@ -302,16 +333,30 @@ class Importer:
 
     # --- CSV -----------------------------------------------------------------------------------
 
-    async def import_csv(self, kind: ImportKind | str, lines: Iterable[str], *, file: str = "upload.csv") -> ImportSummary:
+    async def import_csv(self, kind: ImportKind | str, source: CsvFile | Iterable[str], *,
+                         file: str | None = None) -> ImportSummary:
+        """Check the whole file (mpdb/ingest/files.py), then load it batch by batch. Lines instead
+        of a `CsvFile` are held in memory (tests, small inputs)."""
         kind = ImportKind(kind)
-        ref = await self._reference()
-        started = time.perf_counter()
+        if not isinstance(source, CsvFile):
+            source = CsvFile.from_text(source, file or "upload.csv")
         summary = ImportSummary(str(kind), SOURCE_CSV, self.agency)
-        header, rows = iter_csv(lines)
-        header_errors = check_header(kind, header, file)
-        if header_errors:
-            raise ImportFileError(f"{file}: the header does not match the {kind} format", header_errors,
-                                  field="file")
+        ref = await self._reference()  # unreachable here: not interrupted, never started
+        try:
+            # A whole-file read: off the event loop, so an API worker keeps answering meanwhile.
+            await asyncio.to_thread(source.check, self.limits, lambda header: check_header(kind, header, source.name),
+                                    f"{source.name}: the header does not match the {kind} format")
+            return await self._import_rows(kind, source, ref, summary)
+        except Exception as exc:
+            if database_unavailable(exc):
+                raise ImportInterrupted(summary) from exc
+            raise
+
+    async def _import_rows(self, kind: ImportKind, source: CsvFile, ref: _Reference,
+                           summary: ImportSummary) -> ImportSummary:
+        started = time.perf_counter()
+        file = source.name
+        _, rows = iter_csv(source.lines())
         pending: list[Planned] = []
         processed = 0
         for line, raw in rows:
@@ -432,7 +477,9 @@ class Importer:
             },
         }
         p = Planned(file, line, eid, params, placement_id=placement_id, open_episode=not row.closed,
-                    grade=(row.grade_scheme, row.risk_grade) if assessment else None)
+                    grade=(row.grade_scheme, row.risk_grade) if assessment else None,
+                    events=[(c, getattr(row, c)) for c in ("last_seen_at", "reported_at", "found_at", "returned_at")
+                            if getattr(row, c) is not None])
         self._resolve_child(row, p)
         return p, []
 
@@ -469,7 +516,7 @@ class Importer:
             row.establishment_urn, row.establishment_name, row.establishment_kind, row.placement_ref,
             placement_point=(row.latitude, row.longitude) if row.latitude is not None else None,
         )
-        p = Planned(file, line, params["id"], params)
+        p = Planned(file, line, params["id"], params, events=[("start_date", row.start_date)])
         self._resolve_child(row, p)
         return p, []
 
@@ -499,7 +546,7 @@ class Importer:
             "type": row.type, "status": row.status, "raisedAt": row.raised_at, "reviewDue": row.review_due,
             "reviewedAt": row.reviewed_at, "expiredAt": row.expired_at, "note": row.note,
             "sourceRef": row.flag_ref}}
-        p = Planned(file, line, fid, params)
+        p = Planned(file, line, fid, params, events=[("raised_at", row.raised_at)])
         self._resolve_child(row, p)
         return p, []
 
@@ -606,6 +653,10 @@ class Importer:
                 errors.append(p.reject(p.child_column, "no child with this reference: import the children "
                                        "file first (or check the id)", "unknown_child"))
                 continue
+            born = p.birth_errors(child["dateOfBirth"])
+            if born:
+                errors += born
+                continue
             if kind is ImportKind.EPISODES:
                 try:
                     if p.grade is not None:
@@ -674,34 +725,51 @@ class Importer:
     async def import_ssda903(
         self,
         year: int,
-        header: Iterable[str],
-        episodes: Iterable[str],
-        missing: Iterable[str],
+        header: CsvFile | Iterable[str],
+        episodes: CsvFile | Iterable[str],
+        missing: CsvFile | Iterable[str],
         *,
         files: Mapping[str, str] | None = None,
     ) -> ImportSummary:
         """Import one LA's return. The three tables are validated together (the DfE rules span
-        them), so they are read whole; a return is one LA's year, small enough to hold."""
-        files = dict(files or {"header": "header.csv", "episodes": "episodes.csv", "missing": "missing.csv"})
-        ref = await self._reference()
-        if ref.agency_kind != "local_authority" or self.agency not in ref.la_forces:
-            raise ImportFileError("an SSDA903 return is imported by the local authority that made it",
-                                  field="agency")
-        if not 2000 <= year <= 2100:
-            raise ImportFileError(f"collection year {year} is not plausible", field="year")
-        started = time.perf_counter()
-        tables = {}
-        file_errors: list[RowError] = []
-        for table, lines, expected in (("header", header, ssda903.HEADER_COLUMNS),
-                                       ("episodes", episodes, ssda903.EPISODE_COLUMNS),
-                                       ("missing", missing, ssda903.MISSING_COLUMNS)):
-            cols, rows = iter_csv(lines)
-            file_errors += ssda903.check_columns(table, cols, expected, files[table])
-            tables[table] = list(rows)
-        if file_errors:
-            raise ImportFileError("the SSDA903 tables do not have the DfE columns", file_errors, field="file")
-        parsed = ssda903.parse_return(year, tables["header"], tables["episodes"], tables["missing"], files)
+        them), so they are read whole; a return is one LA's year, small enough to hold. Each
+        table is checked whole first (mpdb/ingest/files.py): one bad table refuses the return."""
+        names = dict(files or {"header": "header.csv", "episodes": "episodes.csv", "missing": "missing.csv"})
+        sources = {table: src if isinstance(src, CsvFile) else CsvFile.from_text(src, names[table])
+                   for table, src in (("header", header), ("episodes", episodes), ("missing", missing))}
         summary = ImportSummary("ssda903", SOURCE_SSDA903, self.agency)
+        ref = await self._reference()  # unreachable here: not interrupted, never started
+        try:
+            if ref.agency_kind != "local_authority" or self.agency not in ref.la_forces:
+                raise ImportFileError("an SSDA903 return is imported by the local authority that made it",
+                                      field="agency")
+            if not 2000 <= year <= 2100:
+                raise ImportFileError(f"collection year {year} is not plausible", field="year")
+            header_errors: list[RowError] = []
+            for table, expected in (("header", ssda903.HEADER_COLUMNS), ("episodes", ssda903.EPISODE_COLUMNS),
+                                    ("missing", ssda903.MISSING_COLUMNS)):
+                src = sources[table]
+                try:
+                    await asyncio.to_thread(src.check, self.limits, lambda cols, t=table, e=expected, n=src.name:
+                                            ssda903.check_columns(t, cols, e, n), "")
+                except ImportFileError as exc:
+                    if not exc.errors or any(e.rule != "header" for e in exc.errors):
+                        raise
+                    header_errors += exc.errors  # every table's header is reported together
+            if header_errors:
+                raise ImportFileError("the SSDA903 tables do not have the DfE columns", header_errors, field="file")
+            return await self._import_903(year, sources, ref, summary)
+        except Exception as exc:
+            if database_unavailable(exc):
+                raise ImportInterrupted(summary) from exc
+            raise
+
+    async def _import_903(self, year: int, sources: dict[str, CsvFile], ref: _Reference,
+                          summary: ImportSummary) -> ImportSummary:
+        started = time.perf_counter()
+        files = {table: src.name for table, src in sources.items()}
+        tables = {table: list(iter_csv(src.lines())[1]) for table, src in sources.items()}
+        parsed = ssda903.parse_return(year, tables["header"], tables["episodes"], tables["missing"], files)
         summary.rows = sum(parsed.rows.values())
         summary.errors = list(parsed.errors)
         summary.rejected = len({(e.file, e.line) for e in parsed.errors})
@@ -766,7 +834,7 @@ class Importer:
         params = self._placement_params(ref, derive_id("PL", self.agency, SOURCE_SSDA903, source_ref), self.agency,
                                         host, e.decom, e.dec, e.place, None, location, e.urn, None, None, source_ref)
         return Planned(file, e.line, params["id"], params, child_id=child_id_for(self.agency, e.child),
-                       child_column="CHILD", table="episodes")
+                       child_column="CHILD", table="episodes", events=[("DECOM", e.decom)])
 
     def _plan_903_missing(self, m: ssda903.MissingRecord, parsed: ssda903.ParsedReturn, file: str) -> Planned:
         source_ref = f"{m.child}|{m.start.isoformat()}"
@@ -785,7 +853,7 @@ class Importer:
         }
         return Planned(file, m.line, eid, params, child_id=child_id_for(self.agency, m.child),
                        child_column="CHILD", placement_id=placement_id, open_episode=m.end is None,
-                       table="missing")
+                       table="missing", events=[(c, d) for c, d in (("MIS_START", m.start), ("MIS_END", m.end)) if d])
 
 
 # SSDA903 PLACE -> Location.kind / Establishment.kind (graph_schema/MODEL.md vocabularies).

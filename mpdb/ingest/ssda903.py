@@ -37,7 +37,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
-from mpdb.ingest.csv_formats import ETHNIC_CODES, PLACEMENT_TYPES, RowError, normalise_header
+from mpdb.domain import values
+from mpdb.ingest.csv_formats import ETHNIC_CODES, PLACEMENT_TYPES, RowError, normalise_header, text_errors
 
 HEADER_COLUMNS = ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB")
 EPISODE_COLUMNS = ("CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
@@ -151,6 +152,27 @@ def _cells(raw: Mapping[str, str | None]) -> dict[str, str]:
     return {k.strip().lstrip("\ufeff").upper(): (v or "").strip() for k, v in raw.items() if k is not None}
 
 
+# Length caps and control characters (mpdb/domain/values.py); other cells are codes or dates.
+_TEXT_KINDS = {"CHILD": values.REFERENCE, "UPN": values.REFERENCE, "URN": values.REFERENCE,
+               "HOME_POST": values.SHORT_TEXT, "PL_POST": values.SHORT_TEXT}  # the format check names a bad one
+
+
+def _text_errors(c: dict[str, str], file: str, line: int) -> list[RowError]:
+    return text_errors(file, line, c, _TEXT_KINDS, values.TextKind("code", values.CODE_MAX))
+
+
+def _bounded(day: date | None, column: str, file: str, line: int, errors: list[RowError], *,
+             future_ok: bool) -> date | None:
+    """The shared date bounds: not before 1900; not in the future unless `future_ok`."""
+    if day is None:
+        return None
+    try:
+        return values.check_date(day, column, future_ok=future_ok)
+    except values.BadValue as exc:
+        errors.append(RowError(file, line, column, exc.reason, exc.rule))
+        return None
+
+
 def _date_cell(cells: dict[str, str], column: str, file: str, line: int, rule: str,
                errors: list[RowError]) -> date | None:
     try:
@@ -171,14 +193,16 @@ def _postcode_cell(cells: dict[str, str], column: str, file: str, line: int,
 
 def parse_header_row(raw: Mapping[str, str | None], file: str, line: int) -> tuple[HeaderRecord | None, list[RowError]]:
     c = _cells(raw)
-    errors: list[RowError] = []
+    errors: list[RowError] = _text_errors(c, file, line)
+    if errors:
+        return None, errors
     if not c.get("CHILD"):
         errors.append(RowError(file, line, "CHILD", "CHILD is required", "required"))
     sex = {"1": "M", "2": "F"}.get(c.get("SEX", ""))
     if sex is None:
         errors.append(RowError(file, line, "SEX", f"SEX must be 1 (male) or 2 (female), got {c.get('SEX', '')!r}",
                                "code"))
-    dob = _date_cell(c, "DOB", file, line, "format", errors)
+    dob = _bounded(_date_cell(c, "DOB", file, line, "format", errors), "DOB", file, line, errors, future_ok=False)
     if dob is None and not any(e.column == "DOB" for e in errors):
         errors.append(RowError(file, line, "DOB", "DOB is required", "required"))
     ethnic = c.get("ETHNIC") or None
@@ -194,13 +218,16 @@ def parse_header_row(raw: Mapping[str, str | None], file: str, line: int) -> tup
 
 def parse_episode_row(raw: Mapping[str, str | None], file: str, line: int) -> tuple[EpisodeRecord903 | None, list[RowError]]:
     c = _cells(raw)
-    errors: list[RowError] = []
+    errors: list[RowError] = _text_errors(c, file, line)
+    if errors:
+        return None, errors
     if not c.get("CHILD"):
         errors.append(RowError(file, line, "CHILD", "CHILD is required", "required"))
-    decom = _date_cell(c, "DECOM", file, line, "format", errors)
+    decom = _bounded(_date_cell(c, "DECOM", file, line, "format", errors), "DECOM", file, line, errors,
+                     future_ok=False)
     if decom is None and not any(e.column == "DECOM" for e in errors):
         errors.append(RowError(file, line, "DECOM", "DECOM is required", "required"))
-    dec = _date_cell(c, "DEC", file, line, "format", errors)
+    dec = _bounded(_date_cell(c, "DEC", file, line, "format", errors), "DEC", file, line, errors, future_ok=False)
     if decom and dec and dec < decom:
         errors.append(RowError(file, line, "DEC", "DEC (episode ceased) is before DECOM", "date_order"))
     place = c.get("PLACE", "").upper()
@@ -223,7 +250,9 @@ def parse_episode_row(raw: Mapping[str, str | None], file: str, line: int) -> tu
 def parse_missing_row(raw: Mapping[str, str | None], file: str, line: int, year: int) -> tuple[MissingRecord | None, list[RowError]]:
     """Single-row DfE rules: 564, 565, 566, 567, 570, 571, 586, 1004, 1005, 1006."""
     c = _cells(raw)
-    errors: list[RowError] = []
+    errors: list[RowError] = _text_errors(c, file, line)
+    if errors:
+        return None, errors
     if not c.get("CHILD"):
         errors.append(RowError(file, line, "CHILD", "CHILD is required", "required"))
     missing = c.get("MISSING", "").upper()

@@ -52,8 +52,10 @@ def test_a_refused_file_is_a_422_with_the_header_errors(live_server, reference_g
     assert [(e["column"], e["rule"]) for e in r.json()["errors"]] == [
         ("kind", "header"), ("type", "header"), ("status", "header"), ("raised_at", "header"),
         ("child_ref", "header")]
-    r = post(live_server, "flags", lead, {"file": ("flags.csv", b"flag_ref\n\xff\xfe\n", "text/csv")})
-    assert (r.status_code, r.json()["message"]) == (422, "flags.csv is not UTF-8 text")
+    r = post(live_server, "flags", lead, {"file": ("flags.csv", b"flag_ref,child_ref,type,status,raised_at\n\xff\xfe\n",
+                                                   "text/csv")})
+    assert (r.status_code, r.json()["message"]) == (
+        422, "flags.csv line 2, column flag_ref: byte 0xff is not UTF-8 text: save the file as UTF-8")
     assert post(live_server, "people", lead, {"file": ("x.csv", "a\n", "text/csv")}).status_code == 404
 
 
@@ -77,3 +79,44 @@ def test_ssda903_upload(live_server, reference_graph) -> None:  # type: ignore[n
     assert [(e["file"], e["line"], e["rule"]) for e in body["errors"]] == [("missing.csv", 3, "567")]
     r = post(live_server, "ssda903", lead, {k: v for k, v in files.items() if k != "missing"}, {"year": "2024"})
     assert r.status_code == 422
+
+
+BAD_VALUE_CHILDREN = (
+    "child_ref,given_name,family_name,date_of_birth,sex,looked_after,responsible_la\n"
+    "T11V-1,Valida,One-Synthetic,2010-03-04,F,true,E06000021\n"
+    "T11V-2,Nul\x00la,Two-Synthetic,2010-03-04,F,true,E06000021\n"
+    "T11V-3,Bella,Bell\x07-Synthetic,2010-03-04,M,true,E06000021\n"
+    "T11V-4,Olda,Four-Synthetic,1899-12-31,F,true,E06000021\n"
+    "T11V-5,Longa," + "L" * 201 + ",2010-03-04,F,true,E06000021\n"
+)
+BAD_VALUE_EPISODES = (
+    "episode_ref,child_ref,reported_at,returned_at,reporting_force\n"
+    "T11VE-1,T11V-1,2024-02-03T21:00:00Z,2024-02-04T09:00:00Z,E23000015\n"
+    "T11VE-2,T11V-1,0001-01-01T00:00:00Z,,E23000015\n"
+    "T11VE-3,T11V-1,2010-03-03T23:00:00Z,2010-03-05T10:00:00Z,E23000015\n"
+    "T11VE-4,T11V-1,2099-01-01T00:00:00Z,,E23000015\n"
+)
+
+
+def test_bad_values_are_rejected_row_by_row_and_the_rest_load(live_server, reference_graph) -> None:  # type: ignore[no-untyped-def]
+    """The shared value rules (mpdb/domain/values.py) in CSV rows: control characters, length caps,
+    dates before 1900, in the future, or before the child's birth (UK calendar day: 23:00 UTC on
+    3 March is still 3 March, the day before the birthday)."""
+    lead = live_server.token(STOKE, "la_missing_lead")
+    r = post(live_server, "children", lead, {"file": ("children.csv", BAD_VALUE_CHILDREN, "text/csv")})
+    assert r.status_code == 200
+    assert (r.json()["loaded"], r.json()["rejected"]) == (1, 4)
+    assert [(e["line"], e["column"], e["rule"], e["reason"]) for e in r.json()["errors"]] == [
+        (3, "given_name", "control_character", "contains a control character (U+0000) at position 4"),
+        (4, "family_name", "control_character", "contains a control character (U+0007) at position 5"),
+        (5, "date_of_birth", "date_before_1900", "before 1900-01-01"),
+        (6, "family_name", "too_long", "too long (201 characters; at most 200 for name)"),
+    ]
+    r = post(live_server, "episodes", lead, {"file": ("episodes.csv", BAD_VALUE_EPISODES, "text/csv")})
+    assert r.status_code == 200
+    assert (r.json()["loaded"], r.json()["rejected"]) == (1, 3)
+    assert [(e["line"], e["column"], e["rule"]) for e in r.json()["errors"]] == [
+        (3, "reported_at", "date_before_1900"),
+        (4, "reported_at", "before_date_of_birth"),
+        (5, "reported_at", "date_in_future"),
+    ]

@@ -185,3 +185,25 @@ def test_a_first_load_is_validated_whole_before_anything_is_written(tmp_path: Pa
 
 def files_of(directory: Path) -> list[Path]:
     return [p for p in directory.glob("*.csv") if not p.name.startswith("ssda903")]
+
+
+def test_a_first_load_refuses_a_malformed_file_before_reading_its_rows(tmp_path: Path) -> None:
+    """The file checks of `mpdb import` (mpdb/ingest/files.py) hold for `mpdb load` too: the first
+    problem of each malformed file is reported (file, line, column, rule) and nothing is loaded."""
+    for f in files_of(EXAMPLES):
+        shutil.copy(f, tmp_path / f.name)
+    flags = (tmp_path / "flags.csv").read_text().splitlines(keepends=True)
+    flags[2] = flags[2].rstrip("\n") + ",extra\n"
+    (tmp_path / "flags.csv").write_text("".join(flags))
+    episodes = (tmp_path / "episodes.csv").read_bytes().split(b"\n")
+    episodes[1] = episodes[1].replace(b"EP-0001", b"EP-0001\xe9", 1)
+    (tmp_path / "episodes.csv").write_bytes(b"\n".join(episodes))
+    importer = _importer()
+    importer._ref = reference_for("E10000016")
+    v = validate(importer, find_files(tmp_path), empty_target=True)
+    assert [(e.file, e.line, e.column, e.rule) for e in v.errors] == [
+        ("flags.csv", 3, None, "cell_count"),
+        ("episodes.csv", 2, "episode_ref", "encoding"),
+        ("return_interviews.csv", 2, "episode_ref", "unknown_episode"),  # its episodes file was refused
+    ]
+    assert not v.ok

@@ -195,3 +195,57 @@ def test_episode_rows_and_postcodes() -> None:
     p = parse([head()], [good], [])
     assert p.episodes[0].pl_post == "ST1 3"
     assert ssda903.collection_window(2024) == (date(2023, 4, 1), date(2024, 3, 31))
+
+
+# --- the shared value rules (mpdb/domain/values.py) in import rows -------------------------------
+
+CHILD = dict(child_ref="C1", given_name="Valida", family_name="Synthetic", date_of_birth="2010-03-04", sex="F")
+
+
+@pytest.mark.parametrize(("kind", "raw", "expected"), [
+    (ImportKind.CHILDREN, {**CHILD, "given_name": "Nul\x00la"}, [("given_name", "control_character")]),
+    (ImportKind.CHILDREN, {**CHILD, "family_name": "Tab\tbed"}, [("family_name", "control_character")]),
+    (ImportKind.CHILDREN, {**CHILD, "family_name": "C1\x85control"}, [("family_name", "control_character")]),
+    (ImportKind.CHILDREN, {**CHILD, "child_ref": "R" * 41}, [("child_ref", "too_long")]),
+    (ImportKind.CHILDREN, {**CHILD, "date_of_birth": "1899-12-31"}, [("date_of_birth", "date_before_1900")]),
+    (ImportKind.CHILDREN, {**CHILD, "date_of_birth": "0001-01-01"}, [("date_of_birth", "date_before_1900")]),
+    (ImportKind.EPISODES, {**EPISODE, "reported_at": "0001-01-01T00:00:00Z"}, [("reported_at", "date_before_1900")]),
+    (ImportKind.EPISODES, {**EPISODE, "reported_at": "0001-01-01T00:00:00+01:00"}, [("reported_at", "format")]),
+    (ImportKind.EPISODES, {**EPISODE, "returned_at": "2999-01-01T00:00:00Z"}, [("returned_at", "date_in_future")]),
+    (ImportKind.FLAGS, dict(flag_ref="F1", child_ref="C1", type="cse", status="active",
+                            raised_at="2024-01-01T00:00:00Z", review_due="2099-01-01T00:00:00Z"),
+     [("review_due", "date_too_far_ahead")]),
+    (ImportKind.RETURN_INTERVIEWS, dict(interview_ref="R1", episode_ref="E1", status="offered",
+                                        offered_at="2024-01-01T00:00:00Z", summary_places="Park;Sta\x00tion"),
+     [("summary_places", "control_character")]),
+])
+def test_bad_values_are_row_errors_with_the_shared_rule(kind: ImportKind, raw: dict[str, str],
+                                                        expected: list[tuple[str, str]]) -> None:
+    assert errs(kind, **raw) == expected
+
+
+def test_free_text_may_hold_line_breaks_and_tabs_but_no_other_control_character() -> None:
+    flag = dict(flag_ref="F1", child_ref="C1", type="cse", status="active", raised_at="2024-01-01T00:00:00Z")
+    assert errs(ImportKind.FLAGS, **flag, note="seen twice\r\nwith\tfriends") == []
+    assert errs(ImportKind.FLAGS, **flag, note="bell\x07") == [("note", "control_character")]
+
+
+def test_ssda903_rows_get_the_shared_rules() -> None:
+    bad = head(child="9\x00")
+    assert [(e.column, e.rule) for e in ssda903.parse_header_row(bad, "h.csv", 2)[1]] == [("CHILD", "control_character")]
+    assert [(e.column, e.rule) for e in ssda903.parse_header_row(head(dob="31/12/1899"), "h.csv", 2)[1]] == [
+        ("DOB", "date_before_1900")]
+    assert [(e.column, e.rule) for e in ssda903.parse_header_row(head(dob="01/01/2999"), "h.csv", 2)[1]] == [
+        ("DOB", "date_in_future")]
+    assert [(e.column, e.rule) for e in ssda903.parse_episode_row(ep("01/01/1899"), "e.csv", 2)[1]] == [
+        ("DECOM", "date_before_1900")]
+    assert missing_rules(MIS_START="01/06/2023\x1b") == [("control_character", "MIS_START")]
+
+
+def test_the_file_check_reads_every_line_ending_and_a_bom() -> None:
+    from mpdb.ingest.files import CsvFile, ImportLimits
+
+    for text in ("\ufeffa_ref,b\r1,2\r3,4\r", "a_ref,b\r\n1,2\r\n3,4", "a_ref,b\n1,2\n\n3,4\n"):
+        f = CsvFile.from_text(text, "x.csv")
+        assert f.check(ImportLimits(), lambda header: [], "") == 2
+        assert [(line, dict(r)) for line, r in iter_csv(f.lines())[1]][-1][1] == {"a_ref": "3", "b": "4"}

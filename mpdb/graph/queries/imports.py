@@ -77,7 +77,8 @@ WHERE id IN $ownIds OR """
 RETURN c.id AS id,
        [(c)-[:HAS_FLAG]->(f:Flag {status: 'active'}) | {id: f.id, type: f.type}] AS activeFlags,
        [(c)-[:HAD]->(e:Episode {status: 'open'}) | e.id] AS openEpisodes,
-       [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0] AS responsibleLa
+       [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0] AS responsibleLa,
+       c.dateOfBirth AS dateOfBirth
 """
 )
 

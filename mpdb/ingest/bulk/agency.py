@@ -14,12 +14,12 @@ The offline importer is not used for `mpdb load` yet: see docs/IMPORT.md ("First
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mpdb.ingest.csv_formats import ImportKind, RowError, check_header, parse_row
+from mpdb.ingest.files import CsvFile, ImportFileError
 from mpdb.ingest.importer import Importer, Planned, _Reference, iter_csv
 from mpdb.ingest.reference import ReferenceData, read_reference_data, reference_agency_kinds
 
@@ -45,11 +45,6 @@ def find_files(directory: Path) -> dict[ImportKind, Path]:
     return {k: directory / f"{k}.csv" for k in LOAD_ORDER if (directory / f"{k}.csv").is_file()}
 
 
-def _lines(path: Path) -> Iterator[str]:
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        yield from f
-
-
 def reference_for(agency: str, ref: ReferenceData | None = None) -> _Reference:
     """The importer's view of the reference data, from the reference files (no database)."""
     ref = ref or read_reference_data()
@@ -70,39 +65,34 @@ def validate(importer: Importer, files: dict[ImportKind, Path], *, empty_target:
         if path is None:
             continue
         name = path.name
-        try:
-            header, rows = iter_csv(_lines(path))
-        except UnicodeDecodeError as exc:
-            out.errors.append(RowError(name, 1, None, f"not UTF-8 text: {exc.reason}", "format"))
+        source = CsvFile.from_path(path)
+        try:  # the file's encoding, size and shape first (mpdb/ingest/files.py), as `mpdb import` does
+            source.check(importer.limits, lambda header, kind=kind, name=name: check_header(kind, header, name), "")
+        except ImportFileError as exc:
+            out.errors += exc.errors or [RowError(name, 1, None, exc.message, "size")]
             continue
-        header_errors = check_header(kind, header, name)
-        if header_errors:
-            out.errors += header_errors
-            continue
+        _, rows = iter_csv(source.lines())
         planned: list[Planned] = []
         seen: dict[str, int] = {}
-        try:
-            for line, raw in rows:
-                out.rows += 1
-                model, errors = parse_row(kind, name, line, raw)
-                p = None
-                if model is not None:
-                    p, errors = importer._plan(kind, model, name, line, ref)
-                if p is not None and not errors:
-                    first = seen.setdefault(p.id, line)
-                    if first != line:
-                        key = model.key_column  # type: ignore[union-attr]
-                        errors = [RowError(name, line, key, f"{key} {raw.get(key)!r} is also on line {first}",
-                                           "duplicate")]
-                out.errors += errors
-                if p is not None and not errors:
-                    planned.append(p)
-                elif kind is ImportKind.CHILDREN and (raw.get("child_ref") or "").strip():
-                    from mpdb.ingest.importer import child_id_for
+        for line, raw in rows:
+            out.rows += 1
+            model, errors = parse_row(kind, name, line, raw)
+            p = None
+            if model is not None:
+                p, errors = importer._plan(kind, model, name, line, ref)
+            if p is not None and not errors:
+                first = seen.setdefault(p.id, line)
+                if first != line:
+                    key = model.key_column  # type: ignore[union-attr]
+                    errors = [RowError(name, line, key, f"{key} {raw.get(key)!r} is also on line {first}",
+                                       "duplicate")]
+            out.errors += errors
+            if p is not None and not errors:
+                planned.append(p)
+            elif kind is ImportKind.CHILDREN and (raw.get("child_ref") or "").strip():
+                from mpdb.ingest.importer import child_id_for
 
-                    out.rejected_children[child_id_for(importer.agency, raw["child_ref"].strip())] = line
-        except UnicodeDecodeError as exc:
-            out.errors.append(RowError(name, out.rows + 1, None, f"not UTF-8 text: {exc.reason}", "format"))
+                out.rejected_children[child_id_for(importer.agency, raw["child_ref"].strip())] = line
         out.planned[kind] = planned
     if empty_target:
         _check_references(out)
@@ -116,7 +106,8 @@ def _kind_of(v: Validated, file: str) -> ImportKind:
 
 def _check_references(v: Validated) -> None:
     """Into an empty graph every reference must resolve within the files themselves."""
-    children = {p.id for p in v.planned.get(ImportKind.CHILDREN, [])}
+    born = {p.id: p.params["props"]["dateOfBirth"] for p in v.planned.get(ImportKind.CHILDREN, [])}
+    children = set(born)
     placements = {p.id: p.child_id for p in v.planned.get(ImportKind.PLACEMENTS, [])}
     episodes = {p.id for p in v.planned.get(ImportKind.EPISODES, [])}
     for kind in (ImportKind.PLACEMENTS, ImportKind.FLAGS, ImportKind.EPISODES):
@@ -131,8 +122,9 @@ def _check_references(v: Validated) -> None:
                 err = p.reject("missing_from_placement_ref",
                                "no placement with this reference in the placements file" if p.placement_id not in placements
                                else "the placement belongs to another child", "unknown_placement")
-            if err:
-                v.errors.append(err)
+            errors = [err] if err else p.birth_errors(born[p.child_id or ""])
+            if errors:
+                v.errors += errors
             else:
                 keep.append(p)
         v.planned[kind] = keep
@@ -152,7 +144,7 @@ async def load_transactional(importer: Importer, files: dict[ImportKind, Path], 
     out = []
     for kind in LOAD_ORDER:
         if kind in files:
-            out.append(await importer.import_csv(kind, _lines(files[kind]), file=files[kind].name))
+            out.append(await importer.import_csv(kind, CsvFile.from_path(files[kind])))
     return out
 
 
