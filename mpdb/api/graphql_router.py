@@ -120,7 +120,7 @@ class MpdbGraphQLRouter(GraphQLRouter):
             except UnicodeDecodeError:
                 raise RequestRefused(400, BAD_REQUEST, "the body is not UTF-8 text") from None
         try:
-            parsed = json.loads(data)
+            parsed = json.loads(data, parse_constant=_not_json)
         except RecursionError:
             raise RequestRefused(400, BAD_REQUEST, f"the JSON body is nested more than {MAX_JSON_DEPTH} levels") from None
         except ValueError:
@@ -193,6 +193,11 @@ def unavailable_retry_after(response_data: dict[str, Any]) -> int | None:
              for e in response_data.get("errors") or ()
              if (e.get("extensions") or {}).get("code") == SERVICE_UNAVAILABLE]
     return max(waits) if waits else None
+
+
+def _not_json(constant: str) -> None:
+    # Python's json module accepts NaN and Infinity; JSON (RFC 8259) does not, nor does GraphQL.
+    raise ValueError(f"{constant} is not JSON")
 
 
 def _set_code(error: GraphQLError, code: str) -> None:

@@ -380,7 +380,7 @@ async def test_cross_force_case_with_local_tokens_only(live_server, case) -> Non
     # -- audit: West Midlands' reads on the locate basis are logged with its purpose
     events = await case.read(
         "MATCH (e:AuditEvent {subject: 'xa-wmp', action: 'consultation'}) "
-        "RETURN e.operation AS op, e.recordIds AS ids, e.purpose AS purpose, e.agencyId AS agency ORDER BY e.seq")
+        "RETURN e.operation AS op, e.recordIds AS ids, e.purpose AS purpose, e.agencyId AS agency ORDER BY e.at, e.seq")
     assert events[0] == {"op": "searchChildren.locate", "ids": ["XA-A"], "purpose": PURPOSE, "agency": WMP}
     assert events[1] == {"op": "locateProfile", "ids": sorted(["XA-A", e1]), "purpose": PURPOSE, "agency": WMP}
     assert [e["op"] for e in events] == ["searchChildren.locate", "locateProfile", "locateProfile", "child",
@@ -388,13 +388,13 @@ async def test_cross_force_case_with_local_tokens_only(live_server, case) -> Non
     # Kent CC's view of XA-B in summary form is a disclosure to Kent CC, naming XA-B in the trail
     kent = await case.read(
         "MATCH (e:AuditEvent {subject: 'xa-kcc'}) WHERE e.operation IN ['riskProfile.summary', 'coMissing.summary'] "
-        "RETURN e.action AS action, e.operation AS op, e.recordIds AS ids, e.recipients AS to ORDER BY e.seq")
+        "RETURN e.action AS action, e.operation AS op, e.recordIds AS ids, e.recipients AS to ORDER BY e.at, e.seq")
     assert kent == [{"action": "disclosure", "op": "riskProfile.summary", "ids": ["XA-B"], "to": [KCC]},
                     {"action": "disclosure", "op": "coMissing.summary", "ids": ["XA-B"], "to": [KCC]}]
     assert events[2]["ids"] == sorted(["XA-A", e1])
     summaries = await case.read(
         "MATCH (e:AuditEvent {subject: 'xa-wmp', action: 'disclosure'}) RETURN e.operation AS op, "
-        "e.recordIds AS ids, e.recipients AS to ORDER BY e.seq")
+        "e.recordIds AS ids, e.recipients AS to ORDER BY e.at, e.seq")
     # the summary shown to West Midlands, and the finding notified to Kent CC (notification, episode, child)
     assert [(e["op"], len(e["ids"]), e["to"]) for e in summaries] == [
         ("searchChildren.summary", 1, [WMP]), ("recordFound", 3, [KCC])]

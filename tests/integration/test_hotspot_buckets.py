@@ -115,6 +115,8 @@ async def test_each_mutation_keeps_the_buckets_exact(tiny) -> None:  # type: ign
 
 async def test_concurrent_reports_into_one_bucket_lose_no_update(tiny) -> None:  # type: ignore[no-untyped-def]
     at = datetime.now(UTC).replace(hour=0, minute=30, second=0, microsecond=0)
+    if at > datetime.now(UTC):  # run between 00:00 and 00:30 UTC: today's 00:30 has not come yet
+        at -= timedelta(days=1)
     place = {"latitude": B[0], "longitude": B[1], "la_code": KENT_CC, "force_code": KENT_POLICE}
     ctx = police(tiny)
     children = [f"T10-K-{uuid.uuid4().hex[:8]}" for _ in range(4)]
