@@ -32,6 +32,7 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
+from strawberry.types.unset import UNSET
 
 from mpdb.domain import values
 from mpdb.observability.graphql import record_error_codes
@@ -73,7 +74,7 @@ class MpdbGraphQLRouter(GraphQLRouter):
         super().__init__(*args, **kwargs)
         self.max_body_bytes = max_body_bytes
 
-    async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:  # type: ignore[override]
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:  # type: ignore[override]
         if isinstance(request, Request) and request.method == "POST":
             try:
                 self._check_content_type(request)
