@@ -56,6 +56,33 @@ def serve_in_thread(app: object, port: int, lifespan: str = "on") -> Iterator[uv
         thread.join(timeout=10)
 
 
+@contextmanager
+def own_local_neo4j(settings: Settings, start_timeout: float = 240.0) -> Iterator[object]:
+    """A managed local Neo4j of a test's own (fault tests stop or kill it; the session's must
+    never be), migrated and holding the reference agencies, stopped when the block ends."""
+    from mpdb.graph.driver import create_driver
+    from mpdb.graph.local_server import LocalNeo4j
+    from mpdb.graph.migrations import apply_migrations
+    from mpdb.ingest.reference import load_reference
+
+    server = LocalNeo4j(settings)
+    server.start(timeout=start_timeout)
+
+    async def prepare() -> None:
+        driver = create_driver(settings)
+        try:
+            await apply_migrations(driver, settings.neo4j_database)
+            await load_reference(driver, settings.neo4j_database)
+        finally:
+            await driver.close()
+
+    try:
+        asyncio.run(prepare())
+        yield server
+    finally:
+        server.stop(timeout=60)
+
+
 @pytest.fixture(scope="session")
 def neo4j_settings() -> Iterator[Settings]:
     """Settings pointing at the session's Neo4j (started here when needed)."""
@@ -193,4 +220,10 @@ def live_server(neo4j_settings: Settings, neo4j_driver) -> Iterator[LiveServer]:
 def pytest_configure(config: pytest.Config) -> None:
     import logging
 
+    import structlog
+
     logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
+    # In-process apps never call configure_logging; structlog's default logger would print access
+    # lines straight to the stdout it saw at import, past pytest's capture. Through stdlib logging
+    # they are captured like any log record and shown only for a failing test.
+    structlog.configure(logger_factory=structlog.stdlib.LoggerFactory())

@@ -7,7 +7,6 @@ uvicorn, with real tokens; `mpdb serve` runs as a real process.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import os
 import queue
@@ -22,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import LiveServer, free_port, serve_in_thread
+from conftest import LiveServer, free_port, own_local_neo4j, serve_in_thread
 from mpdb.console.sessions import SESSION_COOKIE
 from mpdb.graph.local_server import LocalNeo4j
 from mpdb.settings import Settings
@@ -41,29 +40,11 @@ PURPOSE = {"X-MPDB-Purpose": "test: outage"}
 @pytest.fixture(scope="module")
 def own_neo4j(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNeo4j]:
     """A Neo4j for this module alone, with the schema and the reference agencies."""
-    from mpdb.graph.driver import create_driver
-    from mpdb.graph.migrations import apply_migrations
-    from mpdb.ingest.reference import load_reference
-
     settings = Settings(env="test", state_dir=tmp_path_factory.mktemp("outage-state"), local_bolt_port=free_port(),
                         local_heap="512m", local_pagecache="128m", neo4j_uri=None,
                         neo4j_retry_budget_s=BUDGET_S)
-    server = LocalNeo4j(settings)
-    server.start(timeout=240)
-
-    async def prepare() -> None:
-        driver = create_driver(settings)
-        try:
-            await apply_migrations(driver, settings.neo4j_database)
-            await load_reference(driver, settings.neo4j_database)
-        finally:
-            await driver.close()
-
-    try:
-        asyncio.run(prepare())
-        yield server
-    finally:
-        server.stop(timeout=60)
+    with own_local_neo4j(settings) as server:
+        yield server  # type: ignore[misc]
 
 
 @pytest.fixture(scope="module")

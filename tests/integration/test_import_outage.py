@@ -24,7 +24,7 @@ import httpx
 import neo4j
 import pytest
 
-from conftest import free_port, serve_in_thread
+from conftest import free_port, own_local_neo4j, serve_in_thread
 from mpdb.graph.local_server import LocalNeo4j
 from mpdb.settings import PROJECT_ROOT, Settings
 
@@ -77,31 +77,13 @@ class Db:
 
 @pytest.fixture(scope="module")
 def db() -> Iterator[Db]:
-    import asyncio
-
-    from mpdb.graph.driver import create_driver
-    from mpdb.graph.migrations import apply_migrations
-    from mpdb.ingest.reference import load_reference
-
     state = PROJECT_ROOT / ".mpdb" / f"test-import-outage-{free_port()}"
     settings = Settings(env="test", state_dir=state, local_bolt_port=free_port(), local_heap="1g",
                         local_pagecache="256m", neo4j_uri=None)
-    d = Db(settings)
-    d.server.start()
-
-    async def prepare() -> None:
-        driver = create_driver(settings)
-        try:
-            await apply_migrations(driver, settings.neo4j_database)
-            await load_reference(driver, settings.neo4j_database)
-        finally:
-            await driver.close()
-
     try:
-        asyncio.run(prepare())
-        yield d
+        with own_local_neo4j(settings):
+            yield Db(settings)
     finally:
-        d.server.stop(timeout=30)
         shutil.rmtree(state, ignore_errors=True)
 
 
