@@ -115,7 +115,9 @@ class Settings(BaseSettings):
     # Log lines: json (default outside dev) or console (key=value, default in dev). Read from the
     # environment by mpdb/logging.py before settings exist; declared here to be documented and checked.
     log_format: Literal["json", "console"] | None = None
-    metrics: bool = True  # GET /metrics (Prometheus); off: 404
+    # GET /metrics (Prometheus). Default: on in dev/test; in prod only with metrics_token, since
+    # the API port is public and operational counts are for the operator. true/false: as said.
+    metrics: bool | None = None
     metrics_token: SecretStr | None = None  # when set, /metrics needs `Authorization: Bearer <token>`
     # Traces: "otlp" exports over OTLP/HTTP, "off" never; default: on when the standard
     # OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set. otlp_endpoint: the full URL (…/v1/traces).
@@ -159,6 +161,12 @@ class Settings(BaseSettings):
         if self.worker_count > 1:
             return Path(self.state_dir) / "shared" / str(self.port)
         return None
+
+    @property
+    def metrics_enabled(self) -> bool:
+        if self.metrics is not None:
+            return self.metrics
+        return self.env != "prod" or self.metrics_token is not None
 
     @property
     def graphiql_enabled(self) -> bool:

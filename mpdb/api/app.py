@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID", generator=lambda: str(uuid.uuid4()),
                        validator=_acceptable_request_id)
-    if settings.metrics:
+    if settings.metrics_enabled:
         token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
         app.include_router(metrics_router(token))
     tracer_provider = configure_tracing(app, settings.tracing, settings.otlp_endpoint)

@@ -204,6 +204,10 @@ def test_graphiql_is_not_served_in_prod(prod_server: Server) -> None:
     assert "graphiql" not in r.text.lower()
 
 
+def test_metrics_are_not_served_in_prod_without_a_token(prod_server: Server) -> None:
+    assert httpx.get(f"{prod_server.base_url}/metrics", timeout=30).status_code == 404
+
+
 async def test_batched_array_bodies_are_rejected(prod_server: Server, hd_scenario) -> None:  # type: ignore[no-untyped-def]
     subject = _subject()
     batch = [{"query": '{ child(id: "HD-A") { id } }'}, {"query": '{ a: child(id: "HD-A") { id } }'}]

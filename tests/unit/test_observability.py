@@ -125,3 +125,17 @@ def test_progress_shrinking_total_completes_and_terminal_draws_bars_instead() ->
             task = bar.add_task("episodes", total=10)
             bar.advance(task, 10)
     assert logs == [] and out.getvalue()
+
+
+def test_metrics_are_private_by_default_in_prod() -> None:
+    from mpdb.settings import Settings
+
+    prod = dict(_env_file=None, env="prod", oauth_issuer="https://idp.example", oauth_jwks_url="https://idp.example/jwks",
+                neo4j_uri="bolt://db.example:7687", neo4j_password="x")
+    assert Settings(_env_file=None, env="dev").metrics_enabled
+    assert Settings(_env_file=None, env="test").metrics_enabled
+    assert not Settings(**prod).metrics_enabled
+    assert Settings(**prod, metrics_token="scrape-secret").metrics_enabled
+    assert Settings(**prod, metrics=True).metrics_enabled
+    assert not Settings(_env_file=None, env="dev", metrics=False).metrics_enabled
+
