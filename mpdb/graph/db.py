@@ -4,8 +4,9 @@ Reads run in read transactions (routed to followers on a cluster), writes in wri
 each with the configured timeout; the driver retries transient errors for managed transactions.
 With a retry budget (the API's), connecting and retrying stop after that many seconds and the
 caller gets `ServiceUnavailable` (SERVICE_UNAVAILABLE, HTTP 503) instead of waiting for the driver's
-own 30-60 s; the query itself is bounded by the timeout, not the budget. Queries are `LiteralString` constants from `mpdb/graph/queries/`, so user input can only ever
-arrive as parameters.
+own 30-60 s; the query itself is bounded by the timeout, not the budget. Queries are
+`LiteralString` constants from `mpdb/graph/queries/`, so user input can only ever arrive as
+parameters.
 """
 
 from __future__ import annotations
