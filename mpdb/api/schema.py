@@ -18,6 +18,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from mpdb.api.execution import PlainFieldsExecutionContext
 from mpdb.api.extensions.errors import MaskInternalErrors
 from mpdb.api.extensions.inputs import InputRules
 from mpdb.api.mutations.lifecycle import LifecycleMutations
@@ -63,6 +64,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         query=query,
         mutation=mutation,
         extensions=extensions,
+        execution_context_class=PlainFieldsExecutionContext,  # plain fields without per-field overhead; argument checks
         config=StrawberryConfig(disable_field_suggestions=not settings.introspection_enabled),
     )
 

@@ -8,7 +8,8 @@
   raises them outside these hooks).
 - A document with several operations and no `operationName` is refused: which one should run is
   the client's to say, not ours to guess.
-- Every string argument is checked before its resolver runs (mpdb/domain/values.py): an `ID` at
+- Every string argument is checked before its resolver runs (mpdb/domain/values.py; called from
+  the execution context, mpdb/api/execution.py): an `ID` at
   most ID_MAX characters, another scalar string argument at most ARGUMENT_MAX, both with no
   control character; strings inside input objects at most ANY_STRING_MAX with no control character
   but tab and line breaks (the write commands then apply each field's own kind). So an oversized or
@@ -22,6 +23,7 @@ from typing import Any
 
 from graphql import (
     GraphQLError,
+    GraphQLField,
     GraphQLID,
     GraphQLInputObjectType,
     GraphQLList,
@@ -64,15 +66,14 @@ class InputRules(SchemaExtension):
             if error.path is None and error.message.startswith("Variable '$"):
                 _set_code(error, BAD_USER_INPUT)
 
-    def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
-        if kwargs:
-            field = info.parent_type.fields.get(info.field_name)
-            if field is not None:
-                for name, value in kwargs.items():
-                    arg = field.args.get(name)
-                    if arg is not None and value is not None:
-                        check_argument(name, arg.type, value)
-        return _next(root, info, *args, **kwargs)
+
+def check_arguments(field: GraphQLField, args: dict[str, Any]) -> None:
+    """The arguments graphql-core coerced for one execution of `field`, before its resolver runs
+    (called by mpdb/api/execution.py for every field that has arguments)."""
+    for name, value in args.items():
+        arg = field.args.get(name)
+        if arg is not None and value is not None:
+            check_argument(name, arg.type, value)
 
 
 def check_argument(name: str, type_: Any, value: Any) -> None:

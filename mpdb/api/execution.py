@@ -1,0 +1,157 @@
+"""GraphQL execution without per-field overhead where a field is a plain attribute.
+
+A national riskProfile completes ~1,300 fields and coMissing ~800; nearly all are scalars (or lists of
+scalars) read straight off a strawberry type, with no resolver and no permission. graphql-core
+still builds a resolve-info object, looks up middleware and walks the generic completion for each,
+which profiled as the largest share of the API's own CPU per request. `PlainFieldsExecutionContext`
+(strawberry's `execution_context_class` option) completes those fields directly: the attribute, then
+the scalar's own `coerce_output_value`, the value checked against the field's nullability. Anything
+unusual (a null where the type forbids it, a scalar refusing a value, a value that is not a list
+where one is expected, an awaitable) goes back to graphql-core's own path for that field, so errors,
+their messages and their paths are graphql-core's. Fields with a resolver, with arguments, of object
+or abstract type, and every field while a resolve middleware is installed (tracing), take the
+ordinary path.
+
+String arguments are checked here too (`check_arguments`, mpdb/api/extensions/inputs.py), before the
+field's resolver runs, as a resolve middleware did before: a middleware wraps every field, and only
+fields with arguments need it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from operator import attrgetter
+from typing import Any
+
+from graphql import (
+    GraphQLError,
+    GraphQLField,
+    GraphQLLeafType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    is_leaf_type,
+)
+from graphql.execution.values import get_argument_values
+from graphql.pyutils import Undefined
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+
+from mpdb.api.extensions.inputs import check_arguments
+
+
+class _Slow(Exception):
+    """A plain field's value needs graphql-core's own completion (an error, most likely)."""
+
+
+# Values a scalar's coerce_output_value can take without first ruling out an exception or an
+# awaitable (which graphql-core raises or awaits).
+_VALUE_TYPES = frozenset({str, int, float, bool})
+
+Completion = Callable[[Any], Any]
+DEFINITION_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
+_NOT_PLAIN = object()
+# id(GraphQLField) -> (read the attribute, complete the value) for a plain field, else _NOT_PLAIN.
+# The schema's field objects live as long as the process; GraphQLField defines __eq__, so it is
+# not hashable itself.
+_plain_fields: dict[int, Any] = {}
+
+
+def _leaf(leaf: GraphQLLeafType, nonnull: bool) -> Completion:
+    coerce = leaf.coerce_output_value
+
+    def complete(value: Any) -> Any:
+        if value is None:
+            if nonnull:
+                raise _Slow
+            return None
+        if type(value) not in _VALUE_TYPES and (isinstance(value, Exception) or hasattr(value, "__await__")):
+            raise _Slow
+        coerced = coerce(value)
+        if coerced is None or coerced is Undefined:
+            raise _Slow
+        return coerced
+
+    return complete
+
+
+def _list(item: Completion, nonnull: bool) -> Completion:
+    def complete(value: Any) -> Any:
+        if value is None:
+            if nonnull:
+                raise _Slow
+            return None
+        if type(value) is not list and type(value) is not tuple:
+            raise _Slow
+        return [item(v) for v in value]
+
+    return complete
+
+
+def _completion(type_: GraphQLOutputType) -> Completion | None:
+    nonnull = isinstance(type_, GraphQLNonNull)
+    inner = type_.of_type if nonnull else type_
+    if isinstance(inner, GraphQLList):
+        item = _completion(inner.of_type)
+        return _list(item, nonnull) if item is not None else None
+    return _leaf(inner, nonnull) if is_leaf_type(inner) else None
+
+
+def _plain_field(field_def: GraphQLField) -> Any:
+    plain = _plain_fields.get(id(field_def))
+    if plain is None:
+        plain = _NOT_PLAIN
+        # strawberry's resolver of a field declared without one (no resolver, no field extension)
+        if getattr(field_def.resolve, "_is_default", False) and not field_def.args:
+            complete = _completion(field_def.type)
+            if complete is not None:
+                definition = (field_def.extensions or {}).get(DEFINITION_BACKREF)
+                resolve = field_def.resolve
+                read: Callable[[Any], Any] = lambda source: resolve(source, None)  # noqa: E731
+                if (isinstance(definition, StrawberryField) and definition.default_resolver is getattr
+                        and not definition.base_resolver):
+                    read = attrgetter(definition.python_name)  # what that resolver does
+                plain = (read, complete)
+        _plain_fields[id(field_def)] = plain
+    return plain
+
+
+class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def execute_field(self, parent_type: GraphQLObjectType, source: Any, field_details_list: Any, path: Any,
+                      position_context: Any) -> Any:
+        node = field_details_list[0].node
+        field_def = parent_type.fields.get(node.name.value)
+        if field_def is not None:
+            if field_def.args:
+                refused = self._refused_argument(field_def, field_details_list)
+                if refused is not None:
+                    self.handle_field_error(refused, field_def.type, field_details_list, path)
+                    return None
+            else:
+                plain = _plain_field(field_def)
+                if plain is not _NOT_PLAIN and not self._middleware():
+                    read, complete = plain
+                    try:
+                        return complete(read(source))
+                    except Exception:  # noqa: BLE001 - graphql-core's own path raises or records it
+                        pass
+        return super().execute_field(parent_type, source, field_details_list, path, position_context)
+
+    def _middleware(self) -> bool:
+        manager = self.middleware_manager
+        return manager is not None and bool(manager.middlewares)
+
+    def _refused_argument(self, field_def: GraphQLField, field_details_list: Any) -> Exception | None:
+        details = field_details_list[0]
+        try:
+            args = get_argument_values(field_def, details.node, self.variable_values,
+                                       details.fragment_variable_values, self.hide_suggestions)
+        except GraphQLError:
+            return None  # graphql-core reports it the same way in the field's own execution
+        try:
+            check_arguments(field_def, args)
+        except Exception as exc:  # noqa: BLE001 - located and recorded as the field's error
+            return exc
+        return None
