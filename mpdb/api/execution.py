@@ -53,10 +53,10 @@ _VALUE_TYPES = frozenset({str, int, float, bool})
 Completion = Callable[[Any], Any]
 DEFINITION_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 _NOT_PLAIN = object()
-# id(GraphQLField) -> (read the attribute, complete the value) for a plain field, else _NOT_PLAIN.
-# The schema's field objects live as long as the process; GraphQLField defines __eq__, so it is
-# not hashable itself.
-_plain_fields: dict[int, Any] = {}
+# Where a field's (read the attribute, complete the value), or _NOT_PLAIN, is kept: in the field's
+# own `extensions` dict (graphql-core's place for a field's custom data), so it lives and dies with
+# the schema that holds the field.
+PLAIN_KEY = "mpdb-plain-field"
 
 
 def _leaf(leaf: GraphQLLeafType, nonnull: bool) -> Completion:
@@ -100,21 +100,22 @@ def _completion(type_: GraphQLOutputType) -> Completion | None:
 
 
 def _plain_field(field_def: GraphQLField) -> Any:
-    plain = _plain_fields.get(id(field_def))
+    extensions = field_def.extensions
+    plain = extensions.get(PLAIN_KEY)
     if plain is None:
         plain = _NOT_PLAIN
         # strawberry's resolver of a field declared without one (no resolver, no field extension)
         if getattr(field_def.resolve, "_is_default", False) and not field_def.args:
             complete = _completion(field_def.type)
             if complete is not None:
-                definition = (field_def.extensions or {}).get(DEFINITION_BACKREF)
+                definition = extensions.get(DEFINITION_BACKREF)
                 resolve = field_def.resolve
                 read: Callable[[Any], Any] = lambda source: resolve(source, None)  # noqa: E731
                 if (isinstance(definition, StrawberryField) and definition.default_resolver is getattr
                         and not definition.base_resolver):
                     read = attrgetter(definition.python_name)  # what that resolver does
                 plain = (read, complete)
-        _plain_fields[id(field_def)] = plain
+        extensions[PLAIN_KEY] = plain
     return plain
 
 
