@@ -23,6 +23,7 @@ from neo4j._codec.hydration.bolt.v2 import temporal as _bolt_v2_temporal
 DRIVER_VERSION = "6.4.1"
 _original = _bolt_v2_temporal.hydrate_datetime
 _EPOCH = datetime(1970, 1, 1)
+_ZONES: dict[int, Any] = {}  # UTC offset in minutes -> pytz.FixedOffset
 
 
 def hydrate_datetime(seconds: int, nanoseconds: int, tz: Any = None) -> Any:
@@ -30,12 +31,16 @@ def hydrate_datetime(seconds: int, nanoseconds: int, tz: Any = None) -> Any:
     if not (isinstance(seconds, int) and isinstance(nanoseconds, int) and (tz is None or isinstance(tz, int))):
         return _original(seconds, nanoseconds, tz)
     # to_native() keeps microseconds, dropping the rest of the nanoseconds.
-    naive = _EPOCH + timedelta(seconds=seconds, microseconds=nanoseconds // 1000)
     if tz is None:
-        return naive
-    # The same tzinfo object the driver builds (pytz caches fixed offsets), so the values compare,
-    # print and serialise exactly alike.
-    return pytz.utc.localize(naive).astimezone(pytz.FixedOffset(divmod(tz, 60)[0]))
+        return _EPOCH + timedelta(seconds=seconds, microseconds=nanoseconds // 1000)
+    # The driver's value is the UTC instant moved to pytz.FixedOffset(whole minutes of tz): the
+    # same wall time and the same tzinfo object (pytz caches fixed offsets), so the values
+    # compare, print and serialise exactly alike. Built directly, without localize/astimezone.
+    minutes = tz // 60
+    zone = _ZONES.get(minutes)
+    if zone is None:
+        zone = _ZONES.setdefault(minutes, pytz.FixedOffset(minutes))
+    return (_EPOCH + timedelta(seconds=seconds + minutes * 60, microseconds=nanoseconds // 1000)).replace(tzinfo=zone)
 
 
 def install() -> None:
