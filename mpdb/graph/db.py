@@ -41,10 +41,11 @@ def to_native(value: Any) -> Any:
     # isinstance against the driver's ABC-registered types is several times slower.
     if kind in _PLAIN:
         return value
+    # Plain members are taken as they are, without a call each (most of a row's values are).
     if kind is dict:
-        return {k: to_native(v) for k, v in value.items()}
+        return {k: v if type(v) in _PLAIN else to_native(v) for k, v in value.items()}
     if kind is list:
-        return [to_native(v) for v in value]
+        return [v if type(v) in _PLAIN else to_native(v) for v in value]
     if isinstance(value, (DateTime, Date, Time)):
         return value.to_native()
     if isinstance(value, Point):
