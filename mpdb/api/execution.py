@@ -4,8 +4,10 @@ A national riskProfile completes ~1,300 fields and coMissing ~800; nearly all ar
 scalars) read straight off a strawberry type, with no resolver and no permission. graphql-core
 still builds a resolve-info object, looks up middleware and walks the generic completion for each,
 which profiled as the largest share of the API's own CPU per request. `PlainFieldsExecutionContext`
-(strawberry's `execution_context_class` option) completes those fields directly: the attribute, then
-the scalar's own `coerce_output_value`, the value checked against the field's nullability. Anything
+(strawberry's `execution_context_class` option) completes those fields of an object itself: the
+attribute, then the scalar's own `coerce_output_value`, the value checked against the field's
+nullability; graphql-core executes the object's other fields, and the entries are put back in the
+order of the selection. Anything
 unusual (a null where the type forbids it, a scalar refusing a value, a value that is not a list
 where one is expected, an awaitable) goes back to graphql-core's own path for that field, so errors,
 their messages and their paths are graphql-core's. Fields with a resolver, with arguments, of object
@@ -99,6 +101,13 @@ def _completion(type_: GraphQLOutputType) -> Completion | None:
     return _leaf(inner, nonnull) if is_leaf_type(inner) else None
 
 
+def _in_order(grouped_field_set: dict[str, Any], plain: dict[str, Any], others: dict[str, Any]) -> dict[str, Any]:
+    """The object's entries in the order of its selection, as graphql-core builds it (a field
+    graphql-core leaves out, e.g. one unknown to the type, stays out)."""
+    return {name: plain[name] if name in plain else others[name] for name in grouped_field_set
+            if name in plain or name in others}
+
+
 def _plain_field(field_def: GraphQLField) -> Any:
     extensions = field_def.extensions
     plain = extensions.get(PLAIN_KEY)
@@ -120,24 +129,46 @@ def _plain_field(field_def: GraphQLField) -> Any:
 
 
 class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def execute_fields(self, parent_type: GraphQLObjectType, source_value: Any, path: Any,
+                       grouped_field_set: dict[str, Any], position_context: Any) -> Any:
+        if self._middleware():
+            return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+        fields = parent_type.fields
+        plain_values: dict[str, Any] = {}
+        rest: dict[str, Any] | None = None
+        for response_name, field_details_list in grouped_field_set.items():
+            field_def = fields.get(field_details_list[0].node.name.value)
+            plain = _plain_field(field_def) if field_def is not None else _NOT_PLAIN
+            if plain is not _NOT_PLAIN:
+                read, complete = plain
+                try:
+                    plain_values[response_name] = complete(read(source_value))
+                    continue
+                except Exception:  # noqa: BLE001 - graphql-core's own path raises or records it
+                    pass
+            if rest is None:
+                rest = {}
+            rest[response_name] = field_details_list
+        if rest is None:
+            return plain_values
+        if not plain_values:
+            return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+        others = super().execute_fields(parent_type, source_value, path, rest, position_context)
+        if self.is_awaitable(others):
+            async def in_order() -> dict[str, Any]:
+                return _in_order(grouped_field_set, plain_values, await others)
+
+            return in_order()
+        return _in_order(grouped_field_set, plain_values, others)
+
     def execute_field(self, parent_type: GraphQLObjectType, source: Any, field_details_list: Any, path: Any,
                       position_context: Any) -> Any:
-        node = field_details_list[0].node
-        field_def = parent_type.fields.get(node.name.value)
-        if field_def is not None:
-            if field_def.args:
-                refused = self._refused_argument(field_def, field_details_list)
-                if refused is not None:
-                    self.handle_field_error(refused, field_def.type, field_details_list, path)
-                    return None
-            else:
-                plain = _plain_field(field_def)
-                if plain is not _NOT_PLAIN and not self._middleware():
-                    read, complete = plain
-                    try:
-                        return complete(read(source))
-                    except Exception:  # noqa: BLE001 - graphql-core's own path raises or records it
-                        pass
+        field_def = parent_type.fields.get(field_details_list[0].node.name.value)
+        if field_def is not None and field_def.args:
+            refused = self._refused_argument(field_def, field_details_list)
+            if refused is not None:
+                self.handle_field_error(refused, field_def.type, field_details_list, path)
+                return None
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
 
     def _middleware(self) -> bool:
