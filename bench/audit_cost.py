@@ -13,6 +13,8 @@ that the machine's changing load hits them alike:
   switch: nothing a deployment can set turns audit off); the ceiling audit is measured against;
 - `now`: audit as it runs (mpdb/audit/trail.py): consultations that arrive together share a
   transaction (group commit), each transaction appends to the next of 64 hash chains;
+- `r1`: as round 1 of issue 10 left it (tip d99a33d): group commit, each commit on the next shard
+  of the rotation, the chain hashes computed in Cypher; kept here so before and after run side by side;
 - `sharded`: 64 chains, but one write transaction per read (no group commit);
 - `before`: one write transaction per read, every one on the same chain, i.e. serialised on one
   head lock: the trail before this change (issue 10 measured coMissing 59 -> 110 req/s without it).
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import sys
@@ -41,13 +44,13 @@ from bench.queries import QUERIES, BenchQuery, pick_params
 from mpdb.audit import trail
 from mpdb.auth.policy import get_policy
 from mpdb.auth.principal import Principal
-from mpdb.graph.db import Graph
+from mpdb.graph.db import Graph, run
 from mpdb.graph.driver import create_driver
 from mpdb.services import context
 from mpdb.services.context import ServiceContext
 from mpdb.settings import get_settings
 
-MODES = ("off", "now", "sharded", "before")
+MODES = ("off", "now", "r1", "sharded", "before")
 NAMES = ("coMissing 1 hop", "riskProfile")
 
 
@@ -62,6 +65,63 @@ async def _one_tx_per_read(graph: Graph, events: list[dict[str, Any]]) -> list[d
     return await graph.in_write_tx(lambda tx: trail.append_events_in_tx(tx, events))
 
 
+# Round 1's append (issue 10, tip d99a33d), kept here to measure against: the chain hashes computed
+# in Cypher (apoc.util.sha256 over a JSON text the service sends beside the event), one statement.
+R1_APPEND_EVENTS = """
+MATCH (h:AuditHead {id: $headId})
+SET h.lockedAt = datetime()
+WITH h, reduce(chain = [], i IN range(0, size($events) - 1) |
+       chain + [{seq: h.seq + i + 1,
+                 prevHash: CASE i WHEN 0 THEN h.hash ELSE chain[i - 1].hash END,
+                 hash: apoc.util.sha256(['[' + toString(h.shard) + ',' + toString(h.seq + i + 1) + ','
+                   + $events[i].body + ',"' + CASE i WHEN 0 THEN h.hash ELSE chain[i - 1].hash END + '"]'])}]
+     ) AS chain
+UNWIND range(0, size(chain) - 1) AS i
+CREATE (e:AuditEvent)
+SET e = $events[i].event, e.at = datetime($events[i].event.at), e.shard = h.shard,
+    e.seq = chain[i].seq, e.prevHash = chain[i].prevHash, e.hash = chain[i].hash
+WITH h, chain, count(e) AS written
+SET h.seq = chain[size(chain) - 1].seq, h.hash = chain[size(chain) - 1].hash
+RETURN h.shard AS shard, [link IN chain | link {.seq, .prevHash, .hash}] AS chain
+"""
+
+
+def _r1_body(event: dict[str, Any]) -> str:
+    return json.dumps([event[f] for f in trail.HASHED_FIELDS[2:-1]], separators=(",", ":"), default=str)[1:-1]
+
+
+async def _r1_append_in_tx(tx: Any, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    shard = trail._rotation.for_tx(tx)
+    rows = await run(tx, R1_APPEND_EVENTS, {"headId": trail.head_id(shard),  # type: ignore[arg-type]
+                                            "events": [{"event": e, "body": _r1_body(e)} for e in events]})
+    stored = []
+    for event, link in zip(events, rows[0]["chain"], strict=True):
+        full = {**event, "shard": rows[0]["shard"], "seq": link["seq"], "prevHash": link["prevHash"]}
+        full["hash"] = trail.event_hash(full)
+        if full["hash"] != link["hash"]:
+            raise trail.AuditAppendFailed("hash mismatch")
+        stored.append(full)
+    # What the current code expects to find there next (it would re-link otherwise, which is not
+    # what `now` is measured for).
+    trail._known_heads.set(shard, stored[-1]["seq"], stored[-1]["hash"])
+    return stored
+
+
+class _R1GroupCommit(trail._GroupCommit):
+    async def _append(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return await self.graph.in_write_tx(lambda tx: _r1_append_in_tx(tx, events))
+
+
+_r1_writers: dict[int, _R1GroupCommit] = {}
+
+
+async def _r1_record(graph: Graph, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    writer = _r1_writers.get(id(graph))
+    if writer is None:
+        writer = _r1_writers[id(graph)] = _R1GroupCommit(graph)
+    return await writer.submit(events)
+
+
 @contextmanager
 def audit_mode(mode: str) -> Iterator[None]:
     saved_consulted, saved_rotation, saved_record = ServiceContext.consulted, trail._rotation, context.record
@@ -70,6 +130,8 @@ def audit_mode(mode: str) -> Iterator[None]:
             self.require_purpose()
 
         ServiceContext.consulted = no_audit  # type: ignore[method-assign]
+    if mode == "r1":
+        context.record = _r1_record  # type: ignore[assignment]
     if mode in ("sharded", "before"):
         context.record = _one_tx_per_read  # type: ignore[assignment]
     if mode == "before":
@@ -129,7 +191,9 @@ async def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=6.0, help="duration of one measurement")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds of every mode")
     ap.add_argument("--only", help="only the queries whose name contains this text")
+    ap.add_argument("--modes", default=",".join(MODES), help="comma-separated modes to run (off and now at least)")
     args = ap.parse_args(argv)
+    modes = tuple(m for m in MODES if m in args.modes.split(","))
 
     settings = get_settings()
     driver = create_driver(settings)
@@ -140,22 +204,22 @@ async def main(argv: list[str] | None = None) -> int:
         print(f"data set: {params.get('profile') or 'unknown'}; child {params['childId']}; "
               f"load average before: {loadavg()}", flush=True)
         queries = [q for q in QUERIES if q.name in NAMES and (not args.only or args.only.lower() in q.name.lower())]
-        print(f"{'query':17} {'clients':>7} " + " ".join(f"{m + ' req/s':>15} {'p50':>6}" for m in MODES)
-              + f" {'cost':>6} {'before':>7}  load", flush=True)
+        print(f"{'query':17} {'clients':>7} " + " ".join(f"{m + ' req/s':>15} {'p50':>6}" for m in modes)
+              + "".join(f" {'cost ' + m:>13}" for m in modes if m != "off") + "  load", flush=True)
         for q in queries:
             scopes = get_policy(settings.policy_file).scopes_for(q.agency_kind, q.role)
             principal = Principal(subject="bench", client_id="bench", agency_id=q.agency,
                                   agency_kind=q.agency_kind, role=q.role, scopes=frozenset(scopes))
-            for mode in MODES:  # warm-up: plans, caches, connections
+            for mode in modes:  # warm-up: plans, caches, connections
                 with audit_mode(mode):
                     await run_clients(graph, q, params, principal, 4, 1.0)
             for clients in (int(c) for c in args.clients.split(",")):
-                cpu = {m: [0.0, 0.0] for m in MODES}  # client process, Neo4j: CPU seconds
-                done = {m: 0 for m in MODES}
-                elapsed = {m: 0.0 for m in MODES}
-                lat: dict[str, list[float]] = {m: [] for m in MODES}
+                cpu = {m: [0.0, 0.0] for m in modes}  # client process, Neo4j: CPU seconds
+                done = {m: 0 for m in modes}
+                elapsed = {m: 0.0 for m in modes}
+                lat: dict[str, list[float]] = {m: [] for m in modes}
                 for r in range(args.rounds):
-                    order = MODES if r % 2 == 0 else tuple(reversed(MODES))
+                    order = modes if r % 2 == 0 else tuple(reversed(modes))
                     for mode in order:
                         before = (_cpu_s("self"), _cpu_s(db_pid) if db_pid else float("nan"))
                         with audit_mode(mode):
@@ -165,15 +229,15 @@ async def main(argv: list[str] | None = None) -> int:
                         done[mode] += n
                         elapsed[mode] += secs
                         lat[mode] += samples
-                rate = {m: done[m] / elapsed[m] for m in MODES}
-                cells = " ".join(f"{rate[m]:15.1f} {statistics.median(lat[m]):6.1f}" for m in MODES)
-                print(f"{q.name:17} {clients:7d} {cells} {1 - rate['now'] / rate['off']:6.1%} "
-                      f"{1 - rate['before'] / rate['off']:7.1%}  {loadavg()}", flush=True)
+                rate = {m: done[m] / elapsed[m] for m in modes}
+                cells = " ".join(f"{rate[m]:15.1f} {statistics.median(lat[m]):6.1f}" for m in modes)
+                costs = "".join(f" {1 - rate[m] / rate['off']:13.1%}" for m in modes if m != "off")
+                print(f"{q.name:17} {clients:7d} {cells}{costs}  {loadavg()}", flush=True)
                 print(f"{'  CPU ms/request':25} " + " ".join(
                     f"{1000 * cpu[m][0] / max(done[m], 1):8.1f}+{1000 * cpu[m][1] / max(done[m], 1):6.1f}"
-                    for m in MODES) + "   (client process + Neo4j)", flush=True)
-        print(f"\n{args.rounds} interleaved rounds of {args.seconds:.0f} s per mode; p50 in ms; cost = 1 - now/off, "
-              f"before = 1 - before/off (the trail before this change); load average after: {loadavg()}")
+                    for m in modes) + "   (client process + Neo4j)", flush=True)
+        print(f"\n{args.rounds} interleaved rounds of {args.seconds:.0f} s per mode; p50 in ms; cost <mode> = 1 - mode/off; "
+              f"load average after: {loadavg()}")
     finally:
         await driver.close()
     return 0

@@ -144,6 +144,60 @@ async def test_a_process_spreads_its_transactions_over_the_shards(trail_graph) -
     assert len({tx_events[0]["shard"] for tx_events in written}) == 16
 
 
+async def test_an_append_relinks_when_another_process_moved_the_head(trail_graph, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Each process remembers where it left each head and sends its events already linked; when
+    another process (its own memory) appended there meanwhile, the append re-links after the real
+    head under its lock instead of writing where it expected to."""
+    class Fixed:
+        def for_tx(self, tx):  # type: ignore[no-untyped-def]
+            return 7
+
+    monkeypatch.setattr(trail, "_rotation", Fixed())
+    mine, other = trail._KnownHeads(), trail._KnownHeads()
+    monkeypatch.setattr(trail, "_known_heads", mine)
+    first = [e for i in range(2) for e in await append_tx(trail_graph, i)]
+    assert [e["seq"] for e in first] == [1, 2] and mine.get(7) == (2, first[-1]["hash"])
+    monkeypatch.setattr(trail, "_known_heads", other)  # another process: it knows nothing of shard 7
+    [theirs] = await append_tx(trail_graph, 2)
+    assert (theirs["seq"], theirs["prevHash"]) == (3, first[-1]["hash"])
+    monkeypatch.setattr(trail, "_known_heads", mine)  # back: this process still expects seq 2
+    [again] = await append_tx(trail_graph, 3)
+    assert (again["seq"], again["prevHash"]) == (4, theirs["hash"])
+    assert mine.get(7) == (4, again["hash"])
+    assert (await chains(trail_graph))[7] == [1, 2, 3, 4]
+    check = await verify_chain(trail_graph)
+    assert check.ok and check.checked == 4
+
+
+async def test_the_group_writer_moves_off_a_shard_another_process_writes_to(trail_graph, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(trail, "_known_heads", trail._KnownHeads())  # a process starting now
+    writer = trail._GroupCommit(trail_graph)
+    writer.shard = 9
+    monkeypatch.setattr(trail.random, "randrange", lambda n: 11)
+
+    async def read(i: int) -> list[dict[str, Any]]:
+        return await writer.submit([trail.new_event(ctx(), AuditAction.CONSULTATION, f"read{i}", [f"AC-R{i}"])])
+
+    [one] = await read(1)
+    [two] = await read(2)
+    assert (one["shard"], two["shard"], two["seq"]) == (9, 9, one["seq"] + 1) and writer.shard == 9
+    class Fixed:
+        def for_tx(self, tx):  # type: ignore[no-untyped-def]
+            return 9
+
+    mine = trail._known_heads
+    monkeypatch.setattr(trail, "_rotation", Fixed())
+    monkeypatch.setattr(trail, "_known_heads", trail._KnownHeads())  # another process appends to shard 9
+    await append_tx(trail_graph, 3)
+    monkeypatch.setattr(trail, "_known_heads", mine)
+    [three] = await read(3)  # re-linked after the other process's event ...
+    assert (three["shard"], three["seq"]) == (9, two["seq"] + 2)
+    assert writer.shard != 9  # ... and the next commits go elsewhere
+    [four] = await read(4)
+    assert four["shard"] == writer.shard
+    assert (await verify_chain(trail_graph)).ok
+
+
 # --- verification --------------------------------------------------------------------------------
 
 
