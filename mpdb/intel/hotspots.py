@@ -71,7 +71,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -81,6 +81,7 @@ from mpdb.domain.errors import Forbidden, InvalidInput
 from mpdb.domain.geo import cell_centre, cell_id, offset_point
 from mpdb.domain.places import PRIVATE_PLACE_KINDS
 from mpdb.graph.repositories.intel_areas import IntelAreaRepository
+from mpdb.intel.hotspot_cache import Versions, cache_for
 from mpdb.services.context import ServiceContext
 
 CLUSTER_RADIUS_KM = 1.25
@@ -498,35 +499,21 @@ async def hotspots(
     prev_from = from_ - (to - from_)
     repo = IntelAreaRepository(ctx.graph)
     k = kind.value
-
-    async def cells_into(stats: dict[str, CellStats] | None, mode: str, **kw: Any) -> dict[str, CellStats]:
-        if scan:
-            return merge_cell_rows(await repo.hotspot_cells(mode, k, prev_from=prev_from, from_=from_, to=to, **kw),
-                                   into=stats)
-        return fold_bucket_columns(await repo.hotspot_buckets(mode, k, prev_from=prev_from, from_=from_, to=to, **kw),
-                                   into=stats)
-
-    if area.mode == NATIONAL:
-        stats = await cells_into(None, NATIONAL, area=None)
-        seeds: set[str] | None = None
+    if scan:
+        counted = await _count_clusters(repo, area, k, prev_from, from_, to, scan=True)
     else:
-        stats = await cells_into(None, area.mode, area=area.code)
-        seeds = set(stats)
-        ring = sorted(seeds.union(*(cell_neighbours(c) for c in seeds))) if seeds else []
-        if ring:
-            await cells_into(stats, "cells", area=area.code, cells=ring,
-                             exclude_force=area.code if area.mode == "force" else None,
-                             exclude_la=area.code if area.mode == "la" else None)
-    scored = []
-    for cluster in cluster_cells(stats):
-        if seeds is not None and not seeds.intersection(cluster.cells):
-            continue
-        counts = cluster_counts(cluster, stats)
-        if counts.children == 0:
-            continue
-        if emerging_only and not is_emerging(counts.children, counts.prev_children):
-            continue
-        scored.append((cluster, counts))
+        cache = cache_for(ctx.settings.hotspot_cache_entries)
+        versions = Versions(None, ())
+        if cache.entries > 0:
+            # Before the buckets, in its own transaction (see mpdb/intel/hotspot_cache.py).
+            versions = Versions(*await repo.bucket_versions(k, prev_from.date(), (to - timedelta(days=1)).date()))
+        key = (k, area.mode, area.code, prev_from, from_, to)
+        counted = cache.get(key, versions)
+        if counted is None:
+            counted = await _count_clusters(repo, area, k, prev_from, from_, to, scan=False)
+            cache.put(key, versions, counted)
+    scored = [(cluster, counts) for cluster, counts in counted
+              if not emerging_only or is_emerging(counts.children, counts.prev_children)]
     if rank_by is RankBy.CHILDREN:
         scored.sort(key=lambda x: (-x[1].children, -x[1].episodes, x[0].peak))
     else:
@@ -546,4 +533,39 @@ async def hotspots(
     return HotspotResult(area=area, kind=kind, from_=from_, to=to, previous_from=prev_from, total=len(scored),
                          offset=offset, items=items, has_next=offset + limit < len(scored),
                          suppression_threshold=threshold if aggregates_only else None)
+
+
+async def _count_clusters(
+    repo: IntelAreaRepository, area: Area, k: str, prev_from: datetime, from_: datetime, to: datetime, *, scan: bool,
+) -> tuple[tuple[Cluster, ClusterCounts], ...]:
+    """Step 1: the hot spots of the area and window with their counts, in clustering order (those
+    with children in the current period and, for a force or an LA, touching it); what the cache keeps."""
+
+    async def cells_into(stats: dict[str, CellStats] | None, mode: str, **kw: Any) -> dict[str, CellStats]:
+        if scan:
+            return merge_cell_rows(await repo.hotspot_cells(mode, k, prev_from=prev_from, from_=from_, to=to, **kw),
+                                   into=stats)
+        return fold_bucket_columns(await repo.hotspot_buckets(mode, k, prev_from=prev_from, from_=from_, to=to, **kw),
+                                   into=stats)
+
+    if area.mode == NATIONAL:
+        stats = await cells_into(None, NATIONAL, area=None)
+        seeds: set[str] | None = None
+    else:
+        stats = await cells_into(None, area.mode, area=area.code)
+        seeds = set(stats)
+        ring = sorted(seeds.union(*(cell_neighbours(c) for c in seeds))) if seeds else []
+        if ring:
+            await cells_into(stats, "cells", area=area.code, cells=ring,
+                             exclude_force=area.code if area.mode == "force" else None,
+                             exclude_la=area.code if area.mode == "la" else None)
+    counted = []
+    for cluster in cluster_cells(stats):
+        if seeds is not None and not seeds.intersection(cluster.cells):
+            continue
+        counts = cluster_counts(cluster, stats)
+        if counts.children == 0:
+            continue
+        counted.append((cluster, counts))
+    return tuple(counted)
 
