@@ -54,6 +54,18 @@ concurrent writes queue on a shared bucket rather than lose an update
 bulk load that did not, or to repair; on exact buckets it changes nothing. `hotspots(..., scan=True)`
 keeps the old exact computation for the comparison test and bench/hotspots.py.
 
+Step 1 cached (issue 10, round 2). The grain stays per day: per month would read ~1.7x fewer
+buckets nationally (161,701 (cell, LA, force, month) keys against 275,632 day buckets for found_at
+over two years on `national`: most cells have an episode on only a few days a year, so a coarser
+grain barely aggregates), far from the 6x the 800 ms target needed, at the price of a second kind
+of bucket on every write path. Instead each process keeps step 1's result (the window's hot spots
+with their counts, before ranking, filtering and paging; aggregates only) for the last
+`MPDB_HOTSPOT_CACHE_ENTRIES` (kind, area, window)s, and uses an entry only while the buckets'
+versions in Neo4j are still those it was computed under (mpdb/intel/hotspot_cache.py). The first
+request after a write that touched the kind in the window's months recomputes it from the buckets.
+Step 2 is never cached: it applies the caller's visibility, and reads episode facts (risk grade, a
+child's LA and home) that change without any bucket changing.
+
 Private places. A home, a foster home, an address or a semi-independent placement
 (`PRIVATE_PLACE_KINDS`) is a place where identifiable children live, not a public hot spot: its id,
 name and exact coordinates go only to a caller who may read an episode of some child there (any

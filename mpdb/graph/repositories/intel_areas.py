@@ -97,9 +97,13 @@ class IntelAreaRepository:
             return []
         row = await self.graph.read_one(q.HOTSPOT_DETAIL[kind], {
             "clusters": [list(c) for c in clusters], "from": from_, "to": to,
-            "privateKinds": sorted(private_kinds), **scope.cypher_params(),
+            "privateKinds": sorted(private_kinds), "aggregatesOnly": scope.aggregates_only, **scope.cypher_params(),
         })
-        return list(row["rows"]) if row else []
+        if not row:
+            return []
+        places = {loc["id"]: loc for loc in row["locations"]}
+        children = {c["childId"]: c for c in row["children"]}
+        return [{**children[r["childId"]], **r, "location": places[r["locationId"]]} for r in row["rows"]]
 
     # --- duties -------------------------------------------------------------------------------
 
