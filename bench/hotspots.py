@@ -135,7 +135,7 @@ async def main(argv: list[str] | None = None) -> int:
             failed |= not same
             cols = " ".join(f"{Timing(times[m]).p50:13.1f} {Timing(times[m]).p95:13.1f}" for m in modes)
             lines.append(f"{name:34} {cols}  {'yes' if same else 'NO'} ({answers[modes[0]].total} hot spots)")
-            print(f"  {name}: done", file=sys.stderr)
+            print(f"  {lines[-1]}", file=sys.stderr)
         print(f"load average after: {loadavg()}")
         print(f"\n{args.iterations} iterations (modes rotating) after {args.warmup} warm-up runs; ms\n")
         print(head)
