@@ -132,6 +132,9 @@ class Settings(BaseSettings):
 
     # --- analytics -------------------------------------------------------------------------
     small_number_threshold: int = 5  # counts below this are suppressed for analysts
+    # Hot spots: how many folded step-1 results (per kind, area and window) each process keeps,
+    # each checked against the buckets' versions in Neo4j before use (mpdb/intel/hotspot_cache.py); 0: none.
+    hotspot_cache_entries: int = Field(default=32, ge=0)
 
     @field_validator("neo4j_uri")
     @classmethod

@@ -7,6 +7,8 @@ compare the offline and the transactional seed with it.
 Two kinds of property are normalised, and said so in the output:
 - volatile: when a thing was done, not what it holds (`DatasetInfo.generatedAt`,
   `SchemaMigration.appliedAt`): left out;
+- bookkeeping: `HotspotStamp` nodes (random versions of the hot-spot buckets, for caches) are
+  left out; the buckets themselves are compared;
 - set-valued: the derived access lists (mpdb/graph/queries/access.py) are only ever asked
   `x IN list`; their order follows the store's relationship order, which differs between a store
   built by transactions and one built by neo4j-admin: compared sorted.
@@ -31,6 +33,7 @@ VOLATILE: dict[str, frozenset[str]] = {
     "DatasetInfo": frozenset({"generatedAt"}),
     "SchemaMigration": frozenset({"appliedAt"}),
 }
+BOOKKEEPING_LABELS: frozenset[str] = frozenset({"HotspotStamp"})
 SET_VALUED: dict[str, frozenset[str]] = {
     "Child": frozenset({"accessAgencies", "historyAgencies", "openEpisodeForces"}),
     "Episode": frozenset({"areaAgencies"}),
@@ -110,6 +113,7 @@ def _digest(items: list[str]) -> str:
 async def fingerprint(driver: AsyncDriver, database: str, *, exclude: frozenset[str] = frozenset()) -> Fingerprint:
     """`exclude`: labels left out, with every relationship that touches them (e.g. the audit
     trail of a shared test database, which a reset keeps)."""
+    exclude = exclude | BOOKKEEPING_LABELS
     nodes: dict[str, list[str]] = defaultdict(list)
     rels: dict[str, list[str]] = defaultdict(list)
     async with driver.session(database=database, default_access_mode="READ") as session:

@@ -54,6 +54,18 @@ concurrent writes queue on a shared bucket rather than lose an update
 bulk load that did not, or to repair; on exact buckets it changes nothing. `hotspots(..., scan=True)`
 keeps the old exact computation for the comparison test and bench/hotspots.py.
 
+Step 1 cached (issue 10, round 2). The grain stays per day: per month would read ~1.7x fewer
+buckets nationally (161,701 (cell, LA, force, month) keys against 275,632 day buckets for found_at
+over two years on `national`: most cells have an episode on only a few days a year, so a coarser
+grain barely aggregates), far from the 6x the 800 ms target needed, at the price of a second kind
+of bucket on every write path. Instead each process keeps step 1's result (the window's hot spots
+with their counts, before ranking, filtering and paging; aggregates only) for the last
+`MPDB_HOTSPOT_CACHE_ENTRIES` (kind, area, window)s, and uses an entry only while the buckets'
+versions in Neo4j are still those it was computed under (mpdb/intel/hotspot_cache.py). The first
+request after a write that touched the kind in the window's months recomputes it from the buckets.
+Step 2 is never cached: it applies the caller's visibility, and reads episode facts (risk grade, a
+child's LA and home) that change without any bucket changing.
+
 Private places. A home, a foster home, an address or a semi-independent placement
 (`PRIVATE_PLACE_KINDS`) is a place where identifiable children live, not a public hot spot: its id,
 name and exact coordinates go only to a caller who may read an episode of some child there (any
@@ -71,7 +83,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -81,6 +93,7 @@ from mpdb.domain.errors import Forbidden, InvalidInput
 from mpdb.domain.geo import cell_centre, cell_id, offset_point
 from mpdb.domain.places import PRIVATE_PLACE_KINDS
 from mpdb.graph.repositories.intel_areas import IntelAreaRepository
+from mpdb.intel.hotspot_cache import Versions, cache_for
 from mpdb.services.context import ServiceContext
 
 CLUSTER_RADIUS_KM = 1.25
@@ -498,35 +511,21 @@ async def hotspots(
     prev_from = from_ - (to - from_)
     repo = IntelAreaRepository(ctx.graph)
     k = kind.value
-
-    async def cells_into(stats: dict[str, CellStats] | None, mode: str, **kw: Any) -> dict[str, CellStats]:
-        if scan:
-            return merge_cell_rows(await repo.hotspot_cells(mode, k, prev_from=prev_from, from_=from_, to=to, **kw),
-                                   into=stats)
-        return fold_bucket_columns(await repo.hotspot_buckets(mode, k, prev_from=prev_from, from_=from_, to=to, **kw),
-                                   into=stats)
-
-    if area.mode == NATIONAL:
-        stats = await cells_into(None, NATIONAL, area=None)
-        seeds: set[str] | None = None
+    if scan:
+        counted = await _count_clusters(repo, area, k, prev_from, from_, to, scan=True)
     else:
-        stats = await cells_into(None, area.mode, area=area.code)
-        seeds = set(stats)
-        ring = sorted(seeds.union(*(cell_neighbours(c) for c in seeds))) if seeds else []
-        if ring:
-            await cells_into(stats, "cells", area=area.code, cells=ring,
-                             exclude_force=area.code if area.mode == "force" else None,
-                             exclude_la=area.code if area.mode == "la" else None)
-    scored = []
-    for cluster in cluster_cells(stats):
-        if seeds is not None and not seeds.intersection(cluster.cells):
-            continue
-        counts = cluster_counts(cluster, stats)
-        if counts.children == 0:
-            continue
-        if emerging_only and not is_emerging(counts.children, counts.prev_children):
-            continue
-        scored.append((cluster, counts))
+        cache = cache_for(ctx.settings.hotspot_cache_entries)
+        versions = Versions(None, ())
+        if cache.entries > 0:
+            # Before the buckets, in its own transaction (see mpdb/intel/hotspot_cache.py).
+            versions = Versions(*await repo.bucket_versions(k, prev_from.date(), (to - timedelta(days=1)).date()))
+        key = (k, area.mode, area.code, prev_from, from_, to)
+        counted = cache.get(key, versions)
+        if counted is None:
+            counted = await _count_clusters(repo, area, k, prev_from, from_, to, scan=False)
+            cache.put(key, versions, counted)
+    scored = [(cluster, counts) for cluster, counts in counted
+              if not emerging_only or is_emerging(counts.children, counts.prev_children)]
     if rank_by is RankBy.CHILDREN:
         scored.sort(key=lambda x: (-x[1].children, -x[1].episodes, x[0].peak))
     else:
@@ -546,4 +545,39 @@ async def hotspots(
     return HotspotResult(area=area, kind=kind, from_=from_, to=to, previous_from=prev_from, total=len(scored),
                          offset=offset, items=items, has_next=offset + limit < len(scored),
                          suppression_threshold=threshold if aggregates_only else None)
+
+
+async def _count_clusters(
+    repo: IntelAreaRepository, area: Area, k: str, prev_from: datetime, from_: datetime, to: datetime, *, scan: bool,
+) -> tuple[tuple[Cluster, ClusterCounts], ...]:
+    """Step 1: the hot spots of the area and window with their counts, in clustering order (those
+    with children in the current period and, for a force or an LA, touching it); what the cache keeps."""
+
+    async def cells_into(stats: dict[str, CellStats] | None, mode: str, **kw: Any) -> dict[str, CellStats]:
+        if scan:
+            return merge_cell_rows(await repo.hotspot_cells(mode, k, prev_from=prev_from, from_=from_, to=to, **kw),
+                                   into=stats)
+        return fold_bucket_columns(await repo.hotspot_buckets(mode, k, prev_from=prev_from, from_=from_, to=to, **kw),
+                                   into=stats)
+
+    if area.mode == NATIONAL:
+        stats = await cells_into(None, NATIONAL, area=None)
+        seeds: set[str] | None = None
+    else:
+        stats = await cells_into(None, area.mode, area=area.code)
+        seeds = set(stats)
+        ring = sorted(seeds.union(*(cell_neighbours(c) for c in seeds))) if seeds else []
+        if ring:
+            await cells_into(stats, "cells", area=area.code, cells=ring,
+                             exclude_force=area.code if area.mode == "force" else None,
+                             exclude_la=area.code if area.mode == "la" else None)
+    counted = []
+    for cluster in cluster_cells(stats):
+        if seeds is not None and not seeds.intersection(cluster.cells):
+            continue
+        counts = cluster_counts(cluster, stats)
+        if counts.children == 0:
+            continue
+        counted.append((cluster, counts))
+    return tuple(counted)
 

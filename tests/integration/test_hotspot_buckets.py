@@ -202,3 +202,78 @@ async def test_a_rebuild_after_seed_mutations_and_imports_changes_nothing(tiny) 
     totals = await rebuild(tiny, days_per_batch=90)
     assert totals["deleted"] == 1
     assert await stored_buckets(tiny) == before
+
+
+# --- versions and the step-1 cache (mpdb/intel/hotspot_cache.py) ---------------------------------
+
+STAMPS = "MATCH (s:HotspotStamp) RETURN s.id AS id, s.version AS version"
+
+
+async def stamps(graph) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {r["id"]: r["version"] for r in await graph.read(STAMPS)}
+
+
+async def test_every_bucket_has_a_stamp_and_a_write_renews_exactly_its_own(tiny) -> None:  # type: ignore[no-untyped-def]
+    before = await stamps(tiny)
+    assert before.get("generation")
+    for b in await stored_buckets(tiny):
+        assert f"{b['kind']}|{b['forceCode']}|{b['day'].year:04d}-{b['day'].month:02d}" in before
+    at = datetime(2024, 7, 9, 10, 0, tzinfo=UTC)
+    await svc.report_missing(police(tiny), report(f"T10-S-{uuid.uuid4().hex[:8]}", at,
+                                                  {"latitude": A[0], "longitude": A[1]},
+                                                  {"latitude": B[0], "longitude": B[1]}), f"t10-{uuid.uuid4()}")
+    after = await stamps(tiny)
+    changed = {k for k in after if after[k] != before.get(k)}
+    assert changed == {f"missing_from|{KENT_POLICE}|2024-07", f"last_seen|{KENT_POLICE}|2024-07"}
+    await rebuild(tiny, days_per_batch=365)
+    rebuilt = await stamps(tiny)
+    assert rebuilt["generation"] != after["generation"]
+
+
+async def test_the_step_one_cache_serves_only_what_the_buckets_hold_now(tiny, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The cache is consulted and refilled only through the stamps in Neo4j: the write below goes
+    through the service, which never touches the cache, exactly as a write in another worker
+    process or on another cluster member would."""
+    from datetime import date
+
+    from mpdb.graph.repositories.intel_areas import IntelAreaRepository
+    from mpdb.intel.hotspots import HotspotKind, hotspots
+
+    reads: list[str] = []
+    real = IntelAreaRepository.hotspot_buckets
+
+    async def counting(self, mode, kind, **kw):  # type: ignore[no-untyped-def]
+        reads.append(mode)
+        return await real(self, mode, kind, **kw)
+
+    monkeypatch.setattr(IntelAreaRepository, "hotspot_buckets", counting)
+    frm, to = date(2024, 9, 1), date(2024, 10, 1)
+
+    async def ask(scan: bool = False):  # type: ignore[no-untyped-def]
+        return await hotspots(police(tiny), KENT_POLICE, HotspotKind.MISSING_FROM, frm, to, limit=50, scan=scan)
+
+    first = await ask()
+    assert reads  # computed from the buckets
+    reads.clear()
+    assert await ask() == first
+    assert reads == []  # served from the cache
+    # a new report in the window, in the area: the next answer must count it
+    child = f"T10-X-{uuid.uuid4().hex[:8]}"
+    await svc.report_missing(police(tiny), report(child, datetime(2024, 9, 15, 12, tzinfo=UTC),
+                                                  {"latitude": A[0], "longitude": A[1]}), f"t10-{uuid.uuid4()}")
+    after = await ask()
+    assert reads  # recomputed
+    assert after == await ask(scan=True)
+    assert after != first
+    peak = next(h for h in after.items if cell_id(*A) in h.cells)
+    before_peak = next((h for h in first.items if cell_id(*A) in h.cells), None)
+    assert peak.children == (before_peak.children if before_peak else 0) + 1  # type: ignore[operator]
+    # a write in another force's area in those months renews a stamp the entry was computed under
+    # (the ring around Kent reads other forces' buckets), so the entry is not used either
+    reads.clear()
+    assert await ask() == after
+    assert reads == []
+    await svc.report_missing(police(tiny), report(f"T10-Y-{uuid.uuid4().hex[:8]}", datetime(2024, 8, 20, tzinfo=UTC),
+                                                  {"latitude": 51.5074, "longitude": -0.1278}), f"t10-{uuid.uuid4()}")
+    assert await ask() == after
+    assert reads

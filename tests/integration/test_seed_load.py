@@ -12,7 +12,7 @@ pytestmark = pytest.mark.integration
 # Hot-spot buckets are derived from the loaded records, not generated: test_hotspot_buckets.py
 # checks them exactly.
 DB_COUNTS = """
-MATCH (n) WHERE NOT n:SchemaMigration AND NOT n:AuditEvent AND NOT n:AuditHead AND NOT n:HotspotBucket
+MATCH (n) WHERE NOT n:SchemaMigration AND NOT n:AuditEvent AND NOT n:AuditHead AND NOT n:HotspotBucket AND NOT n:HotspotStamp
 UNWIND labels(n) AS label
 RETURN label, count(*) AS n
 """

@@ -10,9 +10,11 @@ from typing import Final, LiteralString
 # Anything at all besides the schema records: the offline import replaces the whole store.
 # Migration 0008 creates the audit shard heads at seq 0; a head that never took an event is a
 # schema record too (the migrations run again after the import and recreate it), while any event,
-# or a head that has advanced, is an audit trail the import would erase.
+# or a head that has advanced, is an audit trail the import would erase. Hot-spot stamps (migration
+# 0009) are versions of buckets, not data: the import's new store gets a new generation.
 STORE_STATE: Final[LiteralString] = """
-RETURN EXISTS { MATCH (n) WHERE NOT n:SchemaMigration AND NOT (n:AuditHead AND n.seq = 0) } AS hasNodes,
+RETURN EXISTS { MATCH (n) WHERE NOT n:SchemaMigration AND NOT n:HotspotStamp AND NOT (n:AuditHead AND n.seq = 0) }
+         AS hasNodes,
        EXISTS { MATCH (n:AuditEvent) } OR EXISTS { MATCH (h:AuditHead) WHERE h.seq > 0 } AS hasAudit
 """
 

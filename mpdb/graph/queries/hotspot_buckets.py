@@ -21,6 +21,11 @@ its episodes once.
 `REBUILD_DAYS` recomputes every bucket of a day range from the episodes (the reportedAt index),
 writes them and deletes the range's buckets that no longer have an episode (`mpdb hotspots rebuild`).
 A location without a `cell` is in no bucket: the hot-spot queries never counted it either.
+
+Versions (migration 0009): every bucket write also gives the `HotspotStamp` of its (kind,
+forceCode, UTC month) a new random version in the same transaction, and a rebuild or a reset gives
+the `generation` stamp one, so a process that cached a folded step 1 can tell, with one small read,
+whether the buckets under it are still the ones it folded (mpdb/intel/hotspot_cache.py).
 """
 
 from typing import Final, LiteralString
@@ -75,9 +80,18 @@ MATCH (:Placement {id: placementId})<-[:MISSING_FROM]-(e:Episode)
 RETURN DISTINCT e.id AS id
 """
 
-# $groups: [{kind, cell, laCode, forceCode, days: [date, ...]}], sorted (the lock order).
+# $stamps: [{id, kind, forceCode, month}], sorted; $groups: [{kind, cell, laCode, forceCode, days: [date, ...]}],
+# sorted. The lock order: every stamp, then every bucket, each in id order, so two writes cannot
+# lock crosswise. Each stamp of the groups' (kind, forceCode, month) gets a new version
+# (mpdb/intel/hotspot_cache.py), even when the recount ends up unchanged: a version names a state
+# of the buckets, so a new one can only cost a cache miss, never serve a stale answer.
 REFRESH_BUCKETS: Final[LiteralString] = (
     """
+CALL () {
+  UNWIND $stamps AS st
+  MERGE (s:HotspotStamp {id: st.id})
+  SET s.kind = st.kind, s.forceCode = st.forceCode, s.month = st.month, s.version = randomUUID()
+}
 UNWIND $groups AS g
 CALL (g) {
   UNWIND g.days AS d
@@ -193,4 +207,28 @@ RETURN count(*) AS deleted
 BUCKETS_PAGE: Final[LiteralString] = """
 MATCH (b:HotspotBucket) WHERE b.id > $after
 RETURN b {.*} AS bucket ORDER BY b.id LIMIT $limit
+"""
+
+# --- versions (migration 0009, mpdb/intel/hotspot_cache.py) ------------------------------------
+
+# A new version of the whole store's buckets: after a rebuild or a reset, and so for everything a
+# process may have cached from before.
+NEW_GENERATION: Final[LiteralString] = """
+MERGE (g:HotspotStamp {id: 'generation'})
+SET g.version = randomUUID()
+"""
+
+# What a cached step 1 of one kind over the months [$fromMonth, $toMonth] was computed from: the
+# generation (null: nothing may be cached) and every (forceCode, month) stamp of the kind, sorted.
+# Read in its own transaction BEFORE the buckets (Neo4j reads committed data statement by
+# statement): a write that lands in between makes the cached entry look older than it is, so it
+# is recomputed once more, never served stale.
+BUCKET_VERSIONS: Final[LiteralString] = """
+OPTIONAL MATCH (g:HotspotStamp {id: 'generation'})
+CALL (g) {
+  MATCH (s:HotspotStamp) WHERE s.kind = $kind AND s.month >= $fromMonth AND s.month <= $toMonth
+  WITH s ORDER BY s.id
+  RETURN collect(s.id + '=' + s.version) AS stamps
+}
+RETURN g.version AS generation, stamps
 """

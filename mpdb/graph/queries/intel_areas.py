@@ -121,10 +121,12 @@ HOTSPOT_CELLS_IN_CELLS_FOUND_AT: Final[LiteralString] = (
 # named and placed exactly only for a caller who may read an episode there, of any kind and any
 # date, i.e. who could already read that place on the episode itself (records.py shows the places
 # of visible episodes); everyone else gets its grid cell (mpdb/intel/hotspots.py). Decided once per
-# location, before its episodes are expanded, and only for private kinds.
+# location, before its episodes are expanded, and only for private kinds; never for an
+# aggregates-only caller, who is never shown a private place (`$aggregatesOnly`: always closed).
 _place_open: Final[LiteralString] = (
     """
 WITH i, l, CASE WHEN NOT l.kind IN $privateKinds THEN true
+  WHEN $aggregatesOnly THEN false
   ELSE $national
     OR EXISTS { MATCH (c:Child)-[:HAD]->(e:Episode)-[:MISSING_FROM_LOCATION|LAST_SEEN_AT|WENT_TO|FOUND_AT]->(l)
                 WHERE """
@@ -147,21 +149,29 @@ MATCH (l:Location {cell: cellId})
     + _place_open
 )
 
+# One entry per (location, episode) in `rows`, but each location's and each child's fields only once
+# (`locations`, `children`): nationally a page's hot spots hold thousands of episodes at a
+# thousand-odd places, and projecting a place and walking a child's LA and home once per episode
+# was most of this query's work. IntelAreaRepository.hotspot_detail joins them back.
 _detail_tail: Final[LiteralString] = (
     """
 WITH i, l, placeOpen, e WHERE e.reportedAt >= $from AND e.reportedAt < $to
 MATCH (c:Child)-[:HAD]->(e)
-RETURN collect({cluster: i,
-       location: l {.id, .name, .kind, .laCode, .forceCode, .cell, open: placeOpen,
-                    latitude: l.point.latitude, longitude: l.point.longitude},
-       episodeId: e.id, reportedAt: e.reportedAt, high: e.riskGrade = 'high', childId: c.id,
-       visible: """
+WITH i, l, placeOpen, e, c, """
     + EPISODE_VISIBLE
-    + """,
-       responsibleLa: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0],
-       responsibleForces: [(c)-[:LOOKED_AFTER_BY]->(:LocalAuthority)-[:IN_FORCE]->(f:Force) | f.code],
-       homeLa: [(c)-[:HOME_AT]->(h:Location) | h.laCode][0],
-       homeForce: [(c)-[:HOME_AT]->(h:Location) | h.forceCode][0]}) AS rows
+    + """ AS visible
+WITH collect({cluster: i, locationId: l.id, episodeId: e.id, reportedAt: e.reportedAt, high: e.riskGrade = 'high',
+              childId: c.id, visible: visible}) AS rows,
+     collect(DISTINCT [l, placeOpen]) AS places, collect(DISTINCT c) AS children
+RETURN rows,
+       [p IN places | {id: p[0].id, name: p[0].name, kind: p[0].kind, laCode: p[0].laCode,
+                       forceCode: p[0].forceCode, cell: p[0].cell, open: p[1],
+                       latitude: p[0].point.latitude, longitude: p[0].point.longitude}] AS locations,
+       [c IN children | {childId: c.id,
+         responsibleLa: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0],
+         responsibleForces: [(c)-[:LOOKED_AFTER_BY]->(:LocalAuthority)-[:IN_FORCE]->(f:Force) | f.code],
+         homeLa: [(c)-[:HOME_AT]->(h:Location) | h.laCode][0],
+         homeForce: [(c)-[:HOME_AT]->(h:Location) | h.forceCode][0]}] AS children
 """
 )
 

@@ -36,6 +36,18 @@ def groups(keys: Iterable[Key]) -> list[dict[str, Any]]:
             for k, d in sorted(days.items())]
 
 
+def month(day: date) -> str:
+    """The UTC month a bucket's day is in, as its HotspotStamp names it."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def stamps(keys: Iterable[Key]) -> list[dict[str, str]]:
+    """The HotspotStamp of each (kind, forceCode, month) the keys fall in, in id order (the lock order)."""
+    found = {(kind, force, month(day)) for kind, _cell, _la, force, day in keys}
+    return [{"id": f"{kind}|{force}|{m}", "kind": kind, "forceCode": force, "month": m}
+            for kind, force, m in sorted(found, key=lambda k: f"{k[0]}|{k[1]}|{k[2]}")]
+
+
 async def keys_of_episodes(tx: AsyncManagedTransaction, episode_ids: Sequence[str]) -> set[Key]:
     if not episode_ids:
         return set()
@@ -49,10 +61,11 @@ async def episodes_of_placements(tx: AsyncManagedTransaction, placement_ids: Seq
 
 
 async def refresh_keys(tx: AsyncManagedTransaction, keys: Iterable[Key]) -> dict[str, int]:
+    keys = set(keys)
     g = groups(keys)
     if not g:
         return {"written": 0, "deleted": 0}
-    rows = await run(tx, q.REFRESH_BUCKETS, {"groups": g})
+    rows = await run(tx, q.REFRESH_BUCKETS, {"stamps": stamps(keys), "groups": g})
     return {"written": int(rows[0]["written"] or 0), "deleted": int(rows[0]["deleted"] or 0)} if rows else {
         "written": 0, "deleted": 0}
 
@@ -89,7 +102,22 @@ def _midnight(d: date) -> datetime:
 async def rebuild(graph: Graph, days_per_batch: int = 7,
                   progress: Callable[[int, int, dict[str, int]], None] | None = None) -> dict[str, int]:
     """Recompute every bucket from the graph, `days_per_batch` days of reports per transaction,
-    and delete the buckets of days without any report. `progress(done_days, total_days, counts)`."""
+    and delete the buckets of days without any report. `progress(done_days, total_days, counts)`.
+    The generation stamp gets a new version before and after: whatever a process folded before or
+    during the rebuild is not served after it."""
+    await new_generation(graph)
+    try:
+        return await _rebuild(graph, days_per_batch, progress)
+    finally:
+        await new_generation(graph)
+
+
+async def new_generation(graph: Graph) -> None:
+    await graph.write(q.NEW_GENERATION)
+
+
+async def _rebuild(graph: Graph, days_per_batch: int,
+                   progress: Callable[[int, int, dict[str, int]], None] | None) -> dict[str, int]:
     span = await graph.read_one(q.EPISODE_DAY_RANGE)
     totals = {"written": 0, "deleted": 0, "days": 0}
     if not span or span["first"] is None:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any, LiteralString
 
 from neo4j import AsyncManagedTransaction
 
 from mpdb.auth.access import AccessScope
 from mpdb.graph.db import Graph
+from mpdb.graph.queries import hotspot_buckets as hb
 from mpdb.graph.queries import intel_areas as q
+from mpdb.graph.repositories.hotspot_buckets import month
 from mpdb.observability.queries import observed_query
 
 
@@ -55,6 +57,15 @@ class IntelAreaRepository:
         cell, current, children, episodes, multi = values
         return cell, current, children, episodes, multi
 
+    async def bucket_versions(self, kind: str, first_day: date, last_day: date) -> tuple[str | None, tuple[str, ...]]:
+        """(generation, sorted 'stamp id=version' of one kind over the months of [first_day, last_day]),
+        for mpdb/intel/hotspot_cache.py: read in a transaction of its own, before the buckets."""
+        row = await self.graph.read_one(hb.BUCKET_VERSIONS, {
+            "kind": kind, "fromMonth": month(first_day), "toMonth": month(last_day)})
+        if not row:
+            return None, ()
+        return row["generation"], tuple(row["stamps"])
+
     @staticmethod
     def _cell_params(kind: str, area: str | None, prev_from: datetime, from_: datetime, to: datetime,
                      cells: Sequence[str], exclude_force: str | None, exclude_la: str | None) -> dict[str, Any]:
@@ -86,9 +97,13 @@ class IntelAreaRepository:
             return []
         row = await self.graph.read_one(q.HOTSPOT_DETAIL[kind], {
             "clusters": [list(c) for c in clusters], "from": from_, "to": to,
-            "privateKinds": sorted(private_kinds), **scope.cypher_params(),
+            "privateKinds": sorted(private_kinds), "aggregatesOnly": scope.aggregates_only, **scope.cypher_params(),
         })
-        return list(row["rows"]) if row else []
+        if not row:
+            return []
+        places = {loc["id"]: loc for loc in row["locations"]}
+        children = {c["childId"]: c for c in row["children"]}
+        return [{**children[r["childId"]], **r, "location": places[r["locationId"]]} for r in row["rows"]]
 
     # --- duties -------------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from rich.table import Table
 
 from mpdb.graph.queries import seed as q
 from mpdb.graph.queries.access import REFRESH_ACCESS
+from mpdb.graph.queries.hotspot_buckets import NEW_GENERATION
 from mpdb.graph.repositories.hotspot_buckets import refresh_episodes
 from mpdb.ingest.reference import ReferenceData, load_reference, read_reference_data
 from mpdb.ingest.synthetic.generator import Chunk, SyntheticGenerator
@@ -160,6 +161,9 @@ async def reset_graph(driver: AsyncDriver, database: str, console: Console | Non
             text = q.RESET_LABEL_TEMPLATE.format(label=label)
             await (await session.run(text)).consume()  # type: ignore[arg-type]
         await (await session.run(q.RESET_REMAINING)).consume()
+        # The reset took the hot-spot stamps with the buckets: a new generation, so no process
+        # serves a hot-spot step 1 it folded from the old data (mpdb/intel/hotspot_cache.py).
+        await (await session.run(NEW_GENERATION)).consume()
 
 
 async def _check_schema(driver: AsyncDriver, database: str) -> None:
