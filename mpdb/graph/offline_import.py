@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from neo4j import AsyncDriver
+from neo4j.exceptions import TransientError
 
 from mpdb.graph.local_server import LocalNeo4j, LocalNeo4jError, _find_java
 from mpdb.graph.queries import bulk as q
@@ -34,6 +35,7 @@ from mpdb.ingest.bulk.csvgraph import SENTINEL, Manifest
 
 ADMIN_MAIN = "org.neo4j.cli.AdminTool"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_FIX_ATTEMPTS = 8
 
 
 class OfflineImportError(LocalNeo4jError):
@@ -157,8 +159,18 @@ async def fix_empties(driver: AsyncDriver, database: str, manifest: Manifest) ->
         text = template.format(label=owner, rtype=owner, prop=prop)
         sentinel: object = [SENTINEL] if what == "list" else SENTINEL
         value: object = [] if what == "list" else ""
-        async with driver.session(database=database) as session:
-            await (await session.run(text, sentinel=sentinel, value=value)).consume()  # type: ignore[arg-type]
+        # CALL ... IN TRANSACTIONS needs an auto-commit transaction, which the driver does not
+        # retry: a deadlock with a constraint being built on the same label is retried here. The
+        # statement is idempotent (the batches already committed no longer match the sentinel).
+        for attempt in range(_FIX_ATTEMPTS):
+            try:
+                async with driver.session(database=database) as session:
+                    await (await session.run(text, sentinel=sentinel, value=value)).consume()  # type: ignore[arg-type]
+                return
+            except TransientError:
+                if attempt == _FIX_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(0.5 * (attempt + 1))
 
     await asyncio.gather(*(one(*e) for e in sorted(manifest.empties)))
 

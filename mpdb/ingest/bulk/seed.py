@@ -138,7 +138,7 @@ def load_manifest(settings: Settings, manifest: Manifest, *, progress: Progress 
         driver = create_driver(settings)
         try:
             # the fix-ups touch no indexed property: they run while the constraints are built
-            await asyncio.gather(timed("migrations", apply_migrations(driver, database)),
+            await asyncio.gather(timed("migrations", apply_migrations(driver, database, parallel=4)),
                                  timed("fix-ups", fix_empties(driver, database, manifest)))
             await timed("indexes", await_indexes(driver, database))
         finally:
