@@ -69,8 +69,12 @@ def run_admin_import(server: LocalNeo4j, manifest: Manifest, staging: Path, data
     args = ["database", "import", "full", database, "--verbose", "--overwrite-destination=true", "--array-delimiter=;",
             f"--max-off-heap-memory={off_heap}", f"--report-file={staging / 'import.report'}",
             f"--multiline-fields={'true' if manifest.multiline else 'false'}"]
-    args += [f"--nodes={labels}={path}" for labels, path in manifest.nodes]
-    args += [f"--relationships={rtype}={path}" for rtype, path in manifest.relationships]
+    # Files with the same labels (or type) and the same header are given as ONE group: the importer
+    # estimates the input by sampling the start of each group, and given each of ~1,500 small
+    # files apart it parsed them all before starting (96 s of a national load; 13 s -> 5 s on demo).
+    args.append("--auto-skip-subsequent-headers=true")
+    args += [f"--nodes={labels}={','.join(map(str, paths))}" for labels, paths in _groups(manifest.nodes)]
+    args += [f"--relationships={rtype}={','.join(map(str, paths))}" for rtype, paths in _groups(manifest.relationships)]
     argfile = staging / "args.txt"
     # picocli reads arguments from an @file: the node/relationship list can be thousands long
     argfile.write_text("\n".join(_quote_arg(a) for a in args) + "\n")
@@ -90,6 +94,18 @@ def run_admin_import(server: LocalNeo4j, manifest: Manifest, staging: Path, data
         raise OfflineImportError(f"neo4j-admin import failed (exit {rc}); the server keeps its old store.\n"
                                  + _failure_summary(log_path, staging / "import.report"))
     return data
+
+
+def _groups(entries: list[tuple[str, Path]]) -> list[tuple[str, list[Path]]]:
+    """(labels or type, files) with the files of one labels/type and header line together, in first-seen order."""
+    groups: dict[tuple[str, str], list[Path]] = {}
+    for name, path in entries:
+        with open(path, encoding="utf-8") as f:
+            header = f.readline()
+        if "," in str(path):
+            raise OfflineImportError(f"{path}: a file name with a comma cannot be given to neo4j-admin")
+        groups.setdefault((name, header), []).append(path)
+    return [(name, paths) for (name, _), paths in groups.items()]
 
 
 _KEY_LINE = re.compile(r"rror|FAILED|xception|Caused by|missing|not found|duplicate|Duplicate", re.IGNORECASE)
