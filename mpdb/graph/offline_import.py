@@ -5,8 +5,9 @@
 2. the server is stopped, the imported database directories are swapped in (the old ones kept
    aside), and the server is started; if it does not start, the old store is put back and the
    server started on it again, so a failure never leaves a half-written store;
-3. the migrations are applied (constraints and indexes are built over the imported data), the
-   values the importer cannot spell are put back (csvgraph.SENTINEL), and indexes are awaited.
+3. the migrations are applied (constraints and indexes are built over the imported data) while
+   the values the importer cannot spell are put back (csvgraph.SENTINEL; no indexed property is
+   among them), and indexes are awaited.
 
 Only for the project-managed local server (no NEO4J_URI): a remote server or cluster has no store
 this process can replace.
@@ -14,6 +15,7 @@ this process can replace.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from neo4j import AsyncDriver
+from neo4j.exceptions import TransientError
 
 from mpdb.graph.local_server import LocalNeo4j, LocalNeo4jError, _find_java
 from mpdb.graph.queries import bulk as q
@@ -32,6 +35,7 @@ from mpdb.ingest.bulk.csvgraph import SENTINEL, Manifest
 
 ADMIN_MAIN = "org.neo4j.cli.AdminTool"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_FIX_ATTEMPTS = 8
 
 
 class OfflineImportError(LocalNeo4jError):
@@ -65,8 +69,12 @@ def run_admin_import(server: LocalNeo4j, manifest: Manifest, staging: Path, data
     args = ["database", "import", "full", database, "--verbose", "--overwrite-destination=true", "--array-delimiter=;",
             f"--max-off-heap-memory={off_heap}", f"--report-file={staging / 'import.report'}",
             f"--multiline-fields={'true' if manifest.multiline else 'false'}"]
-    args += [f"--nodes={labels}={path}" for labels, path in manifest.nodes]
-    args += [f"--relationships={rtype}={path}" for rtype, path in manifest.relationships]
+    # Files with the same labels (or type) and the same header are given as ONE group: the importer
+    # estimates the input by sampling the start of each group, and given each of ~1,500 small
+    # files apart it parsed them all before starting (96 s of a national load; 13 s -> 5 s on demo).
+    args.append("--auto-skip-subsequent-headers=true")
+    args += [f"--nodes={labels}={','.join(map(str, paths))}" for labels, paths in _groups(manifest.nodes)]
+    args += [f"--relationships={rtype}={','.join(map(str, paths))}" for rtype, paths in _groups(manifest.relationships)]
     argfile = staging / "args.txt"
     # picocli reads arguments from an @file: the node/relationship list can be thousands long
     argfile.write_text("\n".join(_quote_arg(a) for a in args) + "\n")
@@ -86,6 +94,18 @@ def run_admin_import(server: LocalNeo4j, manifest: Manifest, staging: Path, data
         raise OfflineImportError(f"neo4j-admin import failed (exit {rc}); the server keeps its old store.\n"
                                  + _failure_summary(log_path, staging / "import.report"))
     return data
+
+
+def _groups(entries: list[tuple[str, Path]]) -> list[tuple[str, list[Path]]]:
+    """(labels or type, files) with the files of one labels/type and header line together, in first-seen order."""
+    groups: dict[tuple[str, str], list[Path]] = {}
+    for name, path in entries:
+        with open(path, encoding="utf-8") as f:
+            header = f.readline()
+        if "," in str(path):
+            raise OfflineImportError(f"{path}: a file name with a comma cannot be given to neo4j-admin")
+        groups.setdefault((name, header), []).append(path)
+    return [(name, paths) for (name, _), paths in groups.items()]
 
 
 _KEY_LINE = re.compile(r"rror|FAILED|xception|Caused by|missing|not found|duplicate|Duplicate", re.IGNORECASE)
@@ -145,16 +165,30 @@ def swap_in(server: LocalNeo4j, imported: Path, database: str, *, timeout: float
 
 
 async def fix_empties(driver: AsyncDriver, database: str, manifest: Manifest) -> None:
-    """Put back the empty strings and lists the importer cannot write (csvgraph.SENTINEL)."""
-    async with driver.session(database=database) as session:
-        for kind, owner, prop, what in sorted(manifest.empties):
-            if not (_NAME.match(owner) and _NAME.match(prop)):
-                raise OfflineImportError(f"cannot fix up {owner}.{prop}: not a plain name")
-            template = q.FIX_NODE_EMPTIES_TEMPLATE if kind == "node" else q.FIX_REL_EMPTIES_TEMPLATE
-            text = template.format(label=owner, rtype=owner, prop=prop)
-            sentinel: object = [SENTINEL] if what == "list" else SENTINEL
-            value: object = [] if what == "list" else ""
-            await (await session.run(text, sentinel=sentinel, value=value)).consume()  # type: ignore[arg-type]
+    """Put back the empty lists the importer cannot write (csvgraph.SENTINEL). One session per
+    property, all at once: they touch disjoint nodes, and on national they are millions of SETs
+    (HotspotBucket.multi above all) that would otherwise leave a core idle."""
+    async def one(kind: str, owner: str, prop: str, what: str) -> None:
+        if not (_NAME.match(owner) and _NAME.match(prop)):
+            raise OfflineImportError(f"cannot fix up {owner}.{prop}: not a plain name")
+        template = q.FIX_NODE_EMPTIES_TEMPLATE if kind == "node" else q.FIX_REL_EMPTIES_TEMPLATE
+        text = template.format(label=owner, rtype=owner, prop=prop)
+        sentinel: object = [SENTINEL] if what == "list" else SENTINEL
+        value: object = [] if what == "list" else ""
+        # CALL ... IN TRANSACTIONS needs an auto-commit transaction, which the driver does not
+        # retry: a deadlock with a constraint being built on the same label is retried here. The
+        # statement is idempotent (the batches already committed no longer match the sentinel).
+        for attempt in range(_FIX_ATTEMPTS):
+            try:
+                async with driver.session(database=database) as session:
+                    await (await session.run(text, sentinel=sentinel, value=value)).consume()  # type: ignore[arg-type]
+                return
+            except TransientError:
+                if attempt == _FIX_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(0.5 * (attempt + 1))
+
+    await asyncio.gather(*(one(*e) for e in sorted(manifest.empties)))
 
 
 async def await_indexes(driver: AsyncDriver, database: str, seconds: int = 900) -> None:

@@ -78,6 +78,32 @@ async def test_offline_seed_builds_the_transactional_graph(both, bulk_tiny) -> N
     assert offline.differences(transactional) == []
 
 
+_SCHEMA = """
+SHOW INDEXES YIELD name, type, entityType, labelsOrTypes, properties, state, owningConstraint
+RETURN name, type, entityType, labelsOrTypes, properties, state, owningConstraint IS NOT NULL AS forConstraint
+ORDER BY name
+"""
+
+
+async def _schema(settings: Settings) -> list[dict]:  # type: ignore[type-arg]
+    driver = create_driver(settings)
+    try:
+        records, _, _ = await driver.execute_query(_SCHEMA, database_=settings.neo4j_database)
+        return [dict(r) for r in records]
+    finally:
+        await driver.close()
+
+
+async def test_offline_seed_builds_the_migrations_schema(both, bulk_settings, neo4j_settings) -> None:  # type: ignore[no-untyped-def]
+    # the offline path applies the migrations with grouped index builds and concurrent constraints
+    offline = await _schema(bulk_settings)
+    assert {r["name"] for r in offline} >= {"child_id", "hotspot_bucket_kind_day", "child_names", "location_point",
+                                            "audit_event_shard_seq"}
+    assert "audit_event_seq" in {r["name"] for r in offline if not r["forConstraint"]}
+    assert all(r["state"] == "ONLINE" for r in offline)
+    assert offline == await _schema(neo4j_settings)
+
+
 async def test_seeding_the_same_data_set_again_is_a_no_op(bulk_tiny, bulk_settings) -> None:  # type: ignore[no-untyped-def]
     state = await store_state(bulk_settings)
     assert state[1] is True and state[2] is False

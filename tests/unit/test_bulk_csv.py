@@ -33,13 +33,14 @@ def test_header_is_typed_from_the_values_and_nulls_are_empty_cells(tmp_path) -> 
     assert out.manifest.empties == set()
 
 
-def test_empty_strings_and_lists_become_the_sentinel_and_are_listed_for_the_fix_up(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_empty_strings_are_quoted_and_empty_lists_become_the_sentinel_for_the_fix_up(tmp_path) -> None:  # type: ignore[no-untyped-def]
     out = GraphCsv(tmp_path)
-    out.nodes("Child", "Child", [{"id": "c", "open": [], "note": ""}])
+    out.nodes("Child", "Child", [{"id": "c", "open": [], "note": ""}, {"id": "d", "open": None, "note": None}])
     out.relationships("WITH", "Child", "Child", [("c", "c", {"source": ""})])
-    assert _read(out.manifest.nodes[0][1])[1] == ["c", SENTINEL, SENTINEL]
-    assert out.manifest.empties == {("node", "Child", "open", "list"), ("node", "Child", "note", "str"),
-                                    ("rel", "WITH", "source", "str")}
+    # the importer keeps a quoted empty cell as '' and takes an unquoted one as no property
+    assert out.manifest.nodes[0][1].read_text(encoding="utf-8").splitlines()[1:] == [f"c,{SENTINEL},\"\"", "d,,"]
+    assert out.manifest.relationships[0][1].read_text(encoding="utf-8").splitlines()[1:] == ['c,c,""']
+    assert out.manifest.empties == {("node", "Child", "open", "list")}
 
 
 def test_relationships_without_an_end_are_not_written(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -140,9 +140,11 @@ class BucketBuilder:
                 b[1].update(ep)
                 b[2].update(mu)
 
-    def rows(self) -> list[dict[str, Any]]:
+    def rows(self, keys: Iterable[BucketKey] | None = None) -> list[dict[str, Any]]:
+        """The nodes of `keys` (default: every bucket, sorted)."""
         out = []
-        for (kind, cell, la, force, day), (ch, ep, mu) in sorted(self.buckets.items()):
+        for key in sorted(self.buckets) if keys is None else keys:
+            (kind, cell, la, force, day), (ch, ep, mu) = key, self.buckets[key]
             out.append({"id": f"{kind}|{cell}|{la}|{force}|{day.isoformat()}", "kind": kind, "cell": cell,
                         "laCode": la, "forceCode": force, "day": day, "children": sorted(ch),
                         "episodes": len(ep), "multi": sorted(mu)})

@@ -194,20 +194,55 @@ class SeedCsvWriter:
             self._notifications(by["episode_notification"], "Episode")
         return BlockResult(out.manifest, {k: (c.area, c.open_forces) for k, c in kids.items()}, buckets.buckets)
 
-    # -- the end (parent) -----------------------------------------------------------------------------
-    def finish(self, results: list[BlockResult], agencies: set[str]) -> derive.BucketBuilder:
+    # -- the end (parent, then its forks) --------------------------------------------------------------
+    def finish(self, results: list[BlockResult], agencies: set[str], workers: int = 1) -> Manifest:
+        """The children (whose access lists need every episode) and the buckets (merged over every
+        block). Both are split into slices written by `workers` forked processes; returns what they wrote."""
         for res in results:
             for cid, (area, open_forces) in res.children.items():
                 c = self.children[cid]
                 c.area = derive._union(c.area, area)
                 c.open_forces += open_forces
-        rows = [{**p, **derive.child_access(self.children[p["id"]], agencies)} for p in self.child_rows]
-        self.out.nodes("Child", "Child", rows)
         buckets = derive.BucketBuilder(self.locations)
         for res in results:
             buckets.merge(res.buckets)
-        self.out.nodes("HotspotBucket", "HotspotBucket", buckets.rows())
-        return buckets
+        keys = sorted(buckets.buckets)
+        n = max(1, workers)
+        jobs: list[Callable[[GraphCsv], None]] = []
+        for i in range(n):
+            kids = self.child_rows[i * len(self.child_rows) // n:(i + 1) * len(self.child_rows) // n]
+            part = keys[i * len(keys) // n:(i + 1) * len(keys) // n]
+            jobs.append(lambda out, kids=kids: out.nodes(
+                "Child", "Child", [{**p, **derive.child_access(self.children[p["id"]], agencies)} for p in kids]))
+            jobs.append(lambda out, part=part: out.nodes("HotspotBucket", "HotspotBucket", buckets.rows(part)))
+        return _run_jobs(self.out.dir, "fin", jobs, n)
+
+
+def _run_jobs(directory: Path, prefix: str, jobs: list[Callable[[GraphCsv], None]], workers: int) -> Manifest:
+    """Run each job with a GraphCsv of its own (prefix + index), in `workers` forked processes when
+    more than one; returns the merged manifest, in job order."""
+    def one(i: int) -> Manifest:
+        out = GraphCsv(directory, prefix=f"{prefix}{i:04d}-")
+        jobs[i](out)
+        return out.manifest
+
+    manifest = Manifest()
+    if workers > 1 and len(jobs) > 1:
+        _FORK_STATE["job"] = one
+        try:
+            with mp.get_context("fork").Pool(workers) as pool:
+                for m in pool.imap(_job_worker, range(len(jobs))):
+                    manifest.merge(m)
+        finally:
+            _FORK_STATE.pop("job", None)
+    else:
+        for i in range(len(jobs)):
+            manifest.merge(one(i))
+    return manifest
+
+
+def _job_worker(i: int) -> Manifest:
+    return _FORK_STATE["job"](i)
 
 
 # Set in the parent before the worker processes fork; read by `_block_worker` in each of them.
@@ -292,7 +327,7 @@ def _export_seed(profile: Profile, seed: int, ref: ReferenceData, directory: Pat
     manifest = Manifest()
     for res in results:
         manifest.merge(res.manifest)
-    writer.finish(results, agencies)
+    manifest.merge(writer.finish(results, agencies, workers))
     counts: dict[str, int] = {}
     both = Manifest()
     both.merge(out.manifest)
