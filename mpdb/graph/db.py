@@ -87,6 +87,9 @@ class Graph:
         self.database = database
         self.timeout_s = timeout_s
         self.retry_budget_s = retry_budget_s
+        # Read transactions of this process under way: the audit's group commit waits a little for
+        # their consultations while there are any (mpdb/audit/trail.py).
+        self.reads_in_flight = 0
 
     async def read(self, text: LiteralString, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         async def work(tx: AsyncManagedTransaction) -> list[dict[str, Any]]:
@@ -109,7 +112,11 @@ class Graph:
         return await self._managed("WRITE", work)
 
     async def in_read_tx(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
-        return await self._managed("READ", work)
+        self.reads_in_flight += 1
+        try:
+            return await self._managed("READ", work)
+        finally:
+            self.reads_in_flight -= 1
 
     @unavailable_as_domain_error
     async def _managed(self, mode: str, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
