@@ -18,7 +18,10 @@ processes on a cluster may append at once without knowing of each other.
 All appends of one transaction (a consultation and its disclosure, a mutation's events) go to
 the same shard, so a transaction holds at most one head lock and appends cannot deadlock.
 Consultations are also group-committed (`record`): reads whose events arrive while an earlier
-audit transaction commits share the next one, because a commit costs far more than an event.
+audit transaction commits, or while other reads of the process are still under way (a bounded
+wait), share the next one, because a commit costs far more than an event. The group writer stays
+on one shard and remembers its head, so it hashes the chain in Python and appends in one
+pipelined statement that writes only if the locked head is the one it expects.
 
 The chains are bound together at their start: migration 0008 made every shard begin from the
 last hash of the original single chain (events from before sharding, without a `shard`), which
@@ -304,6 +307,8 @@ class _GroupCommit:
     load this turns N write transactions (N commits, N log flushes) into a few, which is what
     makes the audit write cheap next to the read; with one client nothing waits."""
 
+    lingers = True  # bench/audit_cost.py measures without
+
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
         # One transaction in flight, so one shard suffices: staying on it means this process
@@ -327,7 +332,7 @@ class _GroupCommit:
         self._start()
 
     def _start(self) -> None:
-        if (self.waiting and self.in_flight < GROUP_COMMIT_IN_FLIGHT and not self.lingered
+        if (self.lingers and self.waiting and self.in_flight < GROUP_COMMIT_IN_FLIGHT and not self.lingered
                 and self.graph.reads_in_flight > 0 and sum(len(w.events) for w in self.waiting) < GROUP_COMMIT_MAX_EVENTS):
             # Other reads of this process are under way: give their events the time to join this
             # commit. Each later submit looks again, and the commit starts once none is left.
