@@ -13,6 +13,7 @@ that the machine's changing load hits them alike:
   switch: nothing a deployment can set turns audit off); the ceiling audit is measured against;
 - `now`: audit as it runs (mpdb/audit/trail.py): consultations that arrive together share a
   transaction (group commit), each transaction appends to the next of 64 hash chains;
+- `nolinger`: as `now`, but a commit never waits for the reads still under way;
 - `r1`: as round 1 of issue 10 left it (tip d99a33d): group commit, each commit on the next shard
   of the rotation, the chain hashes computed in Cypher; kept here so before and after run side by side;
 - `sharded`: 64 chains, but one write transaction per read (no group commit);
@@ -50,7 +51,7 @@ from mpdb.services import context
 from mpdb.services.context import ServiceContext
 from mpdb.settings import get_settings
 
-MODES = ("off", "now", "r1", "sharded", "before")
+MODES = ("off", "now", "nolinger", "r1", "sharded", "before")
 NAMES = ("coMissing 1 hop", "riskProfile")
 
 
@@ -108,18 +109,26 @@ async def _r1_append_in_tx(tx: Any, events: list[dict[str, Any]]) -> list[dict[s
 
 
 class _R1GroupCommit(trail._GroupCommit):
+    lingers = False
+
     async def _append(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return await self.graph.in_write_tx(lambda tx: _r1_append_in_tx(tx, events))
 
 
-_r1_writers: dict[int, _R1GroupCommit] = {}
+class _NoLinger(trail._GroupCommit):
+    lingers = False
 
 
-async def _r1_record(graph: Graph, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    writer = _r1_writers.get(id(graph))
-    if writer is None:
-        writer = _r1_writers[id(graph)] = _R1GroupCommit(graph)
-    return await writer.submit(events)
+_writers: dict[tuple[type, int], trail._GroupCommit] = {}
+
+
+def _record_with(kind: type[trail._GroupCommit]) -> Any:
+    async def record(graph: Graph, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        writer = _writers.get((kind, id(graph)))
+        if writer is None:
+            writer = _writers[(kind, id(graph))] = kind(graph)
+        return await writer.submit(events)
+    return record
 
 
 @contextmanager
@@ -131,7 +140,9 @@ def audit_mode(mode: str) -> Iterator[None]:
 
         ServiceContext.consulted = no_audit  # type: ignore[method-assign]
     if mode == "r1":
-        context.record = _r1_record  # type: ignore[assignment]
+        context.record = _record_with(_R1GroupCommit)
+    if mode == "nolinger":
+        context.record = _record_with(_NoLinger)
     if mode in ("sharded", "before"):
         context.record = _one_tx_per_read  # type: ignore[assignment]
     if mode == "before":

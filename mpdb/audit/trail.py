@@ -18,7 +18,10 @@ processes on a cluster may append at once without knowing of each other.
 All appends of one transaction (a consultation and its disclosure, a mutation's events) go to
 the same shard, so a transaction holds at most one head lock and appends cannot deadlock.
 Consultations are also group-committed (`record`): reads whose events arrive while an earlier
-audit transaction commits share the next one, because a commit costs far more than an event.
+audit transaction commits, or while other reads of the process are still under way (a bounded
+wait), share the next one, because a commit costs far more than an event. The group writer stays
+on one shard and remembers its head, so it hashes the chain in Python and appends in one
+pipelined statement that writes only if the locked head is the one it expects.
 
 The chains are bound together at their start: migration 0008 made every shard begin from the
 last hash of the original single chain (events from before sharding, without a `shard`), which
@@ -164,8 +167,8 @@ def new_event(
 
 class _KnownHeads:
     """The (seq, hash) this process last appended to each shard: the head it expects to find
-    there next time. A guess only: the append checks it under the head's lock and re-links the
-    events when another transaction (another process, a rolled-back one) moved the head."""
+    there next time. A guess only: APPEND_LINKED_EVENTS checks it under the head's lock and
+    writes nothing when another transaction (another process, a rolled-back one) moved the head."""
 
     def __init__(self) -> None:
         self._heads: dict[int, tuple[int, str]] = {}
@@ -199,50 +202,55 @@ def _as_stored(event: dict[str, Any]) -> dict[str, Any]:
     return {**event, "at": datetime.fromisoformat(event["at"])}
 
 
-def _append_params(shard: int, expected: tuple[int, str] | None,
-                   events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The events linked after `expected` (the head this process believes `shard` has), and the
-    parameters of APPEND_LINKED_EVENTS; with nothing known, a statement that only locks and reads
-    the head."""
-    if expected is None:
-        return [], {"headId": head_id(shard), "afterSeq": -1, "afterHash": "", "events": [], "lastSeq": -1,
-                    "lastHash": ""}
-    stored = _link(events, shard, *expected)
-    return stored, {"headId": head_id(shard), "afterSeq": expected[0], "afterHash": expected[1],
-                    "events": [_as_stored(e) for e in stored], "lastSeq": stored[-1]["seq"],
-                    "lastHash": stored[-1]["hash"]}
-
-
-def _appended(shard: int, expected: tuple[int, str] | None, stored: list[dict[str, Any]],
-              rows: list[dict[str, Any]]) -> tuple[bool, tuple[int, str]]:
-    """Whether APPEND_LINKED_EVENTS wrote the events, and the head it found (as it now is when it
-    did). Raises when the shard has no head."""
-    if not rows:  # fail closed: a deleted head is tampering, never a reason to start a new chain
-        _known_heads.forget(shard)
-        raise AuditAppendFailed(f"audit shard {shard} has no head: run `mpdb audit verify`")
-    if expected is not None and rows[0]["linked"]:
-        _known_heads.set(shard, stored[-1]["seq"], stored[-1]["hash"])
-        return True, (stored[-1]["seq"], stored[-1]["hash"])
-    return False, (rows[0]["seq"], rows[0]["hash"])
+def _body(event: dict[str, Any]) -> str:
+    # The hashed fields between seq and prevHash, serialised exactly as event_hash does; the
+    # statement adds shard, seq and prevHash from the locked head and hashes the whole array.
+    return json.dumps([event[f] for f in HASHED_FIELDS[2:-1]], separators=(",", ":"), default=str)[1:-1]
 
 
 async def append_events_in_tx(tx: AsyncManagedTransaction, events: list[dict[str, Any]],
                               shard: int | None = None) -> list[dict[str, Any]]:
     """Append `events`, in order, to `shard` (default: this transaction's shard of the rotation):
-    one statement, one head lock; a second statement only when the head is not where this process
-    last left it (the first one took the lock, so the second always links)."""
+    one statement, one head lock, the chain built from the locked head."""
     if not events:
         return []
     shard = _rotation.for_tx(tx) if shard is None else shard
-    expected = _known_heads.get(shard)
     with AUDIT_APPEND_SECONDS.time():
-        for _attempt in range(2):
-            stored, params = _append_params(shard, expected, events)
-            linked, expected = _appended(shard, expected, stored, await run(tx, q.APPEND_LINKED_EVENTS, params))
-            if linked:
-                return stored
-    _known_heads.forget(shard)
-    raise AuditAppendFailed(f"audit shard {shard}: the head moved while this transaction held its lock")
+        rows = await run(tx, q.APPEND_EVENTS, {"headId": head_id(shard),
+                                               "events": [{"event": e, "body": _body(e)} for e in events]})
+    if not rows:  # fail closed: a deleted head is tampering, never a reason to start a new chain
+        _known_heads.forget(shard)
+        raise AuditAppendFailed(f"audit shard {shard} has no head: run `mpdb audit verify`")
+    stored = []
+    for event, link in zip(events, rows[0]["chain"], strict=True):
+        full = {**event, "shard": rows[0]["shard"], "seq": link["seq"], "prevHash": link["prevHash"]}
+        full["hash"] = event_hash(full)
+        if full["hash"] != link["hash"]:  # fail closed: never commit an event the verifier would reject
+            raise AuditAppendFailed(f"audit event {event['id']}: hash computed in the graph does not match")
+        stored.append(full)
+    # Where the next append of this process will expect the head (if this transaction rolls back,
+    # that append finds the head elsewhere and falls back to this statement).
+    _known_heads.set(shard, stored[-1]["seq"], stored[-1]["hash"])
+    return stored
+
+
+async def _append_linked(graph: Graph, shard: int, expected: tuple[int, str],
+                         events: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """`events` linked after `expected` and appended in a transaction of their own, in one round
+    trip; None, with nothing written, when the head is not there (another process appended)."""
+    stored = _link(events, shard, *expected)
+    with AUDIT_APPEND_SECONDS.time():
+        rows = await graph.write_statement(q.APPEND_LINKED_EVENTS, {
+            "headId": head_id(shard), "afterSeq": expected[0], "afterHash": expected[1],
+            "events": [_as_stored(e) for e in stored], "lastSeq": stored[-1]["seq"], "lastHash": stored[-1]["hash"]})
+    if not rows:  # fail closed, as above
+        _known_heads.forget(shard)
+        raise AuditAppendFailed(f"audit shard {shard} has no head: run `mpdb audit verify`")
+    if not rows[0]["linked"]:
+        _known_heads.forget(shard)
+        return None
+    _known_heads.set(shard, stored[-1]["seq"], stored[-1]["hash"])
+    return stored
 
 
 async def append_in_tx(
@@ -278,6 +286,11 @@ async def append(
 # do not share a writer: several API processes each append to shards of their own at once.
 GROUP_COMMIT_IN_FLIGHT: Final = 1
 GROUP_COMMIT_MAX_EVENTS: Final = 500
+# How long a commit may wait for the consultations of reads still running in this process. A
+# commit costs ~6 ms of CPU (driver and Neo4j) and an event ~0.3 ms (bench/audit_cost.py), so the
+# events per commit decide what audit costs under load; with no other read under way (one
+# client) nothing waits. A read's wait grows by at most this much.
+GROUP_COMMIT_LINGER_S: Final = 0.010
 
 
 @dataclass(slots=True)
@@ -294,6 +307,8 @@ class _GroupCommit:
     load this turns N write transactions (N commits, N log flushes) into a few, which is what
     makes the audit write cheap next to the read; with one client nothing waits."""
 
+    lingers = True  # bench/audit_cost.py measures without
+
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
         # One transaction in flight, so one shard suffices: staying on it means this process
@@ -303,6 +318,8 @@ class _GroupCommit:
         self.waiting: list[_Waiting] = []
         self.in_flight = 0
         self.tasks: set[asyncio.Task[None]] = set()
+        self.linger: asyncio.TimerHandle | None = None
+        self.lingered = False
 
     async def submit(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         entry = _Waiting(events, asyncio.get_running_loop().create_future())
@@ -310,8 +327,23 @@ class _GroupCommit:
         self._start()
         return await entry.done
 
+    def _linger_over(self) -> None:
+        self.linger, self.lingered = None, True
+        self._start()
+
     def _start(self) -> None:
+        if (self.lingers and self.waiting and self.in_flight < GROUP_COMMIT_IN_FLIGHT and not self.lingered
+                and self.graph.reads_in_flight > 0 and sum(len(w.events) for w in self.waiting) < GROUP_COMMIT_MAX_EVENTS):
+            # Other reads of this process are under way: give their events the time to join this
+            # commit. Each later submit looks again, and the commit starts once none is left.
+            if self.linger is None:
+                self.linger = asyncio.get_running_loop().call_later(GROUP_COMMIT_LINGER_S, self._linger_over)
+            return
+        if self.linger is not None and self.waiting and self.in_flight < GROUP_COMMIT_IN_FLIGHT:
+            self.linger.cancel()
+            self.linger = None
         while self.waiting and self.in_flight < GROUP_COMMIT_IN_FLIGHT:
+            self.lingered = False
             batch, size = [], 0
             while self.waiting and (not batch or size + len(self.waiting[0].events) <= GROUP_COMMIT_MAX_EVENTS):
                 entry = self.waiting.pop(0)
@@ -325,14 +357,11 @@ class _GroupCommit:
     async def _append(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         shard, expected = self.shard, _known_heads.get(self.shard)
         if expected is not None:  # the usual case: one statement, its BEGIN pipelined with it
-            with AUDIT_APPEND_SECONDS.time():
-                stored, params = _append_params(shard, expected, events)
-                linked, _ = _appended(shard, expected, stored,
-                                      await self.graph.write_statement(q.APPEND_LINKED_EVENTS, params))
-            if linked:
+            stored = await _append_linked(self.graph, shard, expected, events)
+            if stored is not None:
                 return stored
-            # Another process appended here (it wrote nothing and committed nothing but the lock):
-            # link after its events in a transaction that holds the lock, and move away.
+            # Another process appends here too: this once, link from the head in the graph, and
+            # move away.
             self.shard = random.randrange(AUDIT_SHARDS)
         return await self.graph.in_write_tx(lambda tx: append_events_in_tx(tx, events, shard))
 

@@ -144,32 +144,10 @@ async def test_a_process_spreads_its_transactions_over_the_shards(trail_graph) -
     assert len({tx_events[0]["shard"] for tx_events in written}) == 16
 
 
-async def test_an_append_relinks_when_another_process_moved_the_head(trail_graph, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Each process remembers where it left each head and sends its events already linked; when
-    another process (its own memory) appended there meanwhile, the append re-links after the real
-    head under its lock instead of writing where it expected to."""
-    class Fixed:
-        def for_tx(self, tx):  # type: ignore[no-untyped-def]
-            return 7
-
-    monkeypatch.setattr(trail, "_rotation", Fixed())
-    mine, other = trail._KnownHeads(), trail._KnownHeads()
-    monkeypatch.setattr(trail, "_known_heads", mine)
-    first = [e for i in range(2) for e in await append_tx(trail_graph, i)]
-    assert [e["seq"] for e in first] == [1, 2] and mine.get(7) == (2, first[-1]["hash"])
-    monkeypatch.setattr(trail, "_known_heads", other)  # another process: it knows nothing of shard 7
-    [theirs] = await append_tx(trail_graph, 2)
-    assert (theirs["seq"], theirs["prevHash"]) == (3, first[-1]["hash"])
-    monkeypatch.setattr(trail, "_known_heads", mine)  # back: this process still expects seq 2
-    [again] = await append_tx(trail_graph, 3)
-    assert (again["seq"], again["prevHash"]) == (4, theirs["hash"])
-    assert mine.get(7) == (4, again["hash"])
-    assert (await chains(trail_graph))[7] == [1, 2, 3, 4]
-    check = await verify_chain(trail_graph)
-    assert check.ok and check.checked == 4
-
-
-async def test_the_group_writer_moves_off_a_shard_another_process_writes_to(trail_graph, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_the_group_writer_relinks_and_moves_off_a_shard_another_process_writes_to(trail_graph, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The group writer sends its events linked after the head it last left, checked under the
+    head's lock; when another process appended there meanwhile, nothing is written where it
+    expected, the events are chained after the real head instead, and the writer moves on."""
     monkeypatch.setattr(trail, "_known_heads", trail._KnownHeads())  # a process starting now
     writer = trail._GroupCommit(trail_graph)
     writer.shard = 9
@@ -181,6 +159,7 @@ async def test_the_group_writer_moves_off_a_shard_another_process_writes_to(trai
     [one] = await read(1)
     [two] = await read(2)
     assert (one["shard"], two["shard"], two["seq"]) == (9, 9, one["seq"] + 1) and writer.shard == 9
+    assert trail._known_heads.get(9) == (two["seq"], two["hash"])
     class Fixed:
         def for_tx(self, tx):  # type: ignore[no-untyped-def]
             return 9
@@ -191,10 +170,49 @@ async def test_the_group_writer_moves_off_a_shard_another_process_writes_to(trai
     await append_tx(trail_graph, 3)
     monkeypatch.setattr(trail, "_known_heads", mine)
     [three] = await read(3)  # re-linked after the other process's event ...
-    assert (three["shard"], three["seq"]) == (9, two["seq"] + 2)
+    [theirs] = [e for e in await trail_graph.read("MATCH (e:AuditEvent {shard: 9}) RETURN e {.*} AS e")
+                if e["e"]["operation"].startswith("op3")]
+    assert (three["shard"], three["seq"], three["prevHash"]) == (9, two["seq"] + 2, theirs["e"]["hash"])
+    assert (await chains(trail_graph))[9] == [1, 2, 3, 4]
     assert writer.shard != 9  # ... and the next commits go elsewhere
     [four] = await read(4)
     assert four["shard"] == writer.shard
+    assert (await verify_chain(trail_graph)).ok
+
+
+async def test_a_commit_waits_for_the_consultations_of_reads_still_under_way(trail_graph, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Group commit lingers while other reads of the process run, so their events share the commit;
+    with no read under way it starts at once; and the linger is bounded (a read still running
+    does not hold the commit)."""
+    commits: list[int] = []
+    writer = trail._GroupCommit(trail_graph)
+    original = writer._append
+
+    async def counted(events):  # type: ignore[no-untyped-def]
+        commits.append(len(events))
+        return await original(events)
+
+    monkeypatch.setattr(writer, "_append", counted)
+
+    async def read(i: int) -> list[dict[str, Any]]:
+        return await writer.submit([trail.new_event(ctx(), AuditAction.CONSULTATION, f"read{i}", [f"AC-R{i}"])])
+
+    monkeypatch.setattr(trail, "GROUP_COMMIT_LINGER_S", 600)
+    monkeypatch.setattr(trail_graph, "reads_in_flight", 1)  # another read of this process is running
+    first = asyncio.create_task(read(1))
+    await asyncio.sleep(0.01)
+    assert commits == [] and not first.done()  # waiting for it
+    monkeypatch.setattr(trail_graph, "reads_in_flight", 0)  # it ended, and its consultation arrives
+    await asyncio.gather(first, read(2))
+    assert commits == [2]
+
+    await asyncio.gather(read(3))  # nothing else under way: a commit of its own, at once
+    assert commits == [2, 1]
+
+    monkeypatch.setattr(trail, "GROUP_COMMIT_LINGER_S", 0.01)
+    monkeypatch.setattr(trail_graph, "reads_in_flight", 1)  # a read that never ends
+    [event] = await read(4)
+    assert commits == [2, 1, 1] and event["operation"] == "read4"
     assert (await verify_chain(trail_graph)).ok
 
 
