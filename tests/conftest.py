@@ -29,6 +29,7 @@ from mpdb.settings import PROJECT_ROOT, Settings
 # One state dir per test session (its own Neo4j store, port, password and dev-IdP key), so two
 # sessions on one machine never stop each other's database. MPDB_TEST_STATE_DIR pins one.
 TEST_STATE_DIR = Path(os.environ.get("MPDB_TEST_STATE_DIR", PROJECT_ROOT / ".mpdb" / f"test-{os.getpid()}"))
+TEST_RETRY_BUDGET_S = 30.0  # see neo4j_settings
 
 
 def free_port() -> int:
@@ -85,21 +86,28 @@ def own_local_neo4j(settings: Settings, start_timeout: float = 240.0) -> Iterato
 
 @pytest.fixture(scope="session")
 def neo4j_settings() -> Iterator[Settings]:
-    """Settings pointing at the session's Neo4j (started here when needed)."""
+    """Settings pointing at the session's Neo4j (started here when needed).
+
+    The retry budget is 30 s rather than production's 5: concurrency tests (five reports racing for
+    one child, 120 audit appends on one shard) retry deadlocks and wait for pooled connections, and
+    on a loaded 2-core machine that took longer than 5 s and answered SERVICE_UNAVAILABLE. What the
+    budget does when Neo4j is down is tested with its own small budget (tests/e2e/test_outage.py).
+    """
     if os.environ.get("NEO4J_URI"):
-        yield Settings(env="test", state_dir=TEST_STATE_DIR)
+        yield Settings(env="test", state_dir=TEST_STATE_DIR, neo4j_retry_budget_s=TEST_RETRY_BUDGET_S)
         return
     if os.environ.get("MPDB_TEST_TESTCONTAINERS") == "1":
         from testcontainers.neo4j import Neo4jContainer
 
         with Neo4jContainer("neo4j:5.26-community") as container:
             yield Settings(env="test", state_dir=TEST_STATE_DIR, neo4j_uri=container.get_connection_url(),
-                           neo4j_user="neo4j", neo4j_password=container.password)
+                           neo4j_user="neo4j", neo4j_password=container.password,
+                           neo4j_retry_budget_s=TEST_RETRY_BUDGET_S)
         return
     from mpdb.graph.local_server import LocalNeo4j
 
     settings = Settings(env="test", state_dir=TEST_STATE_DIR, local_bolt_port=free_port(),
-                        local_heap="1g", local_pagecache="512m")
+                        local_heap="1g", local_pagecache="512m", neo4j_retry_budget_s=TEST_RETRY_BUDGET_S)
     server = LocalNeo4j(settings)
     server.stop()  # with a pinned MPDB_TEST_STATE_DIR, a session killed mid-run leaves nothing behind
     server.wipe_data()
