@@ -151,7 +151,7 @@ class Graph:
             records, _, _ = await self.driver.execute_query(
                 Query(text, timeout=self.timeout_s), params or {}, routing_=RoutingControl.WRITE,
                 database_=self.database, bookmark_manager_=None)
-        return [{k: to_native(v) for k, v in zip(record.keys(), record)} for record in records]
+        return [record_as_dict(record) for record in records]
 
     @unavailable_as_domain_error
     async def auto_commit(self, text: LiteralString, params: dict[str, Any] | None = None) -> None:
@@ -162,9 +162,14 @@ class Graph:
                 await result.consume()
 
 
+def record_as_dict(record: Any) -> dict[str, Any]:
+    """One record as a plain dict of native values (`to_native` over its values)."""
+    return {k: to_native(v) for k, v in zip(record.keys(), record)}
+
+
 async def run(tx: AsyncManagedTransaction, text: LiteralString, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """One statement inside a transaction function, returning plain dicts (timed and traced by
     the name of its query constant: mpdb/observability/queries.py)."""
     with observed_query(text):
         result = await tx.run(text, params or {})
-        return [{k: to_native(v) for k, v in zip(record.keys(), record)} async for record in result]
+        return [record_as_dict(record) async for record in result]
