@@ -86,17 +86,16 @@ def normalise(value: str | None) -> str | None:
     return text
 
 
-def row_warning(place: PostcodePlace, file: str, line: int, column: str) -> RowError | None:
-    """The import report's warning for a postcode that did not resolve cleanly (None if it did).
-    Worded without the postcode: the report names the line and column."""
+def row_warning(place: PostcodePlace, file: str, line: int, column: str, fallback: str) -> RowError | None:
+    """The import report's warning for a postcode that did not resolve cleanly (None if it did);
+    `fallback` says what the importer did instead. Worded without the postcode: the report names
+    the line and column."""
     if place.outcome == INVALID or place.outcome == UNKNOWN:
-        return RowError(file, line, column, f"the postcode is not in the {DIRECTORY_VINTAGE}: its LA and force "
-                        "are unknown, so the record is placed in the importing LA and marked unresolved",
-                        RULE_UNKNOWN)
+        return RowError(file, line, column, f"the postcode is not in the {DIRECTORY_VINTAGE}, so its LA and "
+                        f"force are unknown: {fallback}", RULE_UNKNOWN)
     if place.outcome == OUTSIDE:
         return RowError(file, line, column, f"the postcode is in {place.region}, where mpdb has no local "
-                        "authority or force: the record is placed in the importing LA and marked unresolved",
-                        RULE_OUTSIDE)
+                        f"authority or force: {fallback}", RULE_OUTSIDE)
     if place.outcome == STRADDLES:
         return RowError(file, line, column, f"the postcode {place.level} straddles local authorities: placed in "
                         f"{place.la} ({place.share:.0%} of its postcodes), also {', '.join(place.others)}",
