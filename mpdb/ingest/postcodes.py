@@ -42,6 +42,7 @@ DIRECTORY_VINTAGE = "ONS Postcode Directory, November 2025"
 _UNIT = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
 _SECTOR = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ([0-9])$")
 _DISTRICT = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
+_COMPACT_SECTOR = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9])$")
 _WIDTH: Final = 7  # the directory's `pcd` form: outward code left-justified in 4, then the inward 3
 _OUTSIDE = {"S12": "Scotland", "N09": "Northern Ireland", "L99": "the Channel Islands", "M99": "the Isle of Man"}
 
@@ -98,7 +99,7 @@ def row_warning(place: PostcodePlace, file: str, line: int, column: str, fallbac
                         f"authority or force: {fallback}", RULE_OUTSIDE)
     if place.outcome == STRADDLES:
         return RowError(file, line, column, f"the postcode {place.level} straddles local authorities: placed in "
-                        f"{place.la} ({place.share:.0%} of its postcodes), also {', '.join(place.others)}",
+                        f"{place.la} ({place.share:.1%} of its postcodes), also {', '.join(place.others)}",
                         RULE_STRADDLES)
     if place.unit_unknown:
         return RowError(file, line, column, f"the full postcode is not in the {DIRECTORY_VINTAGE}: placed by "
@@ -230,13 +231,13 @@ class PostcodeResolver:
                                  by_sector.others, unit_unknown=True)
         if _SECTOR.match(pc):
             return self._area(pc, "sector")
+        if _DISTRICT.match(pc) and pc in self._areas:
+            return self._area(pc, "district")
+        # a sector written without its space ("ST131" = "ST13 1"); "ST13" is the district ST13 above
+        compact = _COMPACT_SECTOR.match(pc.replace(" ", ""))
+        if compact is not None and f"{compact.group(1)} {compact.group(2)}" in self._areas:
+            return self._area(f"{compact.group(1)} {compact.group(2)}", "sector")
         if _DISTRICT.match(pc):
-            if pc in self._areas:
-                return self._area(pc, "district")
-            # "ST13" may be the district ST13 (above) or the sector "ST1 3" written without its space
-            sector = f"{pc[:-1]} {pc[-1]}"
-            if pc[-1].isdigit() and _SECTOR.match(sector) and sector in self._areas:
-                return self._area(sector, "sector")
             return PostcodePlace(pc, UNKNOWN, "district")
         return PostcodePlace(pc, INVALID)
 

@@ -36,6 +36,8 @@ def test_normalise(value: str | None, expected: str | None) -> None:
     ("st1 3", "sector", STOKE, STAFFS_POLICE),          # lower case
     ("ST1", "district", STOKE, STAFFS_POLICE),
     ("ST13", "district", STAFFS, STAFFS_POLICE),        # Leek: the district ST13, not the sector ST1 3
+    ("ws11", "district", STAFFS, STAFFS_POLICE),        # Cannock: the district WS11, not Walsall's WS1 1
+    ("st135", "sector", STAFFS, STAFFS_POLICE),         # "ST13 5" (Leek) without its space
     ("ST1 3AB", "unit", STOKE, STAFFS_POLICE),
     ("st13ab", "unit", STOKE, STAFFS_POLICE),           # no space, lower case
     ("B1 1BB", "unit", BIRMINGHAM, WEST_MIDS_POLICE),
