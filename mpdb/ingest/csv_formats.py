@@ -343,7 +343,9 @@ class PlacementRow(_ChildRef):
     @field_validator("postcode", mode="after")
     @classmethod
     def _postcode(cls, v: str | None) -> str | None:
-        return " ".join(v.upper().split()) if v else v
+        from mpdb.ingest.postcodes import normalise  # that module reports with this module's RowError
+
+        return normalise(v) if v else v
 
     def cross_field_errors(self) -> list[tuple[str, str, str]]:
         errs = super().cross_field_errors()
