@@ -871,7 +871,11 @@ class Importer:
             summary.per_table[table] = {"loaded": 0, "unchanged": 0,
                                         "rejected": len({e.line for e in parsed.errors if e.file == files[table]})}
 
-        children = [self._plan_903_child(h, parsed, ref, files["header"], files["episodes"]) for h in parsed.headers]
+        by_child: dict[str, list[ssda903.EpisodeRecord903]] = {}
+        for e in parsed.episodes:  # one pass, not one scan of every episode per child
+            by_child.setdefault(e.child, []).append(e)
+        children = [self._plan_903_child(h, by_child.get(h.child, []), ref, files["header"], files["episodes"])
+                    for h in parsed.headers]
         placements = [self._plan_903_placement(e, ref, files["episodes"]) for e in parsed.episodes]
         for p in (*children, *placements):
             summary.warnings += p.warnings
@@ -904,10 +908,10 @@ class Importer:
                                 "placed in the importing LA, marked geoResolution unresolved")
         return placed or self._stand_in(ref)
 
-    def _plan_903_child(self, h: ssda903.HeaderRecord, parsed: ssda903.ParsedReturn, ref: _Reference,
+    def _plan_903_child(self, h: ssda903.HeaderRecord, episodes: list[ssda903.EpisodeRecord903], ref: _Reference,
                         file: str, episodes_file: str) -> Planned:
         cid = child_id_for(self.agency, h.child)
-        eps = sorted((e for e in parsed.episodes if e.child == h.child), key=lambda e: e.decom)
+        eps = sorted(episodes, key=lambda e: e.decom)
         last = eps[-1] if eps else None
         home = None
         warnings: list[RowError] = []

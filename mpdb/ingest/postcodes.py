@@ -181,14 +181,12 @@ class PostcodeResolver:
             got = self._letters.get(letter)
             if got is None:
                 pcds, lads = _read_letter(letter)
-                codes: list[str] = []
+                if any(len(p) != _WIDTH for p in pcds) or pcds != sorted(pcds):  # the package ships them sorted
+                    order = sorted((i for i, p in enumerate(pcds) if len(p) == _WIDTH), key=pcds.__getitem__)
+                    pcds, lads = [pcds[i] for i in order], [lads[i] for i in order]
                 index: dict[str, int] = {}
-                pairs = sorted((p.encode("ascii"), index.setdefault(lad or "", len(index))) for p, lad in
-                               zip(pcds, lads, strict=True))
-                codes = [""] * len(index)
-                for lad, i in index.items():
-                    codes[i] = lad
-                got = (_Fixed(b"".join(p for p, _ in pairs)), array("H", (i for _, i in pairs)), codes)
+                codes = array("H", (index.setdefault(lad or "", len(index)) for lad in lads))
+                got = (_Fixed("".join(pcds).encode("ascii")), codes, list(index))
                 self._letters[letter] = got
         return got
 
