@@ -113,14 +113,15 @@ def _report(summary: Any, errors_path: Path | None) -> None:
         out.print(per)
     if errors_path is not None:
         with open(errors_path, "w", encoding="utf-8", newline="") as f:
-            write_error_report(summary.errors, f)
-        out.print(f"reject report: {errors_path} ({len(summary.errors)} errors)")
-    elif summary.errors:
-        shown = summary.errors[:20]
-        for e in shown:
-            out.print(escape(f"  {e.file}:{e.line} [{e.rule}] {e.column or '-'}: {e.reason}"))
-        if len(summary.errors) > len(shown):
-            out.print(f"  ... {len(summary.errors) - len(shown)} more (use --errors FILE for all)")
+            write_error_report(summary.errors, f, summary.warnings)
+        out.print(f"reject report: {errors_path} ({len(summary.errors)} errors, {len(summary.warnings)} warnings)")
+    else:
+        for label, rows in (("", summary.errors), ("warning ", summary.warnings)):
+            shown = rows[:20]
+            for e in shown:
+                out.print(escape(f"  {label}{e.file}:{e.line} [{e.rule}] {e.column or '-'}: {e.reason}"))
+            if len(rows) > len(shown):
+                out.print(f"  ... {len(rows) - len(shown)} more (use --errors FILE for all)")
 
 
 def verbose_requested(flag: bool) -> bool:

@@ -78,6 +78,11 @@ def load(
                 write_error_report(v.errors, f)
             console.print(f"error report: {errors}")
         raise typer.Exit(2)
+    shown = v.warnings[:30] if check or result.path == "offline" else []  # else in the summaries below
+    for w in shown:
+        console.print(escape(f"  warning {w.file}:{w.line} [{w.rule}] {w.column or '-'}: {w.reason}"))
+    if len(v.warnings) > len(shown) > 0:
+        console.print(f"  ... {len(v.warnings) - len(shown)} more warnings")
     if check:
         console.print(f"valid: {v.rows:,} rows in {len(files)} files; would load {result.path}"
                       + (f" ({result.reason})" if result.reason else ""))

@@ -13,7 +13,7 @@ docs/IMPORT.md.
   file part) the upload stops there with 413, without filling the disk first;
 - each part is checked whole (mpdb/ingest/files.py) before the first write;
 - 200 with the summary (`loaded`, `rejected`, `unchanged`, `errors[]`: line, column, rule,
-  reason) whenever the file could be read, even if rows were rejected; 422 when the file as a
+  reason; `warnings[]` the same for rows that loaded with a caveat, e.g. an unknown postcode) whenever the file could be read, even if rows were rejected; 422 when the file as a
   whole is refused (malformed, header, encoding, agency) and nothing was written; 413 too large;
   503 with `Retry-After` when the database went away mid-import (the committed batches stay: the
   same upload again resumes); 403 without the scope, 401 without a token.

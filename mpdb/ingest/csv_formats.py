@@ -320,7 +320,7 @@ class PlacementRow(_ChildRef):
     end_date: Day = None
     placement_type: RequiredText
     placing_la: Text = None
-    host_la: RequiredText
+    host_la: Text = None  # or taken from the postcode (mpdb/ingest/postcodes.py)
     postcode: Text = None
     latitude: float | None = None
     longitude: float | None = None
@@ -343,12 +343,16 @@ class PlacementRow(_ChildRef):
     @field_validator("postcode", mode="after")
     @classmethod
     def _postcode(cls, v: str | None) -> str | None:
-        return " ".join(v.upper().split()) if v else v
+        from mpdb.ingest.postcodes import normalise  # that module reports with this module's RowError
+
+        return normalise(v) if v else v
 
     def cross_field_errors(self) -> list[tuple[str, str, str]]:
         errs = super().cross_field_errors()
         if self.end_date is not None and self.end_date < self.start_date:
             errs.append(("end_date", "end_date is before start_date", "date_order"))
+        if self.host_la is None and self.postcode is None:
+            errs.append(("host_la", "host_la is required when the row has no postcode", "required"))
         if (self.latitude is None) != (self.longitude is None):
             errs.append(("latitude", "latitude and longitude are given together or not at all", "required"))
         if self.latitude is not None and not (49.0 <= self.latitude <= 61.0):

@@ -63,6 +63,7 @@ from mpdb.graph.errors import is_unavailable
 from mpdb.graph.queries import access as access_q
 from mpdb.graph.queries import imports as q
 from mpdb.graph.repositories.hotspot_buckets import BucketKeys, episodes_of_placements
+from mpdb.ingest import postcodes as pc
 from mpdb.ingest import ssda903
 from mpdb.ingest.files import CsvFile, ImportFileError, ImportLimits, _reader
 from mpdb.ingest.csv_formats import (
@@ -156,6 +157,8 @@ class ImportSummary:
     batches: int = 0
     seconds: float = 0.0
     errors: list[RowError] = field(default_factory=list)
+    # Rows that loaded with a caveat (a postcode that did not resolve cleanly): docs/IMPORT.md
+    warnings: list[RowError] = field(default_factory=list)
     per_table: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
@@ -169,16 +172,20 @@ class ImportSummary:
             "unchanged": self.unchanged, "batches": self.batches, "seconds": round(self.seconds, 3),
             "rowsPerSecond": round(self.rows_per_second, 1), "perTable": self.per_table,
             "errors": [e.as_dict() for e in self.errors],
+            "warnings": [e.as_dict() for e in self.warnings],
         }
 
 
-def write_error_report(errors: Iterable[RowError], out: io.TextIOBase | Any) -> None:
+def write_error_report(errors: Iterable[RowError], out: io.TextIOBase | Any,
+                       warnings: Iterable[RowError] = ()) -> None:
+    """The report file: rejected rows (`severity` error), then rows loaded with a warning."""
     from mpdb.ingest.csv_formats import REPORT_COLUMNS
 
-    w = csv.DictWriter(out, fieldnames=list(REPORT_COLUMNS), lineterminator="\n")
+    w = csv.DictWriter(out, fieldnames=[*REPORT_COLUMNS, "severity"], lineterminator="\n")
     w.writeheader()
-    for e in errors:
-        w.writerow(e.as_dict())
+    for severity, rows in (("error", errors), ("warning", warnings)):
+        for e in rows:
+            w.writerow({**e.as_dict(), "severity": severity})
 
 
 # --- planned writes ------------------------------------------------------------------------------
@@ -204,6 +211,7 @@ class Planned:
     table: str = ""
     # (column, value) of the things this row says happened to the child: none before its birth
     events: list[tuple[str, date | datetime]] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)  # loads, with these caveats in the report
 
     def reject(self, column: str | None, reason: str, rule: str) -> RowError:
         return RowError(self.file, self.line, column, reason, rule)
@@ -279,6 +287,30 @@ def iter_csv(lines: Iterable[str]) -> tuple[list[str], Iterator[tuple[int, dict[
     return header, rows()
 
 
+def _sort_report(summary: ImportSummary) -> None:
+    """Errors and warnings in file order; a warning on a row that was rejected after all is moot."""
+    rejected = {(e.file, e.line) for e in summary.errors}
+    summary.warnings = [w for w in summary.warnings if (w.file, w.line) not in rejected]
+    for rows in (summary.errors, summary.warnings):
+        rows.sort(key=lambda e: (e.file, e.line, e.column or "", e.rule))
+
+
+@dataclass(frozen=True, slots=True)
+class _Placed:
+    """Where an imported postcode puts a record. `resolution` (Location.geoResolution): unit,
+    sector or district (the postcode resolved at that level), stated (the row's own host_la), or
+    unresolved (no usable postcode: the importing LA stands in, so every Location keeps its IN_LA
+    and IN_FORCE, and the marker says it is a stand-in)."""
+
+    la: str
+    force: str
+    resolution: str
+
+    @property
+    def resolved(self) -> bool:
+        return self.resolution in ("unit", "sector", "district")
+
+
 class Importer:
     def __init__(
         self,
@@ -289,7 +321,7 @@ class Importer:
         purpose: str | None = None,
         request_id: str | None = None,
         progress: ProgressCallback | None = None,
-        postcodes: ssda903.PostcodeResolver | None = None,
+        postcodes: pc.PostcodeResolver | None = None,
         area_rules: AreaRuleBook | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         limits: ImportLimits | None = None,
@@ -302,7 +334,7 @@ class Importer:
         self.batch_size = batch_size
         self.audit = AuditContext(principal, purpose or "bulk import", request_id or str(uuid.uuid4()))
         self.progress = progress
-        self.postcodes = postcodes or ssda903.NoPostcodeLookup()
+        self.postcodes = postcodes or pc.default_resolver()
         self.rules = area_rules or load_area_rules()
         self.now = now
         self.limits = limits or ImportLimits()
@@ -370,6 +402,7 @@ class Importer:
                 summary.rejected += 1
                 summary.errors += errors
             elif planned is not None:
+                summary.warnings += planned.warnings
                 pending.append(planned)
             if len(pending) >= self.batch_size:
                 await self._flush(kind, pending, summary)
@@ -379,7 +412,7 @@ class Importer:
         if pending:
             await self._flush(kind, pending, summary)
         self._tick(processed)
-        summary.errors.sort(key=lambda e: (e.file, e.line, e.column or "", e.rule))
+        _sort_report(summary)
         summary.seconds = time.perf_counter() - started
         count_import_rows(summary.kind, summary.loaded, summary.rejected)
         return summary
@@ -483,13 +516,31 @@ class Importer:
         self._resolve_child(row, p)
         return p, []
 
-    def _location(self, ref: _Reference, la: str, key: str, postcode: str | None,
+    def _place(self, ref: _Reference, postcode: str, file: str, line: int, column: str,
+               warnings: list[RowError], fallback: str) -> tuple[_Placed | None, pc.PostcodePlace]:
+        """The LA and force a postcode lies in, from the reference data (mpdb/ingest/postcodes.py),
+        or None when it does not resolve. A postcode that does not resolve cleanly adds a row warning
+        saying what was done instead (`fallback`)."""
+        place = self.postcodes.resolve(postcode)
+        warning = pc.row_warning(place, file, line, column, fallback)
+        if warning is not None:
+            warnings.append(warning)
+        if place.la is not None and place.la in ref.la_forces:
+            force = place.force if place.force in ref.forces else ref.primary_force(place.la)
+            return _Placed(place.la, force, place.level or "unit"), place
+        return None, place
+
+    def _stand_in(self, ref: _Reference) -> _Placed:
+        """SSDA903 rows whose postcode is blank or does not resolve: the importing LA stands in."""
+        return _Placed(self.agency, ref.primary_force(self.agency), "unresolved")
+
+    def _location(self, ref: _Reference, placed: _Placed, key: str, postcode: str | None,
                   lat: float | None, lon: float | None, kind: str, source: str) -> dict[str, Any] | None:
         if postcode is None and lat is None:
             return None
-        force = ref.primary_force(la)
         props: dict[str, Any] = {"name": postcode or "imported address", "kind": kind, "postcode": postcode,
-                                 "laCode": la, "forceCode": force}
+                                 "laCode": placed.la, "forceCode": placed.force,
+                                 "geoResolution": placed.resolution}
         if lat is not None and lon is not None:
             props["point"] = WGS84Point((lon, lat))
             props["cell"] = cell_id(lat, lon)
@@ -507,37 +558,80 @@ class Importer:
                 errors.append(RowError(file, line, column, f"unknown local authority {code!r}", "unknown_code"))
         if errors or placing is None:
             return None, errors
+        host, warnings, failed = self._csv_host(ref, row, file, line)
+        if host is None:
+            return None, [failed] if failed else [RowError(
+                file, line, "host_la", "host_la is required when the row has no postcode", "required")]
+        located, host_resolution = host
         key = f"placement|{row.placement_ref}"
-        location = self._location(ref, row.host_la, key, row.postcode, row.latitude, row.longitude,
+        location = self._location(ref, located, key, row.postcode, row.latitude, row.longitude,
                                   _LOCATION_KIND.get(row.placement_type, "other"), SOURCE_CSV)
+        host_la = row.host_la or located.la
+        host_force = located.force if host_la == located.la else ref.primary_force(host_la)
         params = self._placement_params(
-            ref, derive_id("PL", self.agency, SOURCE_CSV, row.placement_ref), placing, row.host_la,
+            ref, derive_id("PL", self.agency, SOURCE_CSV, row.placement_ref), placing,
+            _Placed(host_la, host_force, host_resolution),
             row.start_date, row.end_date, row.placement_type, row.dcs_approved, location,
             row.establishment_urn, row.establishment_name, row.establishment_kind, row.placement_ref,
             placement_point=(row.latitude, row.longitude) if row.latitude is not None else None,
         )
-        p = Planned(file, line, params["id"], params, events=[("start_date", row.start_date)])
+        p = Planned(file, line, params["id"], params, events=[("start_date", row.start_date)], warnings=warnings)
         self._resolve_child(row, p)
         return p, []
 
-    def _placement_params(self, ref: _Reference, pid: str, placing: str, host: str, start: date,
+    def _csv_host(self, ref: _Reference, row: PlacementRow, file: str, line: int
+                  ) -> tuple[tuple[_Placed, str] | None, list[RowError], RowError | None]:
+        """CSV placements: ((where the location is, how the host LA was decided), warnings, the
+        error when there is no host). The stated `host_la` is the host; the postcode places the
+        location and, when `host_la` is blank, decides the host. A stated host the postcode
+        disagrees with is kept, with a warning (a straddling sector that reaches into the stated LA
+        agrees with it)."""
+        warnings: list[RowError] = []
+        stated = row.host_la
+        if not row.postcode:
+            if stated is None:
+                return None, warnings, None
+            return (_Placed(stated, ref.primary_force(stated), "stated"), "stated"), warnings, None
+        fallback = "the location is placed in host_la" if stated else "the row is rejected: give host_la"
+        found: list[RowError] = []
+        placed, place = self._place(ref, row.postcode, file, line, "postcode", found, fallback)
+        if stated is None:
+            if placed is None:
+                return None, warnings, found[0] if found else None
+            warnings += found
+            return (placed, "postcode"), warnings, None
+        if placed is None:
+            warnings += found
+            return (_Placed(stated, ref.primary_force(stated), "stated"), "stated"), warnings, None
+        if placed.la == stated:
+            warnings += found
+        elif stated in place.others:  # the sector straddles into the stated LA: the row says which part
+            placed = _Placed(stated, ref.primary_force(stated), placed.resolution)
+        else:
+            warnings.append(RowError(file, line, "postcode", "the postcode lies in another local authority than "
+                                     f"host_la ({placed.la}): host_la is kept as the host, the location is placed by "
+                                     "its postcode", pc.RULE_HOST_MISMATCH))
+        return (placed, "stated"), warnings, None
+
+    def _placement_params(self, ref: _Reference, pid: str, placing: str, host: _Placed, start: date,
                           end: date | None, place: str, dcs: bool | None, location: dict[str, Any] | None,
                           urn: str | None, est_name: str | None, est_kind: str | None, source_ref: str,
                           placement_point: tuple[float, float] | None = None) -> dict[str, Any]:
-        host_force = ref.primary_force(host)
-        geo = placement_geography(placing_la=placing, placing_la_forces=ref.la_forces[placing], host_la=host,
+        host_force = host.force
+        geo = placement_geography(placing_la=placing, placing_la_forces=ref.la_forces[placing], host_la=host.la,
                                   host_force=host_force, home=None, placement=placement_point)
         establishment = None
         if urn or est_name:
-            eid = f"EST-URN-{urn}" if urn else derive_id("EST", self.agency, SOURCE_CSV, f"{host}|{est_name}")
+            eid = f"EST-URN-{urn}" if urn else derive_id("EST", self.agency, SOURCE_CSV, f"{host.la}|{est_name}")
             establishment = {"id": eid, "props": {"urn": urn, "name": est_name or f"Ofsted URN {urn}",
                                                   "kind": est_kind or _ESTABLISHMENT_KIND.get(place, "childrens_home")}}
         return {
-            "id": pid, "placingLa": placing, "hostLa": host, "hostForce": host_force,
+            "id": pid, "placingLa": placing, "hostLa": host.la, "hostForce": host_force,
             "location": location, "establishment": establishment,
             "props": {"startDate": start, "endDate": end, "placementType": place,
                       "distanceKm": geo.distance_km, "outOfArea": geo.out_of_area,
-                      "crossForce": geo.cross_force, "dcsApproved": dcs, "sourceRef": source_ref},
+                      "crossForce": geo.cross_force, "dcsApproved": dcs, "sourceRef": source_ref,
+                      "hostResolution": host.resolution},
         }
 
     def _plan_flag(self, row: FlagRow, file: str, line: int, ref: _Reference) -> tuple[Planned | None, list[RowError]]:
@@ -777,8 +871,14 @@ class Importer:
             summary.per_table[table] = {"loaded": 0, "unchanged": 0,
                                         "rejected": len({e.line for e in parsed.errors if e.file == files[table]})}
 
-        children = [self._plan_903_child(h, parsed, ref, files["header"]) for h in parsed.headers]
+        by_child: dict[str, list[ssda903.EpisodeRecord903]] = {}
+        for e in parsed.episodes:  # one pass, not one scan of every episode per child
+            by_child.setdefault(e.child, []).append(e)
+        children = [self._plan_903_child(h, by_child.get(h.child, []), ref, files["header"], files["episodes"])
+                    for h in parsed.headers]
         placements = [self._plan_903_placement(e, ref, files["episodes"]) for e in parsed.episodes]
+        for p in (*children, *placements):
+            summary.warnings += p.warnings
         missing_eps = [self._plan_903_missing(m, parsed, files["missing"]) for m in parsed.missing]
         for kind, planned in ((ImportKind.CHILDREN, children), (ImportKind.PLACEMENTS, placements),
                               (ImportKind.EPISODES, missing_eps)):
@@ -791,7 +891,7 @@ class Importer:
                     summary.per_table[table]["rejected"] += 1
                 self._tick(len(batch))
         self._tick(summary.rows - len(children) - len(placements) - len(missing_eps))
-        summary.errors.sort(key=lambda e: (e.file, e.line, e.column or "", e.rule))
+        _sort_report(summary)
         summary.seconds = time.perf_counter() - started
         count_import_rows(summary.kind, summary.loaded, summary.rejected)
         return summary
@@ -800,20 +900,25 @@ class Importer:
         summary.source_system = SOURCE_SSDA903
         await self._flush(kind, batch, summary)
 
-    def _place_postcode(self, postcode: str | None) -> str:
-        la = self.postcodes.la_for(postcode) if postcode else None
-        assert self._ref is not None
-        return la if la in self._ref.la_forces else self.agency  # type: ignore[return-value]
+    def _place_903(self, ref: _Reference, postcode: str | None, file: str, line: int, column: str,
+                   warnings: list[RowError]) -> _Placed:
+        if not postcode:
+            return self._stand_in(ref)
+        placed, _ = self._place(ref, postcode, file, line, column, warnings,
+                                "placed in the importing LA, marked geoResolution unresolved")
+        return placed or self._stand_in(ref)
 
-    def _plan_903_child(self, h: ssda903.HeaderRecord, parsed: ssda903.ParsedReturn, ref: _Reference,
-                        file: str) -> Planned:
+    def _plan_903_child(self, h: ssda903.HeaderRecord, episodes: list[ssda903.EpisodeRecord903], ref: _Reference,
+                        file: str, episodes_file: str) -> Planned:
         cid = child_id_for(self.agency, h.child)
-        eps = sorted((e for e in parsed.episodes if e.child == h.child), key=lambda e: e.decom)
+        eps = sorted(episodes, key=lambda e: e.decom)
         last = eps[-1] if eps else None
         home = None
+        warnings: list[RowError] = []
         if last is not None and last.home_post:
-            la = self._place_postcode(last.home_post)
-            home = self._location(ref, la, f"postcode|{la}|{last.home_post}", last.home_post, None, None,
+            # a warning names the episodes row the postcode came from
+            at = self._place_903(ref, last.home_post, episodes_file, last.line, "HOME_POST", warnings)
+            home = self._location(ref, at, _postcode_key(at, last.home_post), last.home_post, None, None,
                                   "residence", SOURCE_SSDA903)
         still_looked_after = last is not None and (last.dec is None or last.rec == ssda903.STILL_LOOKED_AFTER)
         params = {
@@ -822,19 +927,21 @@ class Importer:
                       "lookedAfter": still_looked_after, "lacChildRef": h.child, "lacRefLa": self.agency,
                       "sourceRef": h.child},
         }
-        return Planned(file, h.line, cid, params, child_id=cid, table="header")
+        return Planned(file, h.line, cid, params, child_id=cid, table="header", warnings=warnings)
 
     def _plan_903_placement(self, e: ssda903.EpisodeRecord903, ref: _Reference, file: str) -> Planned:
-        host = self._place_postcode(e.pl_post)
+        warnings: list[RowError] = []
+        host = self._place_903(ref, e.pl_post, file, e.line, "PL_POST", warnings)
         location = None
         if e.pl_post:
-            location = self._location(ref, host, f"postcode|{host}|{e.pl_post}", e.pl_post, None, None,
+            location = self._location(ref, host, _postcode_key(host, e.pl_post), e.pl_post, None, None,
                                       _LOCATION_KIND.get(e.place, "other"), SOURCE_SSDA903)
         source_ref = f"{e.child}|{e.decom.isoformat()}"
         params = self._placement_params(ref, derive_id("PL", self.agency, SOURCE_SSDA903, source_ref), self.agency,
-                                        host, e.decom, e.dec, e.place, None, location, e.urn, None, None, source_ref)
+                                        _Placed(host.la, host.force, "postcode" if host.resolved else "unresolved"),
+                                        e.decom, e.dec, e.place, None, location, e.urn, None, None, source_ref)
         return Planned(file, e.line, params["id"], params, child_id=child_id_for(self.agency, e.child),
-                       child_column="CHILD", table="episodes", events=[("DECOM", e.decom)])
+                       child_column="CHILD", table="episodes", events=[("DECOM", e.decom)], warnings=warnings)
 
     def _plan_903_missing(self, m: ssda903.MissingRecord, parsed: ssda903.ParsedReturn, file: str) -> Planned:
         source_ref = f"{m.child}|{m.start.isoformat()}"
@@ -854,6 +961,11 @@ class Importer:
         return Planned(file, m.line, eid, params, child_id=child_id_for(self.agency, m.child),
                        child_column="CHILD", placement_id=placement_id, open_episode=m.end is None,
                        table="missing", events=[(c, d) for c, d in (("MIS_START", m.start), ("MIS_END", m.end)) if d])
+
+
+def _postcode_key(at: _Placed, postcode: str) -> str:
+    """A postcode location's source key: one node per (LA, postcode), and a stand-in of its own."""
+    return f"postcode|{at.la if at.resolved else 'unresolved'}|{postcode}"
 
 
 # SSDA903 PLACE -> Location.kind / Establishment.kind (graph_schema/MODEL.md vocabularies).

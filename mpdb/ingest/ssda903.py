@@ -35,9 +35,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol
 
 from mpdb.domain import values
+from mpdb.ingest import postcodes
 from mpdb.ingest.csv_formats import ETHNIC_CODES, PLACEMENT_TYPES, RowError, normalise_header, text_errors
 
 HEADER_COLUMNS = ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB")
@@ -49,19 +49,6 @@ MISSING_COLUMNS = ("CHILD", "DOB", "MISSING", "MIS_START", "MIS_END")
 STILL_LOOKED_AFTER = "X1"
 NO_URN = frozenset({"XXXXXXX", "SC999999"})
 _PARTIAL_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?( [0-9]([A-Z]{2})?)?$")
-
-
-class PostcodeResolver(Protocol):
-    def la_for(self, postcode: str) -> str | None:
-        """The upper-tier LA GSS code holding this (partial) postcode, or None if unknown."""
-
-
-class NoPostcodeLookup:
-    """Places every postcode in the importing LA (the documented fallback: no postcode directory is
-    bundled, see docs/IMPORT.md)."""
-
-    def la_for(self, postcode: str) -> str | None:
-        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +122,8 @@ def parse_903_date(value: str | None) -> date | None:
 
 
 def normalise_postcode(value: str | None) -> str | None:
-    value = " ".join((value or "").upper().split())
-    return value or None
+    """Upper case, single spaces; a full postcode written without its space gets it back."""
+    return postcodes.normalise(value)
 
 
 def check_columns(table: str, header: Iterable[str], expected: tuple[str, ...], file: str) -> list[RowError]:

@@ -23,6 +23,7 @@ from mpdb.settings import PROJECT_ROOT
 pytestmark = pytest.mark.integration
 
 KENT_CC = "E10000016"
+MEDWAY = "E06000035"
 STOKE = "E06000021"
 KENT_POLICE = "E23000032"
 STAFFS_POLICE = "E23000015"
@@ -83,8 +84,8 @@ async def test_children_file_with_valid_and_invalid_rows(ref_graph) -> None:  # 
     report = io.StringIO()
     write_error_report(summary.errors, report)
     assert report.getvalue().splitlines()[:2] == [
-        "file,line,column,rule,reason",
-        "children.csv,4,date_of_birth,date_order,date of birth is in the future",
+        "file,line,column,rule,reason,severity",
+        "children.csv,4,date_of_birth,date_order,date of birth is in the future,error",
     ]
     child = await ref_graph.read_one(
         "MATCH (c:Child {id: $id})-[:LOOKED_AFTER_BY]->(la) RETURN c {.*} AS c, la.code AS la",
@@ -268,9 +269,23 @@ async def test_ssda903_return_round_trip(ref_graph) -> None:  # type: ignore[no-
         {"id": child_id_for(KENT_CC, "T3A")})
     assert child["c"]["sex"] == "M" and child["c"]["lacChildRef"] == "T3A" and child["c"]["lookedAfter"]
     assert child["c"]["sourceSystem"] == "ssda903"
-    assert child["home"] == [["ME14 1", KENT_CC, KENT_POLICE]]
+    assert child["home"] == [["ME14 1", KENT_CC, KENT_POLICE]]  # Maidstone
     assert sorted(child["placements"]) == [["2023-06-01", "2023-12-01", "U4", []],
                                            ["2023-12-01", None, "K2", ["SC999002"]]]
+    # Postcodes are placed where they lie (ONS Postcode Directory), not in the importing LA: T3B lives
+    # and is placed in Medway (ME1 1, ME4 4: Rochester and Chatham), a unitary inside Kent Police.
+    b = await ref_graph.read_one(
+        """MATCH (c:Child {id: $id})-[:PLACED_IN]->(p:Placement)
+           RETURN c.accessAgencies AS access, [(c)-[:HOME_AT]->(l) | [l.laCode, l.forceCode, l.geoResolution]] AS home,
+                  p {.outOfArea, .crossForce, .hostResolution} AS p,
+                  [(p)-[:HOSTED_BY]->(la) | la.code] AS host, [(p)-[:IN_FORCE_AREA]->(f) | f.code] AS force,
+                  [(p)-[:AT_LOCATION]->(l)-[:IN_LA]->(la) | [l.postcode, la.code, l.forceCode, l.geoResolution]] AS loc""",
+        {"id": child_id_for(KENT_CC, "T3B")})
+    assert b["home"] == [[MEDWAY, KENT_POLICE, "sector"]]
+    assert (b["host"], b["force"], b["loc"]) == ([MEDWAY], [KENT_POLICE], [["ME4 4", MEDWAY, KENT_POLICE, "sector"]])
+    assert b["p"] == {"outOfArea": True, "crossForce": False, "hostResolution": "postcode"}
+    assert sorted(b["access"]) == sorted([KENT_CC, MEDWAY, KENT_POLICE])
+    assert s.warnings == []  # every postcode in this return resolved cleanly
     assert sorted(child["episodes"]) == [["2023-07-10T00:00:00Z", "closed", False, "M", "ssda903", ["U4"]]]
     d = await ref_graph.read_one(
         """MATCH (c:Child {id: $id})-[:HAD]->(e:Episode)

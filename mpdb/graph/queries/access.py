@@ -6,7 +6,9 @@ touches a child (and in bulk after seeding and imports):
 - `Episode.areaAgencies`: forces whose area the episode touched (reported to, found by, missing
   from, last seen or found in) and providers commissioned for its return interview.
 - `Child.accessAgencies`: agencies that may read the child's record: the responsible LA, the LA
-  the child lives in (its `HOME_AT` place's LA: residence), every placing and host LA, every force whose area holds one of the child's placements or episodes,
+  the child lives in (its `HOME_AT` place's LA: residence), every placing and host LA, every force whose area holds one of the child's placements or episodes
+  (not the stand-in force of an imported placement whose postcode did not resolve,
+  `hostResolution: 'unresolved'`: nobody knows that force holds it),
   commissioned providers, and the agency that recorded the child (`recordedBy`), so a child a
   force imports before any episode or placement is known is not invisible to that force. The
   recording agency gets the record only, not the child's episodes elsewhere.
@@ -31,7 +33,8 @@ CALL (c) {
         UNION
         MATCH (e)-[:MISSING_FROM_LOCATION|LAST_SEEN_AT|FOUND_AT]->(l:Location) RETURN l.forceCode AS a
         UNION
-        MATCH (e)-[:MISSING_FROM]->(:Placement)-[:IN_FORCE_AREA]->(f:Force) RETURN f.code AS a
+        MATCH (e)-[:MISSING_FROM]->(p:Placement)-[:IN_FORCE_AREA]->(f:Force)
+        WHERE p.hostResolution IS NULL OR p.hostResolution <> 'unresolved' RETURN f.code AS a
         UNION
         MATCH (e)-[:FOLLOWED_BY]->(:ReturnInterview)-[:BY]->(p:Agency) RETURN p.id AS a
       }
@@ -48,7 +51,8 @@ WITH c,
         MATCH (c)-[:HAD]->(e:Episode {status: 'open'})-[:REPORTED_TO]->(f:Force) RETURN f.code AS a
      } AS openForces
 WITH c, las, openForces, las + [a IN COLLECT {
-        MATCH (c)-[:PLACED_IN]->(:Placement)-[:IN_FORCE_AREA]->(f:Force) RETURN f.code AS a
+        MATCH (c)-[:PLACED_IN]->(p:Placement)-[:IN_FORCE_AREA]->(f:Force)
+        WHERE p.hostResolution IS NULL OR p.hostResolution <> 'unresolved' RETURN f.code AS a
         UNION
         MATCH (c)-[:HAD]->(e:Episode) UNWIND e.areaAgencies AS a RETURN a
      } WHERE NOT a IN las] AS reach

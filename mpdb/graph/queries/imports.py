@@ -113,6 +113,8 @@ _PROVENANCE: Final[LiteralString] = """
 _LOCATION: Final[LiteralString] = """
   MERGE (l:Location {id: loc.id})
   ON CREATE SET l += loc.props, l += """ + _PROVENANCE + """
+  // how its LA was decided (docs/IMPORT.md): also on a location first written before mpdb recorded it
+  SET l.geoResolution = loc.props.geoResolution
   WITH l, loc
   CALL (l, loc) {
     MATCH (la:LocalAuthority {code: loc.props.laCode}) MERGE (l)-[:IN_LA]->(la)

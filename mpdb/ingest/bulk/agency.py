@@ -32,6 +32,7 @@ class Validated:
     files: dict[ImportKind, Path]
     planned: dict[ImportKind, list[Planned]] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)  # rows that load with a caveat (postcodes)
     rows: int = 0
     rejected_children: dict[str, int] = field(default_factory=dict)  # child id -> line of its rejected row
 
@@ -88,6 +89,7 @@ def validate(importer: Importer, files: dict[ImportKind, Path], *, empty_target:
                                        "duplicate")]
             out.errors += errors
             if p is not None and not errors:
+                out.warnings += p.warnings
                 planned.append(p)
             elif kind is ImportKind.CHILDREN and (raw.get("child_ref") or "").strip():
                 from mpdb.ingest.importer import child_id_for
