@@ -1,9 +1,9 @@
 """The trained child model: load it, score one record against candidates, predict over many.
 
 `load_child_model()` reads the newest mpdb/resolution/models/child-v*.json (or a given file).
-Splink runs on DuckDB in memory. A batch takes its term frequencies from the records it compares
-(the whole graph); scoring one record at entry takes them from the model file (names seen at least
-`TF_MIN_COUNT` times in the training data), since a handful of candidates is no population.
+Splink runs on DuckDB in memory. Term frequencies come from the model file (names seen at least
+`TF_MIN_COUNT` times in the training data; rarer names take the smallest stored frequency), so a
+batch over the graph and one record scored at entry weigh a name alike.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class ChildModel:
         out = dict(row)
         for c in TF_COLUMNS:
             v = row.get(c)
-            out[f"tf_{c}"] = self._tf.get(c, {}).get(v, self._tf_floor.get(c, 1e-5)) if v else None
+            out[f"tf_{c}"] = self.tf(c, v)
         return out
 
     def _linker(self, rows: list[dict[str, Any]]):  # type: ignore[no-untyped-def]
@@ -75,7 +75,19 @@ class ChildModel:
 
         db_api = DuckDBAPI()
         df = db_api.register(pa.Table.from_pylist(rows, schema=arrow_schema()), dataset_display_name="children")
-        return Linker(df, self.settings, log_level=logging.WARNING)
+        linker = Linker(df, self.settings, log_level=logging.WARNING)
+        # Term frequencies are part of the model (those of the population it was trained on), not of
+        # the records at hand: a small graph or a handful of candidates is no population.
+        for c in TF_COLUMNS:
+            values = sorted({r[c] for r in rows if r.get(c)}) or [""]
+            table = pa.table({c: values, f"tf_{c}": [self.tf(c, v) for v in values]})
+            linker.table_management.register_term_frequency_lookup(db_api.register(table), c)
+        return linker
+
+    def tf(self, column: str, value: str | None) -> float | None:
+        if not value:
+            return None
+        return self._tf.get(column, {}).get(value, self._tf_floor.get(column, 1e-5))
 
     def labels(self) -> dict[str, dict[int, str]]:
         """comparison -> comparison vector value -> level label."""
@@ -99,10 +111,20 @@ class ChildModel:
             out.append(MatchReason(comp, levels.get(int(gamma), str(gamma)), mw))
         return out
 
+    @staticmethod
+    def sibling_guard(rec: dict[str, Any]) -> bool:
+        """True for a pair that must not be proposed: given names wholly different (no edit, no
+        variant) and no shared reference. Fellegi-Sunter treats the comparisons as independent, so
+        twins (same family name, date of birth, sex and home) would outweigh one different given
+        name; a duplicate whose given name changed outright is rare, and a shared UPN or LA
+        reference still lets it through."""
+        return rec.get("gamma_given_name") == 0 and rec.get("gamma_references") != 1
+
     # -- scoring ------------------------------------------------------------------------------------
     def score(self, record: dict[str, Any], candidates: list[dict[str, Any]]) -> list[Scored]:
         """`record` and each candidate are model rows (records.child_row); every candidate is scored,
-        best first (the caller chooses the candidates, e.g. by the blocking keys, and the threshold)."""
+        best first, except those `sibling_guard` excludes (the caller chooses the candidates, e.g. by
+        the blocking keys, and applies the threshold)."""
         cands = [c for c in candidates if c["unique_id"] != record["unique_id"]]
         if not cands:
             return []
@@ -110,23 +132,38 @@ class ChildModel:
         # term frequencies from the model file (a handful of candidates is no population)
         res = linker.inference.score_pairs([self.with_tf(record)], [self.with_tf(c) for c in cands]).as_record_list()
         out = [Scored(str(r["unique_id_r"]), float(r["match_probability"]), float(r["match_weight"]), self.reasons(r))
-               for r in res]
+               for r in res if not self.sibling_guard(r)]
         return sorted(out, key=lambda s: (-s.match_probability, s.candidate_id))
 
-    def predict(self, rows: list[dict[str, Any]], threshold: float | None = None) -> Iterator[ScoredPair]:
-        """Every candidate pair the blocking rules find among `rows`, at or above `threshold`
-        (default: the review threshold). Term frequencies come from `rows`: the population itself."""
+    def predict(self, rows: list[dict[str, Any]], threshold: float | None = None) -> Prediction:
+        """Every candidate pair the blocking rules find among `rows`, scored; the pairs at or above
+        `threshold` (default: the review threshold) come back, with the number of candidate pairs."""
+        threshold = self.review_threshold if threshold is None else threshold
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold {threshold} is outside 0..1")
         linker = self._linker(rows)
-        pred = linker.inference.predict(threshold_match_probability=self.review_threshold if threshold is None
-                                        else threshold, warning_mode="never")
-        for r in pred.as_record_list():
+        rel = linker.inference.predict(warning_mode="never").as_duckdbpyrelation()
+        candidates = int(rel.aggregate("count(*)").fetchall()[0][0])
+        kept = rel.filter(f"match_probability >= {float(threshold)!r}").to_arrow_table().to_pylist()
+        pairs: list[ScoredPair] = []
+        guarded = 0
+        for r in kept:
+            if self.sibling_guard(r):
+                guarded += 1
+                continue
             a, b = str(r["unique_id_l"]), str(r["unique_id_r"])
-            yield ScoredPair(min(a, b), max(a, b), float(r["match_probability"]), float(r["match_weight"]),
-                             self.reasons(r))
+            pairs.append(ScoredPair(min(a, b), max(a, b), float(r["match_probability"]), float(r["match_weight"]),
+                                    self.reasons(r)))
+        pairs.sort(key=lambda p: (p.low_id, p.high_id))
+        return Prediction(pairs, candidates, guarded, threshold)
 
-    def count_candidate_pairs(self, rows: list[dict[str, Any]]) -> int:
-        linker = self._linker(rows)
-        return int(linker.inference.compute_blocked_pairs_for_predict().as_record_list().__len__())
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    pairs: list[ScoredPair]  # at or above the threshold, in (low id, high id) order
+    candidate_pairs: int  # pairs the blocking rules compared
+    guarded: int  # above the threshold but excluded by ChildModel.sibling_guard
+    threshold: float
 
 
 def model_path(version: str | None = None, models_dir: Path = MODELS_DIR) -> Path:
@@ -156,4 +193,4 @@ def load_child_model(version: str | None = None, path: Path | None = None) -> Ch
     return _load((path or model_path(version)).resolve())
 
 
-__all__ = ["ChildModel", "ModelFileError", "Scored", "ScoredPair", "load_child_model", "model_path"]
+__all__ = ["ChildModel", "ModelFileError", "Prediction", "Scored", "ScoredPair", "load_child_model", "model_path"]

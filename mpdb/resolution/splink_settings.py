@@ -4,11 +4,11 @@ Levels, strongest first, each a Fellegi-Sunter level whose m (share among true m
 (share among random pairs) the training estimates:
 - given_name: exact (term-frequency adjusted: a rare name agreeing counts for more), one edit
   (Damerau-Levenshtein <= 1), Jaro-Winkler >= 0.92, a name variant or nickname (Will/William,
-  from the `nicknames` package and seed/reference/given_name_variants.csv), Jaro-Winkler >= 0.80;
+  from the `nicknames` package and seed/reference/given_name_variants.csv);
 - family_name: exact (tf adjusted), one edit, Jaro-Winkler >= 0.92, a shared part (a hyphenated or
-  double-barrelled name against one of its parts), Jaro-Winkler >= 0.80;
-- dob: exact, day and month swapped, one character different, same year and month (a day
-  recorded as the 1st), within a year;
+  double-barrelled name against one of its parts);
+- dob: exact, day and month swapped, one character different, same year and month with one day
+  the 1st (an unknown day recorded as the 1st), same year and month, within a year;
 - sex: exact; postcode: exact or same sector, same district;
 - references: the same UPN or the same LA child reference (SSDA903 CHILD id, qualified by its LA):
   very strong when present on both sides.
@@ -34,7 +34,6 @@ def _name(col: str, keys_col: str, variant_label: str) -> cl.CustomComparison:
             cll.DamerauLevenshteinLevel(col, 1).configure(label_for_charts="One edit apart"),
             cll.JaroWinklerLevel(col, 0.92).configure(label_for_charts="Jaro-Winkler >= 0.92"),
             cll.ArrayIntersectLevel(keys_col, 1).configure(label_for_charts=variant_label),
-            cll.JaroWinklerLevel(col, 0.80).configure(label_for_charts="Jaro-Winkler >= 0.80"),
             cll.ElseLevel().configure(label_for_charts="Different"),
         ],
         comparison_description=col,
@@ -49,6 +48,8 @@ def _dob() -> cl.CustomComparison:
             cll.ExactMatchLevel("dob").configure(label_for_charts="Exact match"),
             cll.CustomLevel("dob_swapped_l = dob_r", label_for_charts="Day and month swapped"),
             cll.DamerauLevenshteinLevel("dob", 1).configure(label_for_charts="One character different"),
+            cll.CustomLevel("substr(dob_l, 1, 7) = substr(dob_r, 1, 7) AND (substr(dob_l, 9, 2) = '01' "
+                            "OR substr(dob_r, 9, 2) = '01')", label_for_charts="Same year and month, one day the 1st"),
             cll.CustomLevel("substr(dob_l, 1, 7) = substr(dob_r, 1, 7)", label_for_charts="Same year and month"),
             cll.AbsoluteDateDifferenceLevel("dob", input_is_string=True, threshold=1, metric="year")
             .configure(label_for_charts="Within a year"),
@@ -112,14 +113,21 @@ PREDICTION_BLOCKING_RULES = [
     "l.dob_swapped = r.dob",
     block_on("given_name", "family_name"),
     block_on("family_name", "substr(dob, 1, 4)"),
-    block_on("given_name", "substr(dob, 1, 7)", "postcode"),
+    block_on("given_name", "substr(dob, 1, 7)"),
     block_on("upn"),
     block_on("lac_ref"),
 ]
 
 # Expectation maximisation runs once per rule: the comparisons a rule blocks on are fixed in that
-# session, the others estimated, so the two sessions between them estimate every comparison.
-EM_BLOCKING_RULES = [block_on("dob"), block_on("given_name", "family_name")]
+# session, the others estimated, so the sessions between them estimate every comparison. Each rule
+# is narrow enough that true matches are a good share of its pairs even at national scale: with
+# date of birth alone or the two names alone, EM settled on another split of the pairs (by sex or
+# postcode) and learnt nothing about the date of birth.
+EM_BLOCKING_RULES = [
+    block_on("dob", "postcode"),  # names, sex, references
+    block_on("given_name", "family_name", "postcode"),  # date of birth, sex, references
+    block_on("given_name", "family_name", "dob"),  # postcode, sex, references
+]
 
 # Pairs that are almost surely the same child: estimate the prior (lambda) from their count.
 DETERMINISTIC_RULES = [

@@ -47,3 +47,15 @@ CALL (a, b, p, outcome) {
 }
 RETURN p.id AS id, outcome
 """
+
+# The proposed pairs with the highest probability, and what the model compares of both children
+# (for `mpdb resolve charts`: an operator's offline explanation of the proposals).
+READ_PROPOSED_PAIRS: Final[LiteralString] = """
+MATCH (a:Child)-[r:POSSIBLY_SAME_AS {status: 'proposed'}]->(b:Child)
+WITH a, b, r ORDER BY r.matchProbability DESC, r.id LIMIT $limit
+UNWIND [a, b] AS c
+OPTIONAL MATCH (c)-[:HOME_AT]->(home:Location)
+WITH r, a, b, c, head(collect(home.postcode)) AS postcode
+RETURN r.id AS pairId, a.id AS lowId, b.id AS highId,
+       c {.id, .givenName, .familyName, .dateOfBirth, .sex, .upn, .lacChildRef, .lacRefLa, postcode: postcode} AS child
+"""

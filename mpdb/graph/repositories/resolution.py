@@ -77,4 +77,11 @@ async def count_children(graph: Graph) -> int:
     return int(row["n"]) if row else 0
 
 
-__all__ = ["Proposal", "UpsertCounts", "children_for_resolution", "count_children", "upsert_proposals"]
+__all__ = ["Proposal", "UpsertCounts", "children_for_resolution", "count_children", "proposed_pairs", "upsert_proposals"]
+
+
+async def proposed_pairs(graph: Graph, limit: int) -> tuple[list[tuple[str, str]], dict[str, dict[str, Any]]]:
+    """The `limit` most probable proposed pairs (low id, high id) and the children they name."""
+    rows = await graph.read(q.READ_PROPOSED_PAIRS, {"limit": limit})
+    pairs = sorted({(r["lowId"], r["highId"]) for r in rows})
+    return pairs, {r["child"]["id"]: r["child"] for r in rows}

@@ -60,6 +60,7 @@ STEMS = ("Ash", "Black", "Brad", "Bright", "Brook", "Cald", "Chad", "Clay", "Col
          "Wad", "Wake", "Wal", "West", "Whit", "Wil", "Win", "Wood", "Wor")
 ENDINGS = ("ley", "ton", "ford", "field", "wood", "worth", "by", "well", "combe", "stone", "ham", "bury",
            "more", "den", "ridge", "holm", "cott", "shaw", "wick", "brook", "gate", "land", "stead", "hurst")
+MIDS = ("", "er", "en", "ing", "ald", "ow", "an", "es", "il", "or")
 NEW_SURNAMES = ("Hargreaves", "Pemberton", "Ogunleye", "Bhatti", "Kaczmarek", "Fitzgerald", "Okonkwo",
                 "Rowntree", "Siddiqui", "Wojcik", "Greenhalgh", "Ramsbottom")
 KEYBOARD = "abcdefghijklmnopqrstuvwxyz"
@@ -79,7 +80,7 @@ class DuplicateTruth:
 
 
 def surname_pool() -> list[str]:
-    return list(SURNAME_HEAD) + [s + e for s in STEMS for e in ENDINGS]
+    return list(SURNAME_HEAD) + [s + m + e for s in STEMS for m in MIDS for e in ENDINGS]
 
 
 def pick_surname(rng: random.Random, pool: list[str]) -> str:
@@ -94,14 +95,20 @@ def realistic_names(rows: list[dict[str, Any]], families: list[int | None], rng:
     rows whose family is None (the demo's planted scenarios, named as their docs say) keep theirs."""
     pool = surname_pool()
     by_family: dict[int, str] = {}
+    given_in_family: dict[int, set[str]] = {}
     for row, fam in zip(rows, families, strict=True):
         if fam is None:
             continue
         p = row["props"]
         if fam not in by_family:
             by_family[fam] = pick_surname(rng, pool)
+            given_in_family[fam] = set()
         p["familyName"] = by_family[fam]
-        p["givenName"] = rng.choice(GIVEN_F if p["sex"] == "F" else GIVEN_M)
+        given = rng.choice(GIVEN_F if p["sex"] == "F" else GIVEN_M)
+        while given in given_in_family[fam]:  # parents do not give two children one name
+            given = rng.choice(GIVEN_F if p["sex"] == "F" else GIVEN_M)
+        given_in_family[fam].add(given)
+        p["givenName"] = given
 
 
 # -- errors -------------------------------------------------------------------------------------------
@@ -137,12 +144,12 @@ def strip_accents(s: str) -> str:
 
 def vary_given(rng: random.Random, name: str, errors: list[str]) -> str:
     u = rng.random()
-    if u < 0.62:
+    if u < 0.78:
         return name
-    if u < 0.77:
+    if u < 0.86:
         errors.append("given-typo")
         return typo(rng, name)
-    if u < 0.90:
+    if u < 0.94:
         nick = nickname(rng, name)
         if nick:
             errors.append("given-nickname")
@@ -150,7 +157,7 @@ def vary_given(rng: random.Random, name: str, errors: list[str]) -> str:
     if strip_accents(name) != name:
         errors.append("given-ascii")
         return strip_accents(name)
-    if u < 0.95:
+    if u < 0.97:
         errors.append("given-case")
         return name.upper()
     return name
@@ -158,22 +165,22 @@ def vary_given(rng: random.Random, name: str, errors: list[str]) -> str:
 
 def vary_family(rng: random.Random, name: str, errors: list[str]) -> str:
     u = rng.random()
-    if u < 0.64:
+    if u < 0.76:
         if strip_accents(name) != name and rng.random() < 0.6:
             errors.append("family-ascii")
             return strip_accents(name)
         return name
-    if u < 0.80:
+    if u < 0.84:
         errors.append("family-typo")
         return typo(rng, name)
-    if u < 0.89:
+    if u < 0.91:
         errors.append("family-hyphenated")
         other = rng.choice(SURNAME_HEAD[:60])
         return f"{name}-{other}" if rng.random() < 0.5 else f"{other}-{name}"
-    if u < 0.94:
+    if u < 0.96:
         errors.append("family-changed")
         return rng.choice(NEW_SURNAMES)
-    if u < 0.97:
+    if u < 0.98:
         errors.append("family-spaced")
         return name.replace("-", " ").upper()
     return name
@@ -181,27 +188,25 @@ def vary_family(rng: random.Random, name: str, errors: list[str]) -> str:
 
 def vary_dob(rng: random.Random, dob: date, errors: list[str]) -> date | None:
     u = rng.random()
-    if u < 0.72:
+    if u < 0.85:
         return dob
-    if u < 0.80 and dob.day <= 12 and dob.day != dob.month:
+    if u < 0.89 and dob.day <= 12 and dob.day != dob.month:
         errors.append("dob-swapped")
         return date(dob.year, dob.day, dob.month)
-    if u < 0.85:
+    if u < 0.93:
         errors.append("dob-day-unknown")
         return dob.replace(day=1)
-    if u < 0.90:
+    if u < 0.96:
         errors.append("dob-off-by-one-day")
         return dob + timedelta(days=rng.choice((-1, 1)))
-    if u < 0.94:
+    if u < 0.98:
         errors.append("dob-year-slip")
         try:
             return dob.replace(year=dob.year + rng.choice((-1, 1)))
         except ValueError:
             return dob.replace(day=28, year=dob.year + 1)
-    if u < 0.97:
-        errors.append("dob-missing")
-        return None
-    return dob
+    errors.append("dob-missing")
+    return None
 
 
 @dataclass(frozen=True, slots=True)

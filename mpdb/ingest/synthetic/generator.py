@@ -269,6 +269,14 @@ class SyntheticGenerator:
         yield from self._emit("flag", self._flag_rows)
         yield from self._emit("association", self._assoc_rows)
 
+    def child_rows_only(self) -> list[dict[str, Any]]:
+        """The world and the children, and the child rows only (with any duplicates: their truth is
+        then in `duplicate_truth`): what entity resolution needs, without the rest of `stream()`."""
+        self._loc_rows, self._loc_index, self._n_loc = [], {}, 0
+        self._build_world()
+        self._build_children()
+        return self._child_rows()
+
     def block_starts(self) -> range:
         """Index of the first child of each episode block (after `static_chunks()`)."""
         return range(0, len(self.children), self.profile.chunk_children)
