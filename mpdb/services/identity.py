@@ -124,7 +124,7 @@ async def decide(ctx: ServiceContext, decision: rules.Decision,
         ctx.require_purpose()  # a decision names both records: its purpose goes in the audit event
         repo = IdentityWriteRepository(w.repo.tx, ctx.scope)
         row = await repo.lock_candidate(command.candidate_id)
-        if row is None:
+        if row is None or not (ctx.scope.national or row["lowVisible"] or row["highVisible"]):
             raise NotFound(NOT_FOUND_MESSAGE.format(kind="candidate pair"), field="input.candidateId")
         if not (ctx.scope.national or (row["lowVisible"] and row["highVisible"])):
             raise Forbidden("you may read only one of the two records: the national unit or an agency that may "
