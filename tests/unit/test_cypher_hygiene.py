@@ -26,6 +26,8 @@ UNSCOPED_ALLOWED: dict[tuple[str, str], str] = {
     ("identity", "IDENTITY_OF"): "expands a child the caller asked about to the ids of its identity's records "
     "(graph_schema/MODEL.md), for the scoped intelligence statements that then read each record under the "
     "caller's scope; returns ids only, never to a caller",
+    ("intel_links", "SAME_AS_PAIRS"): "confirmed SAME_AS pairs as ids, so coMissingGroups counts one child's records "
+    "as one member; every id is then read under the caller's scope (GROUP_DETAILS); never returned to a caller",
     ("intel_links", "_ADULT_CHILDREN_BY_FORCE"): "a fragment of the scoped RISK_PROFILE, for adults linked to the "
     "visible child: counts of children per force only (issue 8, an adult's cross-force reach), no child returned",
     **{("intel_areas", f"HOTSPOT_CELLS_{area}_{kind}"): "hot-spot aggregates: child ids are only counted in "
