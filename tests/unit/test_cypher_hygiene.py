@@ -30,6 +30,9 @@ UNSCOPED_ALLOWED: dict[tuple[str, str], str] = {
     "as one member; every id is then read under the caller's scope (GROUP_DETAILS); never returned to a caller",
     ("intel_links", "_ADULT_CHILDREN_BY_FORCE"): "a fragment of the scoped RISK_PROFILE, for adults linked to the "
     "visible child: counts of children per force only (issue 8, an adult's cross-force reach), no child returned",
+    ("resolution", "READ_CHILDREN_PAGE"): "`mpdb resolve` (issue 12): an operator's batch comparing every child "
+    "with every other; what it reads stays in the process (DuckDB in memory), only candidate pairs are written",
+    ("resolution", "COUNT_CHILDREN"): "a count for the batch's progress bar",
     **{("intel_areas", f"HOTSPOT_CELLS_{area}_{kind}"): "hot-spot aggregates: child ids are only counted in "
        "mpdb/intel/hotspots.py, never returned; evidence comes from the scoped HOTSPOT_DETAIL_* queries"
        for area in ("NATIONAL", "FORCE", "LA", "IN_CELLS") for kind in ("MISSING_FROM", "LAST_SEEN", "WENT_TO", "FOUND_AT")},
