@@ -10,7 +10,6 @@ the access refresh of both records' identities and the audit event).
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -19,21 +18,19 @@ from mpdb.domain import identity as rules
 from mpdb.domain.errors import Forbidden, NotFound
 from mpdb.graph.repositories.identity import IdentityRepository, IdentityWriteRepository
 from mpdb.intel.co_missing import require_named_child_access
+from mpdb.resolution.explain import reasons_from_json
 from mpdb.services.context import ServiceContext
 from mpdb.services.writes import NOT_FOUND_MESSAGE, Write, _mutate
 
 log = logging.getLogger(__name__)
 
 
-def parse_reasons(raw: Any) -> list[dict[str, Any]]:
-    """The `reasons` JSON a proposal stores ([{comparison, level, matchWeight}]), as dicts. A
-    malformed value (written by something else) shows as no reasons, logged without its content."""
-    if raw is None:
-        return []
+def parse_reasons(raw: str | None) -> list[dict[str, Any]]:
+    """The `reasons` JSON a proposal stores (mpdb/resolution/explain.py), as dicts. A malformed
+    value shows as no reasons, logged without its content."""
     try:
-        items = json.loads(raw) if isinstance(raw, str) else raw
-        return [{"comparison": str(i["comparison"]), "level": str(i["level"]),
-                 "matchWeight": float(i.get("matchWeight", i.get("match_weight")))} for i in items]
+        return [{"comparison": r.comparison, "level": r.level, "matchWeight": r.match_weight}
+                for r in reasons_from_json(raw)]
     except (TypeError, ValueError, KeyError):
         log.warning("unreadable reasons on a POSSIBLY_SAME_AS pair")
         return []

@@ -12,7 +12,6 @@ Pairs: ID-A/ID-B proposed (p 0.998), ID-A/ID-C proposed (p 0.61).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 
@@ -20,6 +19,8 @@ import pytest
 
 from mpdb.graph.fingerprint import fingerprint
 from mpdb.graph.queries.access import REFRESH_ACCESS
+from mpdb.graph.repositories.resolution import Proposal, upsert_proposals
+from mpdb.resolution.records import pair_id
 
 pytestmark = pytest.mark.integration
 
@@ -44,22 +45,11 @@ CREATE (c)-[:LOOKED_AFTER_BY]->(har)
 CREATE (c)-[:HAD]->(:Episode {id: 'ID-C-E1', status: 'closed', reportedAt: datetime('2026-08-01T20:00:00Z')})-[:REPORTED_TO]->(met)
 """
 
-# The proposal shape fixed in the common brief (B's UPSERT_PROPOSALS writes exactly this).
-PROPOSE = """
-MATCH (low:Child {id: $low}), (high:Child {id: $high})
-CREATE (low)-[:POSSIBLY_SAME_AS {id: $id, matchProbability: $p, matchWeight: $w, modelVersion: 'child-v1',
-        reasons: $reasons, status: 'proposed', proposedAt: datetime('2026-11-30T02:00:00Z'),
-        proposedBy: 'mpdb resolve'}]->(high)
-"""
+
 REASONS = [{"comparison": "family_name", "level": "exact", "matchWeight": 6.5},
            {"comparison": "given_name", "level": "Jaro-Winkler >= 0.92", "matchWeight": 3.1},
            {"comparison": "date_of_birth", "level": "day/month swapped", "matchWeight": 2.4},
            {"comparison": "postcode", "level": "else", "matchWeight": -0.9}]
-
-
-def pair_id(x: str, y: str) -> str:
-    lo, hi = sorted((x, y))
-    return "psa-" + hashlib.sha256(f"{lo}|{hi}".encode()).hexdigest()[:24]
 
 
 AB, AC = pair_id("ID-A", "ID-B"), pair_id("ID-A", "ID-C")
@@ -128,10 +118,11 @@ async def build(graph) -> None:  # type: ignore[no-untyped-def]
     await load_reference(graph.driver, graph.database)
     await graph.write(SCENARIO, {"kp": KP, "sp": SP, "met": MET, "kcc": KCC, "har": HARINGEY})
     await graph.write(REFRESH_ACCESS, {"childIds": ["ID-A", "ID-B", "ID-C"]})
-    await graph.write(PROPOSE, {"low": "ID-A", "high": "ID-B", "id": AB, "p": 0.998, "w": 11.1,
-                                "reasons": json.dumps(REASONS)})
-    await graph.write(PROPOSE, {"low": "ID-A", "high": "ID-C", "id": AC, "p": 0.61, "w": 0.6,
-                                "reasons": json.dumps(REASONS[:1])})
+    # Written as `mpdb resolve` writes them (B's UPSERT_PROPOSALS), ids given in either order.
+    proposals = [Proposal("ID-B", "ID-A", 0.998, 11.1, "child-v1", json.dumps(REASONS)),
+                 Proposal("ID-A", "ID-C", 0.61, 0.6, "child-v1", json.dumps(REASONS[:1]))]
+    counts = await graph.in_write_tx(lambda tx: upsert_proposals(tx, proposals, "mpdb resolve"))
+    assert (counts.created, counts.decided) == (2, 0)
 
 
 @pytest.fixture
@@ -273,6 +264,11 @@ async def test_merge_then_unmerge_restores_the_graph_and_access(live_server, sce
     assert ok(live_server.graphql(CHILD, {"id": "ID-B"}, token=tokens["kcc"]), "child") is None
     e = err(live_server.graphql(CONFIRM, {"input": {"candidateId": AB}, "key": key()}, token=tokens["nca"]))
     assert (e["extensions"]["code"], e["extensions"]["reason"]) == ("CONFLICT", "CANDIDATE_DECIDED")
+
+    # `mpdb resolve` running again leaves the decided pair alone (never proposed again).
+    again = await scenario.in_write_tx(lambda tx: upsert_proposals(
+        tx, [Proposal("ID-A", "ID-B", 0.999, 12.0, "child-v2", "[]")], "mpdb resolve"))
+    assert (again.created, again.refreshed, again.decided) == (0, 0, 1)
 
     after = await fingerprint(scenario.driver, scenario.database, exclude=exclude)
     # Exactly the original graph, apart from the pair's own status and decision fields.
