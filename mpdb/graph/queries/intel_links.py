@@ -387,6 +387,15 @@ COLLECT {
 """
 )
 
+def identity_key(var: LiteralString) -> LiteralString:
+    """The id naming the identity of child `var` (graph_schema/MODEL.md): its lowest record id over
+    SAME_AS, or its own id (one relationship check) when it has none."""
+    return (
+        "CASE WHEN EXISTS { (" + var + ")-[:SAME_AS]-(:Child) } THEN COLLECT { MATCH (" + var
+        + ")-[:SAME_AS*0..]-(im:Child) RETURN im.id AS iid ORDER BY iid LIMIT 1 }[0] ELSE " + var + ".id END"
+    )
+
+
 # sharedAssociates in two statements (one read transaction): SHARED_ASSOCIATE_COUNTS ranks every
 # qualifying person by ids and counts only, then SHARED_ASSOCIATES projects the links and children
 # of the page's persons. Nationally ~600 persons qualify with ~12,000 links between them; projecting
@@ -423,7 +432,8 @@ _LINK_FORCE: Final[LiteralString] = (
     " ELSE COLLECT { MATCH (f:Force {code: a.recordedBy}) RETURN f.code }[0] END"
 )
 
-# Every person the caller can see with >= $minChildren linked children over >= $minForces forces,
+# Every person the caller can see with >= $minChildren linked children (identities: the records of
+# one child count once) over >= $minForces forces,
 # as [id, children, forces] in ONE packed row. A degree pre-filter on the relationship store keeps
 # the expansion to candidate persons; forces are looked up only for persons that have enough
 # children.
@@ -434,7 +444,7 @@ WHERE COUNT { (p)<-[:WITH_PERSON|ASSOCIATES_WITH]-() } >= $minChildren
 """
     + _SHARED_ASSOCIATE_LINKS
     + """
-WITH p, count(DISTINCT c) AS children, collect(e) AS es, collect(a) AS assocs,
+WITH p, count(DISTINCT """ + identity_key("c") + """) AS children, collect(e) AS es, collect(a) AS assocs,
      count(CASE WHEN seen THEN 1 END) AS seenLinks
 WHERE children >= $minChildren AND seenLinks > 0
 WITH p, children, COLLECT {
@@ -473,7 +483,8 @@ WITH p, c, collect(CASE WHEN e IS NOT NULL
 WITH p, c, links, """
     + child_visible("c")
     + """ AS cv
-WITH p, collect({child: c {.id, .pseudonym, .dateOfBirth, .lookedAfter, visible: cv,
+WITH p, collect({identity: """ + identity_key("c") + """,
+                  child: c {.id, .pseudonym, .dateOfBirth, .lookedAfter, visible: cv,
                            givenName: CASE WHEN cv THEN c.givenName END,
                            familyName: CASE WHEN cv THEN c.familyName END,
                            sex: CASE WHEN cv THEN c.sex END,
