@@ -5,6 +5,7 @@ values on a small scenario (ids prefixed IDI-, everything in 2026, asOf 2026-11-
     IDI-B  the same child as Staffordshire Police recorded it: one Staffordshire episode (Sep), naming IDI-D
     IDI-C  the same child again (Kent Police's record): one Kent episode (Aug); flag CSE raised by Kent
     IDI-D  a peer, Haringey's too
+    IDI-M  an adult of concern named in A's and B's episodes, and recorded as D's associate
 
 Haringey's repeat-missing trigger fires at 3 episodes (seed/rules/area_rules.toml). Merging A-B
 makes A's profile two episodes; merging B-C as well makes the identity three, which fires the
@@ -22,7 +23,9 @@ import pytest
 from mpdb.auth.principal import AgencyKind, Principal, Role, Scope
 from mpdb.domain import identity as rules
 from mpdb.graph.queries.access import REFRESH_ACCESS
+from mpdb.intel import associates
 from mpdb.intel import co_missing as cm
+from mpdb.intel.linked_children import linked_children
 from mpdb.intel import duties as duties_svc
 from mpdb.intel.risk_profile import risk_profile
 from mpdb.services import identity as identity_svc
@@ -50,6 +53,10 @@ CREATE (c)-[:HAD]->(:Episode {id: 'IDI-C-E1', status: 'closed', reportedAt: date
         foundAt: datetime('2026-08-02T08:00:00Z')})-[:REPORTED_TO]->(kp)
 CREATE (ea)-[:WITH_CHILD {source: 'companion'}]->(d), (ea)-[:WITH_CHILD {source: 'companion'}]->(b)
 CREATE (eb)-[:WITH_CHILD {source: 'companion'}]->(d)
+CREATE (m:Person {id: 'IDI-M', name: 'Adult M', role: 'adult_of_concern'})
+CREATE (ea)-[:WITH_PERSON {source: 'reported'}]->(m), (eb)-[:WITH_PERSON {source: 'reported'}]->(m)
+CREATE (d)-[:ASSOCIATES_WITH {kind: 'adult_of_concern', recordedBy: $har,
+        recordedAt: datetime('2026-07-01T00:00:00Z')}]->(m)
 CREATE (c)-[:HAS_FLAG]->(:Flag {id: 'IDI-C-FLAG', type: 'cse', status: 'active',
         raisedAt: datetime('2026-08-03T10:00:00Z')})-[:RAISED_BY]->(kp)
 WITH a, b, c
@@ -103,6 +110,17 @@ async def groups(c: ServiceContext) -> list[list[str]]:
     return [sorted(m["id"] for m in g.members) for g in res.groups if any(m["id"].startswith("IDI-") for m in g.members)]
 
 
+async def adults(c: ServiceContext) -> list[tuple[str, list[tuple[str, int]]]]:
+    res = await associates.shared_associates(c, 2, 1, SINCE, AS_OF, 50, None)
+    return [(a.person["id"], [(ch["child"]["id"], len(ch["links"])) for ch in a.children])
+            for a in res.associates if a.person["id"].startswith("IDI-")]
+
+
+async def linked(c: ServiceContext) -> list[tuple[str, str]]:
+    res = await linked_children(c, HARINGEY, None, SINCE, AS_OF, 500, None)
+    return sorted((e.relation, e.child["id"]) for e in res.entries if e.child["id"].startswith("IDI-"))
+
+
 async def repeat(c: ServiceContext) -> list[tuple[str, str, list[str]]]:
     res = await duties_svc.duties(c, HARINGEY, duties_svc.DutyKind.REPEAT_TRIGGER, as_of=AS_OF, limit=50)
     return [(i.child_id or "", i.id, [e.id for e in i.evidence if e.kind == "episode"]) for i in res.items
@@ -118,6 +136,8 @@ async def test_intelligence_follows_confirmed_identities(graph_with_scenario, ne
     assert await links(c, "IDI-A") == [("IDI-B", 1), ("IDI-D", 1)]
     assert await groups(c) == [["IDI-A", "IDI-B", "IDI-D"]]
     assert await repeat(c) == []
+    assert await adults(c) == [("IDI-M", [("IDI-A", 1), ("IDI-B", 1), ("IDI-D", 1)])]
+    assert await linked(c) == [("LINKED", "IDI-B"), ("LOOKED_AFTER", "IDI-A"), ("LOOKED_AFTER", "IDI-D")]
 
     await decide(c, "confirm", AB)
     a = await profile(c, "IDI-A")
@@ -134,6 +154,9 @@ async def test_intelligence_follows_confirmed_identities(graph_with_scenario, ne
     assert await links(c, "IDI-B") == [("IDI-D", 2)]
     assert await groups(c) == [["IDI-A", "IDI-D"]]
     assert await repeat(c) == []  # two episodes: Haringey acts at three
+    # The adult is linked to two children now (A's identity through both its records' episodes, and D).
+    assert await adults(c) == [("IDI-M", [("IDI-A", 2), ("IDI-D", 1)])]
+    assert await linked(c) == [("LOOKED_AFTER", "IDI-A"), ("LOOKED_AFTER", "IDI-D")]
 
     await decide(c, "confirm", BC)
     a = await profile(c, "IDI-A")
@@ -152,3 +175,6 @@ async def test_intelligence_follows_confirmed_identities(graph_with_scenario, ne
     assert await links(c, "IDI-A") == [("IDI-B", 1), ("IDI-D", 1)]
     assert await groups(c) == [["IDI-A", "IDI-B", "IDI-D"]]
     assert await repeat(c) == []
+    # B and C are still one identity (named IDI-B), linked to Haringey's A and D.
+    assert await adults(c) == [("IDI-M", [("IDI-A", 1), ("IDI-B", 1), ("IDI-D", 1)])]
+    assert await linked(c) == [("LINKED", "IDI-B"), ("LOOKED_AFTER", "IDI-A"), ("LOOKED_AFTER", "IDI-D")]
