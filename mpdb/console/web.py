@@ -192,6 +192,8 @@ def navigation(session: ConsoleSession | None, graphiql: bool) -> list[NavItem]:
     if p.has(Scope.CHILD_READ, Scope.INTEL_READ):
         items.append(NavItem("/area", "My area"))
         items.append(NavItem("/duties", "Duties"))
+    if p.has(Scope.CHILD_READ):
+        items.append(NavItem("/duplicates", "Possible duplicates"))
     if p.has(Scope.INTEL_READ) or p.has(Scope.ANALYTICS_READ):
         items.append(NavItem("/hotspots", "Hot spots"))
     if p.has(Scope.AUDIT_READ):

@@ -60,11 +60,24 @@ def associate_key(a: SharedAssociate) -> tuple[Any, ...]:
     return (-len(a.children), -len(a.forces), a.person["id"])
 
 
+def _by_identity(children: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per child identity (graph_schema/MODEL.md): the links of every record of a child,
+    under the record its identity is named by (or the first one)."""
+    merged: dict[str, dict[str, Any]] = {}
+    for c in sorted(children, key=lambda c: c["child"]["id"]):
+        key = c.get("identity") or c["child"]["id"]
+        if key in merged:
+            merged[key] = {**merged[key], "links": merged[key]["links"] + c["links"]}
+        else:
+            merged[key] = c
+    return list(merged.values())
+
+
 def build_associates(rows: list[dict[str, Any]], min_children: int, min_forces: int) -> list[SharedAssociate]:
     out = []
     for row in rows:
         children = []
-        for c in row["children"]:
+        for c in _by_identity(row["children"]):
             links = sorted(c["links"], key=lambda li: (li["at"], li["episodeId"] or ""), reverse=True)
             children.append({"child": c["child"], "links": links,
                              "forces": sorted({li["force"] for li in links if li["force"]})})

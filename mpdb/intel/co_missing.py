@@ -450,13 +450,18 @@ async def co_missing(ctx: ServiceContext, child_id: str, since: datetime | None,
     if found is None:
         return None
     root = found["child"]
-    first = links_from_rows(found["hop1"], as_of, hop=1)
+    # The child's identity counts as one child: evidence from every record is the root's, and
+    # its records are never linked to each other.
+    members = set(found.get("memberIds") or ()) | {child_id}
+    hop1_rows = [r if r["fromId"] == child_id else {**r, "fromId": child_id}
+                 for r in found["hop1"] if r["other"]["id"] not in members]
+    first = links_from_rows(hop1_rows, as_of, hop=1)
     for link in first.values():
         link.from_child = root
     links = list(first.values())
     if hops == 2 and first:
         hop1 = {b: link.to_child for (_, b), link in first.items()}
-        known = {child_id, *hop1}
+        known = {*members, *hop1}
         second = links_from_rows([r for r in found["hop2"] if r["other"]["id"] not in known], as_of, hop=2)
         for (a, _), link in second.items():
             link.from_child = hop1[a]
@@ -567,6 +572,42 @@ class GroupsResult:
     named: bool  # False: members by pseudonym only, no episode ids
 
 
+def identity_representatives(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Child id -> the lowest id of its identity (components over confirmed SAME_AS pairs), for the
+    records that have one."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return {x: find(x) for x in parent}
+
+
+def identity_entries(entries: list[dict[str, Any]], pairs: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
+    """GROUP_EDGE_IDS entries with each child named by its identity's representative record, so
+    the records of one child are one member of a group; a link between two records of one child
+    is dropped. Unchanged (and free) when nothing is merged."""
+    rep = identity_representatives(pairs)
+    if not rep:
+        return entries
+    out = []
+    for r in entries:
+        child = rep.get(r["child"], r["child"])
+        other = rep.get(r["other"], r["other"]) if r.get("other") is not None else None
+        if other is not None and other == child:
+            continue
+        out.append({**r, "child": child, "other": other} if (child, other) != (r["child"], r.get("other")) else r)
+    return out
+
+
 def group_key(group: Group) -> tuple[Any, ...]:
     return (-len(group.members), -len(group.episode_ids), group.members[0]["pseudonym"])
 
@@ -584,7 +625,8 @@ async def co_missing_groups(ctx: ServiceContext, area: str | None, since: dateti
     if named:
         ctx.require_purpose()
     reg = _GroupRegistry()
-    link_rows, place_rows = reg.rows(await repo.group_edge_ids(ctx.scope, since, as_of))
+    entries = identity_entries(await repo.group_edge_ids(ctx.scope, since, as_of), await repo.same_as_pairs())
+    link_rows, place_rows = reg.rows(entries)
     link_rows += overlapping_place_pairs(place_rows, as_of)
     links = group_links(link_rows, as_of)
     # Names, episode details and places only for what ends up in a group (see GROUP_EDGE_IDS).

@@ -26,6 +26,7 @@ from mpdb.graph.repositories.intel_links import IntelLinkRepository
 from mpdb.intel.co_missing import (
     Link,
     age_band,
+    identity_representatives,
     keyset_page,
     links_from_rows,
     require_named_child_access,
@@ -88,9 +89,14 @@ async def linked_children(ctx: ServiceContext, local_authority: str, relation: s
                                        placements=a["placements"])
     anchor_ids = sorted(entries)
     if relation in (None, "LINKED") and anchor_ids:
-        rows = await repo.co_missing_rows(ctx.scope, anchor_ids, since, as_of, unopened_evidence=True)
-        rows += await repo.shared_hotspot_rows(ctx.scope, anchor_ids, since, as_of)
-        rows = [r for r in rows if r["other"]["id"] not in entries]
+        # Identities (graph_schema/MODEL.md): an anchor's other records link for it, and are never
+        # linked to it; two records of one linked child are one entry.
+        rep = identity_representatives(await repo.same_as_pairs())
+        anchor_of = {rep[a]: a for a in reversed(anchor_ids) if a in rep}
+        roots = anchor_ids + sorted(m for m, r in rep.items() if r in anchor_of and m not in entries)
+        rows = await repo.co_missing_rows(ctx.scope, roots, since, as_of, unopened_evidence=True)
+        rows += await repo.shared_hotspot_rows(ctx.scope, roots, since, as_of)
+        rows = _as_identities(rows, rep, anchor_of, entries)
         by_other: dict[str, list[Link]] = defaultdict(list)
         for link in links_from_rows(rows, as_of).values():
             link.from_child = entries[link.from_child["id"]].child
@@ -110,6 +116,26 @@ async def linked_children(ctx: ServiceContext, local_authority: str, relation: s
     await ctx.consulted("linkedChildren", sorted(ids), summaries=summaries)
     return LinkedChildrenResult(local_authority=local_authority, entries=page, has_more=more, total=len(selected),
                                 as_of=as_of, since=since)
+
+
+def _as_identities(rows: list[dict[str, Any]], rep: dict[str, str], anchor_of: dict[str, str],
+                   entries: dict[str, LinkedEntry]) -> list[dict[str, Any]]:
+    """Link rows with every record named as its identity: rows from an anchor's other record count
+    as the anchor's, a linked child's records as its first-seen record; rows to an anchor or
+    within one identity are dropped. Unchanged when nothing is merged."""
+    if not rep:
+        return [r for r in rows if r["other"]["id"] not in entries]
+    first: dict[str, dict[str, Any]] = {}
+    out = []
+    for r in rows:
+        frm = r["fromId"]
+        frm = anchor_of.get(rep.get(frm, ""), frm)
+        other_rep = rep.get(r["other"]["id"], r["other"]["id"])
+        if r["other"]["id"] in entries or other_rep in anchor_of or other_rep == rep.get(frm, frm):
+            continue
+        other = first.setdefault(other_rep, r["other"])
+        out.append(r if (frm, other) == (r["fromId"], r["other"]) else {**r, "fromId": frm, "other": other})
+    return out
 
 
 __all__ = ["LinkedChildrenResult", "LinkedEntry", "age_band", "entry_key", "linked_children"]

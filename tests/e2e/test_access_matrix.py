@@ -169,13 +169,13 @@ class Caller:
             return set(self.scopes)
         return {  # auth/policy.toml, as granted to these roles
             "investigator": {"child:read", "child:read:sensitive", "episode:write", "flag:write", "intel:read",
-                             "notification:write"},
+                             "notification:write", "identity:review"},
             "call_handler": {"child:read", "episode:write"},
             "missing_coordinator": {"child:read", "child:read:sensitive", "episode:write", "flag:write",
-                                    "intel:read", "notification:write"},
+                                    "intel:read", "notification:write", "identity:review"},
             "la_missing_lead": {"child:read", "child:read:sensitive", "episode:write", "placement:write",
                                 "flag:write", "intel:read", "notification:write", "rhi:read:confidential",
-                                "import:write"},
+                                "import:write", "identity:review"},
             "social_worker": {"child:read", "child:read:sensitive", "placement:write", "notification:write"},
             "rhi_practitioner": {"child:read", "rhi:write", "rhi:read:confidential"},
             "analyst": {"analytics:read"},
@@ -750,3 +750,70 @@ def test_every_scenario_record_is_named_in_the_expectations() -> None:
     for agency, children in CHILDREN_VISIBLE_TO.items():
         for e in EPISODES_VISIBLE_TO[agency]:
             assert CHILD_OF[e] in children, (agency, e)
+
+
+# --- access follows identity (issue 12: a confirmed merge widens access, an unmerge narrows it) ------
+# Two records of one child: AMD-A is Kent CC's looked-after child with a Kent Police episode; AMD-B
+# is the same child as Staffordshire Police recorded it (recording agency, one Staffordshire
+# episode). Created and removed by the test itself, so the matrix above is untouched.
+DUP_SCENARIO = """
+MATCH (kp:Force {code: $kp}), (sp:Force {code: $sp}), (kcc:LocalAuthority {code: $kcc})
+CREATE (a:Child {id: 'AMD-A', pseudonym: 'P-AMD-A', givenName: 'Dupa', familyName: 'Matrix', sex: 'F',
+        dateOfBirth: date('2011-03-03'), lookedAfter: true, recordedBy: $kcc})-[:LOOKED_AFTER_BY]->(kcc)
+CREATE (a)-[:HAD]->(:Episode {id: 'AMD-A-E1', status: 'closed', reportedAt: datetime('2026-05-01T20:00:00Z')})-[:REPORTED_TO]->(kp)
+CREATE (b:Child {id: 'AMD-B', pseudonym: 'P-AMD-B', givenName: 'Dupa', familyName: 'Matrics', sex: 'F',
+        dateOfBirth: date('2011-03-03'), lookedAfter: false, recordedBy: $sp})
+CREATE (b)-[:HAD]->(:Episode {id: 'AMD-B-E1', status: 'closed', reportedAt: datetime('2026-06-01T20:00:00Z')})-[:REPORTED_TO]->(sp)
+CREATE (a)-[:POSSIBLY_SAME_AS {id: 'psa-amd', matchProbability: 0.99, matchWeight: 9.0, modelVersion: 'child-v1',
+        reasons: '[]', status: 'proposed', proposedAt: datetime('2026-11-01T00:00:00Z'), proposedBy: 'mpdb resolve'}]->(b)
+"""
+DECIDE_Q = """mutation($input: %s!, $key: String!) { %s(input: $input, idempotencyKey: $key) { status } }"""
+
+# (caller label) -> (records it reads, episodes it reads) at each stage.
+DUP_BEFORE = {"kent-cc-la-missing-lead": ({"AMD-A"}, {"AMD-A-E1"}),
+              "kent-police-investigator": ({"AMD-A"}, {"AMD-A-E1"}),
+              "staffs-police-investigator": ({"AMD-B"}, {"AMD-B-E1"}),
+              "haringey-la-missing-lead": (set(), set())}
+DUP_MERGED = {
+    # The responsible LA's basis covers the whole identity: both records, every episode.
+    "kent-cc-la-missing-lead": ({"AMD-A", "AMD-B"}, {"AMD-A-E1", "AMD-B-E1"}),
+    # Area bases reach the other record, but episodes stay per area (EPISODE_VISIBLE).
+    "kent-police-investigator": ({"AMD-A", "AMD-B"}, {"AMD-A-E1"}),
+    "staffs-police-investigator": ({"AMD-A", "AMD-B"}, {"AMD-B-E1"}),
+    "haringey-la-missing-lead": (set(), set()),
+}
+
+
+def _dup_reads(live_server, caller: Caller, stage: str) -> tuple[set[str], set[str]]:  # type: ignore[no-untyped-def]
+    children, episodes = set(), set()
+    for cid in ("AMD-A", "AMD-B"):
+        body, _ = _call(live_server, caller, f"dup-{stage}", cid, CHILD_EPISODES_Q)
+        if body["data"]["child"] is None:
+            assert body == _absent(live_server, caller, "dup-child", MISSING_CHILD, CHILD_EPISODES_Q)
+            continue
+        children.add(cid)
+        episodes |= {e["id"] for e in body["data"]["child"]["episodes"]["nodes"]}
+    return children, episodes
+
+
+async def test_access_follows_a_confirmed_identity(live_server, matrix) -> None:  # type: ignore[no-untyped-def]
+    await matrix.write("MATCH (n) WHERE n.id STARTS WITH 'AMD-' DETACH DELETE n", {})
+    await matrix.write(DUP_SCENARIO, {"kp": KP, "sp": SP, "kcc": KCC})
+    await matrix.write(REFRESH_ACCESS, {"childIds": ["AMD-A", "AMD-B"]})
+    nca = live_server.token(NCA, "investigator")
+    try:
+        for label, expected in DUP_BEFORE.items():
+            assert _dup_reads(live_server, _by_label(label), "before") == expected, label
+        body = live_server.graphql(DECIDE_Q % ("ConfirmIdentityCandidateInput", "confirmIdentityCandidate"),
+                                   {"input": {"candidateId": "psa-amd"}, "key": "amd-confirm-1"}, token=nca)
+        assert body.json() == {"data": {"confirmIdentityCandidate": {"status": "CONFIRMED"}}}
+        for label, expected in DUP_MERGED.items():
+            assert _dup_reads(live_server, _by_label(label), "merged") == expected, label
+        body = live_server.graphql(DECIDE_Q % ("UnmergeIdentityInput", "unmergeIdentity"),
+                                   {"input": {"candidateId": "psa-amd", "reason": "two children"},
+                                    "key": "amd-unmerge-1"}, token=nca)
+        assert body.json() == {"data": {"unmergeIdentity": {"status": "UNMERGED"}}}
+        for label, expected in DUP_BEFORE.items():
+            assert _dup_reads(live_server, _by_label(label), "unmerged") == expected, label
+    finally:
+        await matrix.write("MATCH (n) WHERE n.id STARTS WITH 'AMD-' DETACH DELETE n", {})

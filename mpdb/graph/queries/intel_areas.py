@@ -20,6 +20,7 @@ Hot spots are computed in two steps (see mpdb/intel/hotspots.py):
 from typing import Final, LiteralString
 
 from mpdb.graph.queries.access import CHILD_VISIBLE, EPISODE_VISIBLE
+from mpdb.graph.queries.intel_links import episode_visible
 from mpdb.graph.queries.summary import child_summary
 
 # --- hot spots ------------------------------------------------------------------------------
@@ -537,7 +538,10 @@ DUTY_COUNT: Final[dict[tuple[str, str], LiteralString]] = {
 }
 
 # Children whose rule area (responsible LA, else the LA they went missing from) has repeat-missing
-# triggers, with every episode they had up to $asOf that the caller may see. The triggers are
+# triggers, with every episode they had up to $asOf that the caller may see. A child is its
+# identity (graph_schema/MODEL.md): the episodes of every record joined by confirmed SAME_AS count
+# together, once, under the identity's lowest record id; for a record without SAME_AS the
+# expansion finds nothing and the child is itself. The triggers are
 # evaluated by mpdb/domain/triggers.py in the service.
 REPEAT_TRIGGER_CANDIDATES: Final[LiteralString] = (
     """
@@ -548,19 +552,28 @@ CALL () {
   MATCH (l:Location) WHERE l.laCode IN $ruleAreas
   MATCH (l)<-[:MISSING_FROM_LOCATION]-(:Episode)<-[:HAD]-(c:Child) RETURN c
 }
-MATCH (c)-[:HAD]->(e:Episode)
+CALL (c) {
+  OPTIONAL MATCH (c)-[:SAME_AS*1..]-(o:Child)
+  WITH c, collect(DISTINCT o) AS others
+  RETURN [c] + others AS members,
+         reduce(lo = c.id, x IN others | CASE WHEN x.id < lo THEN x.id ELSE lo END) AS childId
+}
+WITH childId, head(collect(members)) AS members
+UNWIND members AS m
+MATCH (m)-[:HAD]->(e:Episode)
 WHERE e.reportedAt <= $asOf AND """
-    + EPISODE_VISIBLE
+    + episode_visible("m", "e")
     + """
-WITH c, e ORDER BY e.reportedAt, e.id
-WITH c, collect(e {.id, .reportedAt}) AS episodes, last(collect(e)) AS latest
-WITH c, episodes,
-     coalesce([(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0],
+WITH childId, members, e ORDER BY e.reportedAt, e.id
+WITH childId, members, collect(e {.id, .reportedAt}) AS episodes, last(collect(e)) AS latest
+WITH childId, episodes,
+     coalesce(COLLECT { UNWIND members AS m MATCH (m)-[:LOOKED_AFTER_BY]->(la:LocalAuthority)
+                        RETURN la.code ORDER BY m.id }[0],
               [(latest)-[:MISSING_FROM_LOCATION]->(l:Location) | l.laCode][0]) AS ruleLa
 WHERE ruleLa IN $ruleAreas
   AND ($areaMode = 'national' OR ($areaMode = 'la' AND ruleLa = $area)
        OR ($areaMode = 'force' AND EXISTS { (:LocalAuthority {code: ruleLa})-[:IN_FORCE]->(:Force {code: $area}) }))
-RETURN c.id AS childId, ruleLa, episodes
+RETURN childId, ruleLa, episodes
 """
 )
 

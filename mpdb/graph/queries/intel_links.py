@@ -234,7 +234,9 @@ RETURN root.id AS fromId, """
 """
 )
 
-# coMissing in ONE round trip: the root child (visible, else no row), its hop-1 evidence rows and,
+# coMissing in ONE round trip: the root child (visible, else no row) as its identity (`members`:
+# the records joined to it by confirmed SAME_AS, itself alone when none; the service counts them
+# as one child and drops links between them), its hop-1 evidence rows and,
 # when $hops = 2, the evidence rows of every hop-1 child the caller may read (the caller drops
 # links back to known children), plus each linked child's active flags once, as [id, flags], for
 # its summary form. Rows as CO_MISSING_LINKS with $unopenedEvidence false, packed into lists,
@@ -246,7 +248,11 @@ WHERE """
     + child_visible("r")
     + """
 CALL (r) {
-  WITH r AS root
+  MATCH (r)-[:SAME_AS*0..]-(m:Child)
+  RETURN collect(DISTINCT m) AS members
+}
+CALL (members) {
+  UNWIND members AS root
 """
     + _ROOT_LINK_ROWS
     + """
@@ -268,7 +274,7 @@ CALL (hop1) {
 }
 RETURN r {.id, .pseudonym, .givenName, .familyName, .dateOfBirth, .sex, .lookedAfter,
           responsibleAuthority: [(r)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]} AS child,
-       hop1, hop2,
+       [m IN members | m.id] AS memberIds, hop1, hop2,
        COLLECT {
          UNWIND hop1 + hop2 AS x
          WITH DISTINCT x.other.id AS oid
@@ -334,6 +340,13 @@ RETURN collect({row: row, kind: kind, source: source, child: root.id, other: oth
 """
 )
 
+# Every confirmed SAME_AS pair (rare: read through the relationship type index), so the groups
+# count the records of one child as one member (mpdb/intel/co_missing.py). Ids only.
+SAME_AS_PAIRS: Final[LiteralString] = """
+MATCH (a:Child)-[:SAME_AS]->(b:Child)
+RETURN collect([a.id, b.id]) AS pairs
+"""
+
 # The projections behind the grouped entries of GROUP_EDGE_IDS, by id, under the same scope.
 GROUP_DETAILS: Final[LiteralString] = (
     """
@@ -374,6 +387,15 @@ COLLECT {
 """
 )
 
+def identity_key(var: LiteralString) -> LiteralString:
+    """The id naming the identity of child `var` (graph_schema/MODEL.md): its lowest record id over
+    SAME_AS, or its own id (one relationship check) when it has none."""
+    return (
+        "CASE WHEN EXISTS { (" + var + ")-[:SAME_AS]-(:Child) } THEN COLLECT { MATCH (" + var
+        + ")-[:SAME_AS*0..]-(im:Child) RETURN im.id AS iid ORDER BY iid LIMIT 1 }[0] ELSE " + var + ".id END"
+    )
+
+
 # sharedAssociates in two statements (one read transaction): SHARED_ASSOCIATE_COUNTS ranks every
 # qualifying person by ids and counts only, then SHARED_ASSOCIATES projects the links and children
 # of the page's persons. Nationally ~600 persons qualify with ~12,000 links between them; projecting
@@ -410,7 +432,8 @@ _LINK_FORCE: Final[LiteralString] = (
     " ELSE COLLECT { MATCH (f:Force {code: a.recordedBy}) RETURN f.code }[0] END"
 )
 
-# Every person the caller can see with >= $minChildren linked children over >= $minForces forces,
+# Every person the caller can see with >= $minChildren linked children (identities: the records of
+# one child count once) over >= $minForces forces,
 # as [id, children, forces] in ONE packed row. A degree pre-filter on the relationship store keeps
 # the expansion to candidate persons; forces are looked up only for persons that have enough
 # children.
@@ -421,7 +444,7 @@ WHERE COUNT { (p)<-[:WITH_PERSON|ASSOCIATES_WITH]-() } >= $minChildren
 """
     + _SHARED_ASSOCIATE_LINKS
     + """
-WITH p, count(DISTINCT c) AS children, collect(e) AS es, collect(a) AS assocs,
+WITH p, count(DISTINCT """ + identity_key("c") + """) AS children, collect(e) AS es, collect(a) AS assocs,
      count(CASE WHEN seen THEN 1 END) AS seenLinks
 WHERE children >= $minChildren AND seenLinks > 0
 WITH p, children, COLLECT {
@@ -460,7 +483,8 @@ WITH p, c, collect(CASE WHEN e IS NOT NULL
 WITH p, c, links, """
     + child_visible("c")
     + """ AS cv
-WITH p, collect({child: c {.id, .pseudonym, .dateOfBirth, .lookedAfter, visible: cv,
+WITH p, collect({identity: """ + identity_key("c") + """,
+                  child: c {.id, .pseudonym, .dateOfBirth, .lookedAfter, visible: cv,
                            givenName: CASE WHEN cv THEN c.givenName END,
                            familyName: CASE WHEN cv THEN c.familyName END,
                            sex: CASE WHEN cv THEN c.sex END,
@@ -507,7 +531,9 @@ _PEER: Final[LiteralString] = (
     + "}"
 )
 
-# Everything riskProfile needs about one visible child, in one round trip (including each linked
+# Everything riskProfile needs about one visible child, in one round trip (the child as its
+# identity: episodes, peers, adults, flags and placements of every record joined to it by a
+# confirmed SAME_AS, `members`; just the child itself when it has none, one relationship check) (including each linked
 # adult's reach: how many OTHER visible children the person is linked to, and how many children
 # in all per force). Entries derived from
 # the child's own episodes (peer links of its episodes, adults met while missing, places visited)
@@ -523,22 +549,28 @@ WHERE """
     + child_visible("c")
     + """
 CALL (c) {
-  MATCH (c)-[:HAD]->(e:Episode)
+  MATCH (c)-[:SAME_AS*0..]-(m:Child)
+  RETURN collect(DISTINCT m) AS members
+}
+CALL (members) {
+  UNWIND members AS m
+  MATCH (m)-[:HAD]->(e:Episode)
   WHERE e.reportedAt <= $asOf AND """
-    + episode_visible("c", "e")
+    + episode_visible("m", "e")
     + """
   RETURN collect(e) AS eps
 }
-WITH c, eps, COLLECT {
+WITH c, members, eps, COLLECT {
   UNWIND eps AS e
   MATCH (e)-[w:WITH_CHILD]->(o:Child)
-  WHERE o <> c
+  WHERE NOT o IN members
   RETURN {childId: o.id, episodeId: e.id, episodeOf: c.id, source: w.source, at: null, endAt: null,
           visible: true, force: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0]} AS x
   UNION ALL
-  MATCH (c)<-[w:WITH_CHILD]-(e:Episode)<-[:HAD]-(o:Child)
-  WHERE e.reportedAt <= $asOf AND o <> c
-  WITH c, w, e, o, """
+  UNWIND members AS m
+  MATCH (m)<-[w:WITH_CHILD]-(e:Episode)<-[:HAD]-(o:Child)
+  WHERE e.reportedAt <= $asOf AND NOT o IN members
+  WITH w, e, o, """
     + episode_visible("o", "e")
     + """ AS visible
   WHERE visible OR NOT """
@@ -548,13 +580,14 @@ WITH c, eps, COLLECT {
           endAt: coalesce(e.foundAt, e.returnedAt), visible: visible,
           force: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0]} AS x
 } AS peerLinks
-WITH c, eps, peerLinks, COLLECT {
+WITH c, members, eps, peerLinks, COLLECT {
   UNWIND eps AS e
   MATCH (e)-[w:WITH_PERSON]->(p:Person)
   RETURN {personId: p.id, kind: 'WITH_PERSON', source: w.source, episodeId: e.id, at: null,
           force: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0], recordedBy: null} AS x
   UNION ALL
-  MATCH (c)-[a:ASSOCIATES_WITH]->(p:Person)
+  UNWIND members AS m
+  MATCH (m)-[a:ASSOCIATES_WITH]->(p:Person)
   RETURN {personId: p.id, kind: 'ASSOCIATES_WITH', source: a.kind, episodeId: null,
           at: a.recordedAt, force: null, recordedBy: a.recordedBy} AS x
 } AS adultLinks
@@ -569,13 +602,15 @@ RETURN c {
             missingFromPlacement: [(e)-[:MISSING_FROM]->(pl:Placement) | pl.id][0],
             missingFromLa: [(e)-[:MISSING_FROM_LOCATION]->(l:Location) | l.laCode][0]}] AS episodes,
 COLLECT {
-  MATCH (c)-[:HAS_FLAG]->(fl:Flag)
+  UNWIND members AS m
+  MATCH (m)-[:HAS_FLAG]->(fl:Flag)
   WHERE fl.raisedAt IS NULL OR fl.raisedAt <= $asOf
   RETURN fl {.id, .type, .status, .raisedAt, .reviewDue, .reviewedAt, .expiredAt, .note, .recordedBy,
              raisedBy: [(fl)-[:RAISED_BY]->(a:Agency) | a {.id, .name, .kind}][0]}
 } AS flags,
 COLLECT {
-  MATCH (c)-[:PLACED_IN]->(p:Placement)
+  UNWIND members AS m
+  MATCH (m)-[:PLACED_IN]->(p:Placement)
   RETURN p {.id, .startDate, .endDate, .placementType, .distanceKm, .outOfArea, .crossForce,
             .dcsApproved, .recordedBy,
             placedBy: [(p)-[:PLACED_BY]->(la:LocalAuthority) | la.code][0],
@@ -622,11 +657,11 @@ COLLECT {
     + """ AS byForce
   RETURN {person: p {.id, .name, .role, .dateOfBirth}, byForce: byForce,
           otherChildren: COUNT {
-            MATCH (p)<-[:ASSOCIATES_WITH]-(x:Child) WHERE x.id <> $childId AND """
+            MATCH (p)<-[:ASSOCIATES_WITH]-(x:Child) WHERE NOT x IN members AND """
     + child_visible("x")
     + """ RETURN x
             UNION
-            MATCH (p)<-[:WITH_PERSON]-(:Episode)<-[:HAD]-(x:Child) WHERE x.id <> $childId AND """
+            MATCH (p)<-[:WITH_PERSON]-(:Episode)<-[:HAD]-(x:Child) WHERE NOT x IN members AND """
     + child_visible("x")
     + """ RETURN x
           }}

@@ -88,6 +88,11 @@ class IntelLinkRepository:
         row = await self.graph.read_one(q.GROUP_EDGE_IDS, {"since": since, "asOf": as_of, **scope.cypher_params()})
         return list(row["rows"]) if row else []
 
+    async def same_as_pairs(self) -> list[tuple[str, str]]:
+        """Every confirmed SAME_AS pair (ids only; the groups' identity representatives)."""
+        row = await self.graph.read_one(q.SAME_AS_PAIRS)
+        return [(a, b) for a, b in (row["pairs"] if row else [])]
+
     async def group_details(
         self, scope: AccessScope, child_ids: list[str], episode_ids: list[str], location_ids: list[str],
         person_ids: list[str],
