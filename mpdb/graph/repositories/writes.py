@@ -13,9 +13,20 @@ from neo4j import AsyncManagedTransaction
 
 from mpdb.auth.access import AccessScope
 from mpdb.graph.db import run
+from mpdb.graph.queries import entry_match as em
 from mpdb.graph.queries import writes as q
 from mpdb.graph.queries.access import REFRESH_ACCESS
 from mpdb.graph.repositories.hotspot_buckets import refresh_episodes
+
+
+async def upsert_proposals(tx: AsyncManagedTransaction, proposals: list[dict[str, Any]], *, model_version: str,
+                           proposed_by: str, now: Any) -> None:
+    """B's UPSERT_PROPOSALS (mpdb/graph/queries/resolution.py): never touches a decided pair."""
+    from mpdb.graph.queries.resolution import UPSERT_PROPOSALS
+
+    if proposals:
+        await run(tx, UPSERT_PROPOSALS, {"proposals": proposals, "modelVersion": model_version,
+                                         "proposedBy": proposed_by, "now": now})
 
 
 def _one(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -76,10 +87,15 @@ class WriteRepository:
     async def lock_agency_registrations(self) -> None:
         await self._run(q.LOCK_AGENCY_REGISTRATIONS, agencyId=self.scope.agency_id)
 
-    async def duplicate_candidates(self, lac_ref_la: str | None, lac_child_ref: str | None,
-                                   date_of_birth: Any) -> list[dict[str, Any]]:
-        return await self._run(q.DUPLICATE_CANDIDATES, lacRefLa=lac_ref_la, lacChildRef=lac_child_ref,
-                               dateOfBirth=date_of_birth, **self.scope.named_record_params())
+    async def entry_candidates(self, keys: dict[str, Any], per_block: int, limit: int) -> list[dict[str, Any]]:
+        """Likely existing records of a child about to be written (mpdb/graph/queries/entry_match.py)."""
+        return await self._run(em.ENTRY_CANDIDATES, record=keys, perBlock=per_block, limit=limit,
+                               **self.scope.named_record_params())
+
+    async def upsert_proposals(self, proposals: list[dict[str, Any]], model_version: str, now: Any) -> None:
+        """POSSIBLY_SAME_AS pairs found at entry, proposed by the caller's agency."""
+        await upsert_proposals(self.tx, proposals, model_version=model_version,
+                               proposed_by=self.scope.agency_id, now=now)
 
     async def lock_child(self, child_id: str, *, created: bool = False) -> bool:
         rows = await self._run(q.LOCK_CHILD, childId=child_id, created=created, **self.scope.cypher_params())

@@ -1,0 +1,213 @@
+"""Likely existing records of a child at entry: candidates through the model's blocking keys
+(mpdb/graph/queries/entry_match.py), scored by the Splink model (mpdb/resolution), shaped for the
+caller by what it may read.
+
+One scorer per process: loading the model sets up Splink and DuckDB, which is not free, so it is
+done once (`entry_scorer()`; the API warms it at start-up) and every request reuses it. DuckDB
+work is synchronous and a connection is not for concurrent use: scoring runs in a worker thread
+(the event loop keeps serving) under one lock.
+
+Disclosure, as for registerChild's `matchedOn` before the model (docs/API.md): for a candidate
+the caller may read in full, its id, names and date of birth and the model's reasons; for any
+other, its summary form only (pseudonym, age band, responsible LA, active flags), the fields of
+the caller's OWN input that agreed (`matchedOn`), and the probability, never the reasons, which
+describe how the other record's values compare.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any, Protocol
+
+from mpdb.intel.co_missing import age_band
+from mpdb.services.search import name_words, swapped, word_clause
+
+# Per block and per record: a date of birth is shared by ~160 children a year in England, a name
+# by more; the model then scores at most this many pairs per record.
+PER_BLOCK = 100
+MAX_CANDIDATES = 200
+MAX_NAME_WORDS = 6
+
+# A comparison of the model -> the input field it compares (matchedOn names input fields).
+_FIELD_OF_COMPARISON = (
+    ("ref", "lacReference"), ("upn", "lacReference"), ("birth", "dateOfBirth"), ("dob", "dateOfBirth"),
+    ("family", "familyName"), ("surname", "familyName"), ("given", "givenName"), ("forename", "givenName"),
+    ("sex", "sex"), ("ethnic", "ethnicity"), ("postcode", "home.postcode"),
+)
+_FIELD_ORDER = ("lacReference", "dateOfBirth", "familyName", "givenName", "sex", "ethnicity", "home.postcode")
+# matchedOn name -> the key of the typed record (graph property names, as mpdb.resolution.records reads)
+_TYPED_KEY = {"home.postcode": "postcode"}
+
+
+def proposal_id(a: str, b: str) -> str:
+    """The POSSIBLY_SAME_AS id of an unordered pair (graph_schema/MODEL.md)."""
+    low, high = sorted((a, b))
+    return "psa-" + hashlib.sha256(f"{low}|{high}".encode()).hexdigest()[:24]
+
+
+def _iso(v: Any) -> str | None:
+    if v is None:
+        return None
+    if hasattr(v, "to_native"):
+        v = v.to_native()
+    return v.isoformat() if isinstance(v, (date, datetime)) else str(v)
+
+
+def name_query(given: str | None, family: str | None) -> str | None:
+    """Lucene over `child_names`: every family-name word AND every given-name word, each exactly,
+    within its edit distance or as a nickname variant. None without both names (a block on one
+    name alone would be every Smith)."""
+    gw, fw = name_words(given or ""), name_words(family or "")
+    if not gw or not fw or len(gw) + len(fw) > MAX_NAME_WORDS:
+        return None
+    # word_clause gives "+(...)" or "+x*"; the field goes between the sign and the clause.
+    return " ".join(f"+{fld}:{word_clause(w)[1:]}" for fld, words in (("familyName", fw), ("givenName", gw))
+                    for w in words)
+
+
+def block_keys(record: dict[str, Any]) -> dict[str, Any]:
+    """The blocking parameters of one record (the shape ENTRY_CANDIDATES / IMPORT_CANDIDATES take)."""
+    dob = record.get("dateOfBirth")
+    dobs = [] if dob is None else [d for d in (dob, swapped(dob)) if d is not None]
+    return {"id": record.get("id"), "lacRefLa": record.get("lacRefLa"), "lacChildRef": record.get("lacChildRef"),
+            "upn": record.get("upn"), "dobs": dobs,
+            "lucene": name_query(record.get("givenName"), record.get("familyName"))}
+
+
+# --- the scorer ------------------------------------------------------------------------------
+
+
+class _Scored(Protocol):
+    match_probability: float
+    match_weight: float
+    reasons: Sequence[Any]
+
+
+@dataclass(frozen=True)
+class Match:
+    candidate_id: str
+    match_probability: float
+    match_weight: float
+    reasons: list[Any]  # mpdb.resolution.explain.MatchReason
+
+
+class EntryScorer:
+    """The process-wide model, scoring one record's candidates or a whole import batch at once."""
+
+    def __init__(self) -> None:
+        from mpdb.resolution.model import load_child_model
+
+        self._model = load_child_model()
+        self._lock = threading.Lock()
+        self.version: str = self._model.version
+        self.review_threshold: float = float(self._model.review_threshold)
+
+    def _score_sync(self, jobs: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> list[list[Match]]:
+        with self._lock:
+            return [[_match(s) for s in self._model.score(rec, cands)] if cands else [] for rec, cands in jobs]
+
+    async def score(self, record: dict[str, Any], candidates: list[dict[str, Any]]) -> list[Match]:
+        if not candidates:
+            return []
+        return (await asyncio.to_thread(self._score_sync, [(record, candidates)]))[0]
+
+    async def score_batch(self, jobs: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> list[list[Match]]:
+        if not any(c for _, c in jobs):
+            return [[] for _ in jobs]
+        return await asyncio.to_thread(self._score_sync, jobs)
+
+
+def _match(s: Any) -> Match:
+    cid = getattr(s, "candidate_id", None) or getattr(s, "id", None) or getattr(s, "right_id")
+    return Match(str(cid), float(s.match_probability), float(s.match_weight), list(s.reasons))
+
+
+_scorer_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _load() -> EntryScorer:
+    return EntryScorer()
+
+
+def entry_scorer() -> EntryScorer:
+    with _scorer_lock:  # two first requests at once load the model once
+        return _load()
+
+
+async def warm_entry_scorer() -> None:
+    """Load the model off the event loop (API start-up), so the first registration is not slow."""
+    await asyncio.to_thread(entry_scorer)
+
+
+# --- shaping ---------------------------------------------------------------------------------
+
+
+def matched_on(typed: dict[str, Any], match: Match | None, same_ref: bool) -> list[str]:
+    """The caller's own input fields that agreed (comparisons with a positive weight), never the
+    recorded values."""
+    fields = {"lacReference"} if same_ref else set()
+    for reason in (match.reasons if match else []):
+        if reason.match_weight <= 0:
+            continue
+        name = reason.comparison.lower()
+        field = next((f for key, f in _FIELD_OF_COMPARISON if key in name), None)
+        if field is not None and (field == "lacReference" or typed.get(_TYPED_KEY.get(field, field)) not in (None, "", "U")):
+            fields.add(field)
+    return [f for f in _FIELD_ORDER if f in fields]
+
+
+def reasons_data(match: Match | None) -> list[dict[str, Any]]:
+    return [r.to_dict() for r in match.reasons] if match else []
+
+
+def shape_candidate(row: dict[str, Any], match: Match | None, typed: dict[str, Any], now: datetime,
+                    candidate_id: str | None) -> dict[str, Any]:
+    """One candidate as the caller may see it (the stored result of the mutation)."""
+    base = {"matchedOn": matched_on(typed, match, bool(row.get("sameRef"))),
+            "matchProbability": round(match.match_probability, 6) if match else None,
+            "matchWeight": round(match.match_weight, 4) if match else None,
+            "candidateId": candidate_id}
+    if row["visible"]:
+        r = row["record"]
+        return {**base, "reasons": reasons_data(match), "summary": None,
+                "child": {"id": row["id"], "givenName": r.get("givenName"), "familyName": r.get("familyName"),
+                          "dateOfBirth": _iso(r.get("dateOfBirth"))}}
+    s = row["summary"]
+    return {**base, "reasons": None, "child": None, "summary": {
+        "pseudonym": s["pseudonym"], "ageBand": age_band(s.get("dateOfBirth"), now),
+        "responsibleAuthority": s.get("responsibleAuthority"),
+        "activeFlags": [{"type": f["type"], "raisedBy": f.get("raisedBy"), "raisedAt": _iso(f.get("raisedAt"))}
+                        for f in sorted(s.get("activeFlags") or [], key=lambda f: (f["type"], f.get("raisedBy") or ""))],
+    }}
+
+
+def likely(rows: list[dict[str, Any]], matches: list[Match], threshold: float) -> list[tuple[dict[str, Any], Match | None]]:
+    """The candidates kept: the same LA reference whatever the score, and every other at or above
+    the review threshold; by probability, highest first (then id, for a stable answer)."""
+    by_id = {m.candidate_id: m for m in matches}
+    kept = [(r, by_id.get(r["id"])) for r in rows
+            if r.get("sameRef") or (r["id"] in by_id and by_id[r["id"]].match_probability >= threshold)]
+    kept.sort(key=lambda rm: (-(rm[1].match_probability if rm[1] else 0.0), rm[0]["id"]))
+    return kept
+
+
+def proposal_rows(new_id: str, kept: list[tuple[dict[str, Any], Match | None]]) -> list[dict[str, Any]]:
+    """The POSSIBLY_SAME_AS pairs of a new child and its scored candidates."""
+    from mpdb.resolution.explain import reasons_to_json
+
+    out = []
+    for row, m in kept:
+        if m is None:
+            continue
+        low, high = sorted((new_id, row["id"]))
+        out.append({"id": proposal_id(low, high), "lowId": low, "highId": high,
+                    "matchProbability": m.match_probability, "matchWeight": m.match_weight,
+                    "reasons": reasons_to_json(m.reasons)})
+    return out
