@@ -21,8 +21,10 @@ from strawberry.tools import merge_types
 from mpdb.api.execution import PlainFieldsExecutionContext
 from mpdb.api.extensions.errors import MaskInternalErrors
 from mpdb.api.extensions.inputs import InputRules
+from mpdb.api.mutations.identity import IdentityMutations
 from mpdb.api.mutations.lifecycle import LifecycleMutations
 from mpdb.api.queries.audit import AuditQueries
+from mpdb.api.queries.identity import IdentityQueries
 from mpdb.api.queries.intel_areas import IntelAreaQueries
 from mpdb.api.queries.intel_links import IntelLinkQueries
 from mpdb.api.queries.records import RecordQueries
@@ -31,8 +33,9 @@ from mpdb.observability.graphql import RecordOperation, SafeOpenTelemetryExtensi
 from mpdb.observability.tracing import tracing_enabled
 from mpdb.settings import Settings
 
-QUERY_TYPES: tuple[type, ...] = (RecordQueries, SearchQueries, AuditQueries, IntelLinkQueries, IntelAreaQueries,)
-MUTATION_TYPES: tuple[type, ...] = (LifecycleMutations,)
+QUERY_TYPES: tuple[type, ...] = (RecordQueries, SearchQueries, AuditQueries, IntelLinkQueries, IntelAreaQueries,
+                                 IdentityQueries)
+MUTATION_TYPES: tuple[type, ...] = (LifecycleMutations, IdentityMutations)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:

@@ -44,6 +44,7 @@ class Scope(StrEnum):
     ANALYTICS_READ = "analytics:read"
     AUDIT_READ = "audit:read"
     IMPORT_WRITE = "import:write"
+    IDENTITY_REVIEW = "identity:review"
 
 
 @dataclass(frozen=True, slots=True)

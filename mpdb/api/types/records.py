@@ -5,7 +5,7 @@ exactly like root reads."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.permission import PermissionExtension
@@ -15,6 +15,9 @@ from mpdb.api.pagination import Page, PageInfo, decode_cursor, encode_cursor, pa
 from mpdb.api.permissions import HasScopes
 from mpdb.auth.principal import Scope
 from mpdb.services import records as svc
+
+if TYPE_CHECKING:
+    from mpdb.api.types.identity import IdentityCandidatePage, IdentityCandidateStatus, IdentityMember
 
 
 def _sensitive() -> list[PermissionExtension]:
@@ -208,6 +211,25 @@ class Child:
         rows = rows[:limit]
         end = encode_cursor(rows[-1]["reportedAt"].isoformat(), rows[-1]["id"]) if rows else None
         return Page(nodes=[Episode.from_row(r) for r in rows], page_info=PageInfo(has_next_page=more, end_cursor=end))
+
+    @strawberry.field(description="The other records of this child (an identity: records joined by confirmed "
+                                  "SAME_AS), nearest first; empty when none. Audited like the record.")
+    async def same_as(self, info: strawberry.Info) -> list[
+            Annotated[IdentityMember, strawberry.lazy("mpdb.api.types.identity")]]:
+        from mpdb.api.types.identity import IdentityMember
+        from mpdb.services import identity as identity_svc
+        rows = await identity_svc.identity_members(info.context.service, str(self.id))
+        return [IdentityMember.from_row(r) for r in rows]
+
+    @strawberry.field(description="Possible duplicates of this record (every status unless status is given), "
+                                  "under the rules of Query.identityCandidates.")
+    async def identity_candidates(
+        self, info: strawberry.Info,
+        status: Annotated[IdentityCandidateStatus, strawberry.lazy("mpdb.api.types.identity")] | None = None,
+        first: int | None = None, after: str | None = None,
+    ) -> Annotated[IdentityCandidatePage, strawberry.lazy("mpdb.api.types.identity")]:
+        from mpdb.api.queries.identity import candidate_page
+        return await candidate_page(info.context.service, status, str(self.id), first, after)
 
     @classmethod
     def from_row(cls, r: dict[str, Any]) -> Child:

@@ -15,14 +15,26 @@ touches a child (and in bulk after seeding and imports):
 - `Child.openEpisodeForces`: forces an open episode of the child is reported to. Non-empty means
   the child is missing now: the locate basis (CHILD_LOCATABLE) opens for every force.
 
+Access follows identity: the records of one child joined by confirmed `SAME_AS` (an identity)
+each carry the union of their members' own three lists, so whoever may read one record of the
+child may read them all (episodes still by EPISODE_VISIBLE: the history agencies of the identity
+read every member's episodes, an area-basis agency only the episodes in its area).
+
 The rules, with their lawful basis and purpose, are tabled in docs/ACCESS.md.
 """
 
 from typing import Final, LiteralString
 
+# Identities (graph_schema/MODEL.md): the records of one child joined by confirmed SAME_AS share
+# their lists. The refresh therefore works on whole identities: every given child is expanded to
+# its component over SAME_AS (one index lookup and no hop for a child without one), each member's
+# OWN lists are computed from its own relationships as below, and then every member of an identity
+# with more than one record gets the union of its members' own lists. Nothing else stores the
+# merge, so removing a SAME_AS and refreshing both sides restores each record's own lists exactly.
 REFRESH_ACCESS: Final[LiteralString] = """
 UNWIND $childIds AS childId
-MATCH (c:Child {id: childId})
+MATCH (:Child {id: childId})-[:SAME_AS*0..]-(c:Child)
+WITH DISTINCT c
 CALL (c) {
   OPTIONAL MATCH (c)-[:HAD]->(e:Episode)
   WITH e WHERE e IS NOT NULL
@@ -57,7 +69,23 @@ SET c.historyAgencies = las + [f IN openForces WHERE NOT f IN las],
     c.accessAgencies = reach + [a IN COLLECT {
         MATCH (r:Agency {id: c.recordedBy}) RETURN r.id AS a
      } WHERE NOT a IN reach]
-RETURN count(c) AS refreshed
+WITH collect(c) AS refreshed
+CALL (refreshed) {
+  UNWIND refreshed AS c
+  WITH c WHERE EXISTS { (c)-[:SAME_AS]-(:Child) }
+  MATCH (c)-[:SAME_AS*0..]-(m:Child)
+  WITH c, collect(DISTINCT m) AS members
+  // Computed for every member before any is written (a union read after a neighbour's write
+  // would be the same set, but this keeps it obviously so).
+  WITH collect({c: c,
+                access: COLLECT { UNWIND members AS m UNWIND m.accessAgencies AS a RETURN DISTINCT a },
+                history: COLLECT { UNWIND members AS m UNWIND m.historyAgencies AS a RETURN DISTINCT a },
+                open: COLLECT { UNWIND members AS m UNWIND m.openEpisodeForces AS a RETURN DISTINCT a }}) AS shared
+  UNWIND shared AS s
+  WITH s, s.c AS c
+  SET c.accessAgencies = s.access, c.historyAgencies = s.history, c.openEpisodeForces = s.open
+}
+RETURN size(refreshed) AS refreshed
 """
 
 # Predicates spliced (as literal Cypher, never input) into scoped reads. `c` is a Child, `e` an
