@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any
 
 from mpdb.intel.co_missing import age_band
 from mpdb.services.search import name_words, swapped, word_clause
@@ -71,22 +71,26 @@ def name_query(given: str | None, family: str | None) -> str | None:
                     for w in words)
 
 
+def family_query(given: str | None, family: str | None) -> str | None:
+    """Lucene: every family-name word required, the given name's words only ranking."""
+    gw, fw = name_words(given or ""), name_words(family or "")
+    if not fw or len(gw) + len(fw) > MAX_NAME_WORDS:
+        return None
+    return " ".join([*(f"+familyName:{word_clause(w)[1:]}" for w in fw),
+                     *(f"givenName:{word_clause(w)[1:]}" for w in gw)])
+
+
 def block_keys(record: dict[str, Any]) -> dict[str, Any]:
     """The blocking parameters of one record (the shape ENTRY_CANDIDATES / IMPORT_CANDIDATES take)."""
     dob = record.get("dateOfBirth")
     dobs = [] if dob is None else [d for d in (dob, swapped(dob)) if d is not None]
     return {"id": record.get("id"), "lacRefLa": record.get("lacRefLa"), "lacChildRef": record.get("lacChildRef"),
-            "upn": record.get("upn"), "dobs": dobs,
-            "lucene": name_query(record.get("givenName"), record.get("familyName"))}
+            "upn": record.get("upn"), "dobs": dobs, "year": dob.year if dob is not None else None,
+            "lucene": name_query(record.get("givenName"), record.get("familyName")),
+            "luceneFamily": family_query(record.get("givenName"), record.get("familyName"))}
 
 
 # --- the scorer ------------------------------------------------------------------------------
-
-
-class _Scored(Protocol):
-    match_probability: float
-    match_weight: float
-    reasons: Sequence[Any]
 
 
 @dataclass(frozen=True)
@@ -97,35 +101,105 @@ class Match:
     reasons: list[Any]  # mpdb.resolution.explain.MatchReason
 
 
+# Splink's own pair keys would be the candidate ids; a candidate of two records is scored twice,
+# so each right-hand row is keyed "<record id> US <candidate id>".
+_SEP = "\x1f"
+
+
 class EntryScorer:
-    """The process-wide model, scoring one record's candidates or a whole import batch at once."""
+    """The process-wide model: one DuckDB connection and one Splink linker, set up once.
+
+    Each call is ONE Splink `predict_between` over all its (record, candidate) pairs, blocked on
+    a pair key so exactly those pairs are compared: a registration's handful, or a whole import
+    batch. Term frequencies are the model file's (`ChildModel.with_tf`), as `ChildModel.score`
+    uses them, registered as lookup tables for the call: a handful of candidates is no population.
+    """
 
     def __init__(self) -> None:
-        from mpdb.resolution.model import load_child_model
+        import pyarrow as pa
+        from splink import DuckDBAPI, Linker
 
+        from mpdb.resolution.model import load_child_model
+        from mpdb.resolution.training import arrow_schema
+
+        self._pa = pa
         self._model = load_child_model()
-        self._lock = threading.Lock()
         self.version: str = self._model.version
         self.review_threshold: float = float(self._model.review_threshold)
+        self._schema = arrow_schema().append(pa.field("pair_key", pa.string()))
+        self._tf_columns = [c for c in ("given_name", "family_name") if c in self._schema.names]
+        self._db = DuckDBAPI()
+        seed = self._db.register(pa.Table.from_pylist([], schema=self._schema), dataset_display_name="mpdb_entry_seed")
+        self._linker = Linker(seed, self._model.settings, log_level=logging.WARNING)
+        self._lock = threading.Lock()
+        self._calls = 0
 
-    def _score_sync(self, jobs: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> list[list[Match]]:
+    def _register(self, rows: list[dict[str, Any]], schema: Any, name: str) -> Any:
+        return self._db.register(self._pa.Table.from_pylist(rows, schema=schema), dataset_display_name=name)
+
+    def _score_sync(self, jobs: list[tuple[dict[str, Any], list[dict[str, Any]]]],
+                    threshold: float | None = None) -> list[list[Match]]:
+        """`jobs`: (record, candidates) in graph property names; per job its matches, best first
+        (at or above `threshold` when given)."""
+        from mpdb.resolution.records import child_row
+
+        left, right, tf = [], [], {c: {} for c in self._tf_columns}  # type: ignore[var-annotated]
+        for rec, cands in jobs:
+            row = child_row(rec)
+            left.append({**row, "pair_key": row["unique_id"]})
+            for cand in cands:
+                crow = child_row(cand)
+                if crow["unique_id"] == row["unique_id"]:
+                    continue
+                right.append({**crow, "unique_id": row["unique_id"] + _SEP + crow["unique_id"],
+                              "pair_key": row["unique_id"]})
+        out: dict[str, list[Match]] = {str(rec["id"]): [] for rec, _ in jobs}
+        if not right:
+            return [[] for _ in jobs]
+        for r in (*left, *right):
+            with_tf = self._model.with_tf(r)
+            for c in self._tf_columns:
+                if r.get(c):
+                    tf[c][r[c]] = with_tf[f"tf_{c}"]
         with self._lock:
-            return [[_match(s) for s in self._model.score(rec, cands)] if cands else [] for rec, cands in jobs]
+            self._calls += 1
+            n = self._calls
+            made = []
+            try:
+                for c in self._tf_columns:
+                    t = self._register([{c: k, f"tf_{c}": v} for k, v in tf[c].items()],
+                                       self._pa.schema([(c, self._pa.string()), (f"tf_{c}", self._pa.float64())]),
+                                       f"mpdb_entry_tf_{c}_{n}")
+                    made.append(t)
+                    self._linker.table_management.register_term_frequency_lookup(t, c)
+                lt = self._register(left, self._schema, f"mpdb_entry_l_{n}")
+                rt = self._register(right, self._schema, f"mpdb_entry_r_{n}")
+                made += [lt, rt]
+                pred = self._linker.inference.predict_between(
+                    lt, rt, blocking_rules_to_generate_predictions=["l.pair_key = r.pair_key"],
+                    threshold_match_probability=threshold, warning_mode="never")
+                made.append(pred)
+                records = pred.as_record_list()
+            finally:
+                for t in made:
+                    t.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
+        for r in records:
+            rid, cid = str(r["unique_id_r"]).split(_SEP, 1)
+            out[rid].append(Match(cid, float(r["match_probability"]), float(r["match_weight"]),
+                                  self._model.reasons(r)))
+        return [sorted(out[str(rec["id"])], key=lambda m: (-m.match_probability, m.candidate_id)) for rec, _ in jobs]
 
     async def score(self, record: dict[str, Any], candidates: list[dict[str, Any]]) -> list[Match]:
+        """The candidates at or above the review threshold, scored against `record`."""
         if not candidates:
             return []
-        return (await asyncio.to_thread(self._score_sync, [(record, candidates)]))[0]
+        return (await asyncio.to_thread(self._score_sync, [(record, candidates)], self.review_threshold))[0]
 
     async def score_batch(self, jobs: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> list[list[Match]]:
+        """One Splink call for a whole import batch; per job, its candidates at or above the threshold."""
         if not any(c for _, c in jobs):
             return [[] for _ in jobs]
-        return await asyncio.to_thread(self._score_sync, jobs)
-
-
-def _match(s: Any) -> Match:
-    cid = getattr(s, "candidate_id", None) or getattr(s, "id", None) or getattr(s, "right_id")
-    return Match(str(cid), float(s.match_probability), float(s.match_weight), list(s.reasons))
+        return await asyncio.to_thread(self._score_sync, jobs, self.review_threshold)
 
 
 _scorer_lock = threading.Lock()
@@ -141,9 +215,20 @@ def entry_scorer() -> EntryScorer:
         return _load()
 
 
+async def get_entry_scorer() -> EntryScorer:
+    """The scorer, loaded off the event loop the first time (the API warms it at start-up)."""
+    if _load.cache_info().currsize:
+        return _load()
+    return await asyncio.to_thread(entry_scorer)
+
+
 async def warm_entry_scorer() -> None:
-    """Load the model off the event loop (API start-up), so the first registration is not slow."""
-    await asyncio.to_thread(entry_scorer)
+    """Load the model in the background at API start-up, so the first registration is not slow.
+    A failure is logged here and raised again by the first write that needs the model."""
+    try:
+        await get_entry_scorer()
+    except Exception:  # noqa: BLE001
+        logging.getLogger(__name__).exception("the record-linkage model did not load")
 
 
 # --- shaping ---------------------------------------------------------------------------------

@@ -284,7 +284,7 @@ async def _entry_matches(w: Write, nc: cmd.NewChildInput, child_id: str,
     typed = _typed_record(nc, child_id, w.ctx.principal.agency_id)
     if rows is None:
         rows = await w.repo.entry_candidates(em.block_keys(typed), em.PER_BLOCK, em.MAX_CANDIDATES)
-    scorer = em.entry_scorer()
+    scorer = await em.get_entry_scorer()
     scored = await scorer.score(typed, [r["record"] for r in rows])
     return _EntryMatches(typed, rows, em.likely(rows, scored, scorer.review_threshold), scorer.version)
 

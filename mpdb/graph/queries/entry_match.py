@@ -8,7 +8,11 @@ Blocks, each a bounded index seek, their union deduplicated per candidate:
 - the date of birth, or the same date with day and month swapped (child_dob);
 - the names (full-text index child_names): every word of the family name AND of the given name
   must match, each within its edit distance or as a nickname variant (the Lucene query is built
-  by mpdb.services.entry_match.name_query), so a date of birth typed wrong still finds the child.
+  by mpdb.services.entry_match.name_query), so a date of birth typed wrong still finds the child;
+- the family name (same full-text match, the given name only ranking) in the same year of birth,
+  so a given name recorded differently still does.
+These are the model's prediction blocking rules (mpdb/resolution/splink_settings.py) with the
+equalities widened to index-friendly supersets (fuzzy names, the whole date-of-birth block).
 
 The reads cross every agency (a duplicate is most likely exactly where the caller cannot see
 it). Each candidate's comparable fields go to the service for scoring only; what reaches the
@@ -36,6 +40,11 @@ _BLOCKS: Final[LiteralString] = """
   CALL db.index.fulltext.queryNodes('child_names', r.lucene, {limit: $perBlock}) YIELD node
   WITH node AS c WHERE c:Child
   RETURN c, 'names' AS block
+  UNION
+  WITH r WHERE r.luceneFamily IS NOT NULL AND r.year IS NOT NULL
+  CALL db.index.fulltext.queryNodes('child_names', r.luceneFamily, {limit: $perBlock}) YIELD node
+  WITH r, node AS c WHERE c:Child AND c.dateOfBirth.year = r.year
+  RETURN c, 'familyNameAndYear' AS block
 """
 
 # The fields the model compares (mpdb.resolution.records reads these keys).
@@ -46,7 +55,7 @@ c {.id, .givenName, .familyName, .dateOfBirth, .sex, .ethnicity, .upn, .lacRefLa
    responsibleLa: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]}
 """
 
-# One record being registered: `$record` = {id, lacRefLa, lacChildRef, upn, dobs, lucene}.
+# One record being registered: `$record` = mpdb.services.entry_match.block_keys(...).
 ENTRY_CANDIDATES: Final[LiteralString] = (
     """
 WITH $record AS r
@@ -71,7 +80,8 @@ LIMIT $limit
 
 # The children an import batch has just written (`$records`, same shape), against every other
 # agency's children and the children of this import run (`$runIds`: this file, earlier batches
-# included). The importing agency's other children are its own, keyed by its own references.
+# included). The importing agency's other children are its own, keyed by its own references,
+# except one holding the same LA reference (registered through the API under another id).
 IMPORT_CANDIDATES: Final[LiteralString] = (
     """
 UNWIND $records AS r
@@ -81,7 +91,7 @@ CALL (r) {
     + """
 }
 WITH r, c, collect(block) AS blocks
-WHERE c.id <> r.id AND (c.recordedBy <> $agencyId OR c.id IN $runIds)
+WHERE c.id <> r.id AND (c.recordedBy <> $agencyId OR c.id IN $runIds OR 'lacReference' IN blocks)
 WITH r, c, blocks ORDER BY c.id
 WITH r, collect({id: c.id, sameRef: 'lacReference' IN blocks, record: """
     + _RECORD
