@@ -63,7 +63,7 @@ from mpdb.graph.errors import is_unavailable
 from mpdb.graph.queries import access as access_q
 from mpdb.graph.queries import entry_match as emq
 from mpdb.graph.queries import imports as q
-from mpdb.graph.repositories.writes import upsert_proposals
+from mpdb.graph.repositories.resolution import upsert_proposals
 from mpdb.graph.repositories.hotspot_buckets import BucketKeys, episodes_of_placements
 from mpdb.ingest import ssda903
 from mpdb.ingest.files import CsvFile, ImportFileError, ImportLimits, _reader
@@ -689,7 +689,7 @@ class Importer:
         rows = [r for r in rows if r["candidates"]]
         scored = await scorer.score_batch([(typed[r["forId"]], [c["record"] for c in r["candidates"]]) for r in rows])
         by_line = {p.id: p for p in written}
-        proposals: dict[str, dict[str, Any]] = {}
+        proposals: dict[str, Any] = {}
         out: list[RowMatches] = []
         shown, hidden = set(), set()
         now = self.now()
@@ -697,8 +697,8 @@ class Importer:
             kept = [(c, m) for c, m in em.likely(r["candidates"], matches, scorer.review_threshold) if m is not None]
             if not kept:
                 continue
-            for prop in em.proposal_rows(r["forId"], kept):
-                proposals.setdefault(prop["id"], prop)
+            for prop in em.proposals(r["forId"], kept, scorer.version):
+                proposals.setdefault(prop.row()["id"], prop)
             p = by_line[r["forId"]]
             cands = []
             for c, m in kept:
@@ -716,8 +716,7 @@ class Importer:
                 cands.append(entry)
             out.append(RowMatches(p.file, p.line, p.id, cands))
         if proposals:
-            await upsert_proposals(tx, list(proposals.values()), model_version=scorer.version,
-                                   proposed_by=self.agency, now=now)
+            await upsert_proposals(tx, list(proposals.values()), self.agency)
             await append_in_tx(tx, self.audit, AuditAction.CONSULTATION, "import.candidates", sorted(shown | hidden))
             if hidden:
                 await append_in_tx(tx, self.audit, AuditAction.DISCLOSURE, "import.candidates", sorted(hidden),

@@ -17,7 +17,6 @@ describe how the other record's values compare.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import threading
 from dataclasses import dataclass
@@ -47,8 +46,9 @@ _TYPED_KEY = {"home.postcode": "postcode"}
 
 def proposal_id(a: str, b: str) -> str:
     """The POSSIBLY_SAME_AS id of an unordered pair (graph_schema/MODEL.md)."""
-    low, high = sorted((a, b))
-    return "psa-" + hashlib.sha256(f"{low}|{high}".encode()).hexdigest()[:24]
+    from mpdb.resolution.records import pair_id
+
+    return pair_id(a, b)
 
 
 def _iso(v: Any) -> str | None:
@@ -273,26 +273,32 @@ def shape_candidate(row: dict[str, Any], match: Match | None, typed: dict[str, A
     }}
 
 
+def _weight(m: Match, comparison: str) -> float | None:
+    return next((r.match_weight for r in m.reasons if r.comparison == comparison), None)
+
+
+def sibling_like(m: Match) -> bool:
+    """Given names that disagree outright, with no shared reference: twins and siblings share a
+    family name, a date of birth (twins) and a home, and the model, which adds up comparisons as
+    if independent, scores that as one child. At entry such a pair is never a candidate."""
+    given, refs = _weight(m, "given_name"), _weight(m, "references")
+    return given is not None and given < 0 and not (refs is not None and refs > 0)
+
+
 def likely(rows: list[dict[str, Any]], matches: list[Match], threshold: float) -> list[tuple[dict[str, Any], Match | None]]:
     """The candidates kept: the same LA reference whatever the score, and every other at or above
-    the review threshold; by probability, highest first (then id, for a stable answer)."""
-    by_id = {m.candidate_id: m for m in matches}
+    the review threshold and not sibling-like; by probability, highest first (then id)."""
+    by_id = {m.candidate_id: m for m in matches if not sibling_like(m)}
     kept = [(r, by_id.get(r["id"])) for r in rows
             if r.get("sameRef") or (r["id"] in by_id and by_id[r["id"]].match_probability >= threshold)]
     kept.sort(key=lambda rm: (-(rm[1].match_probability if rm[1] else 0.0), rm[0]["id"]))
     return kept
 
 
-def proposal_rows(new_id: str, kept: list[tuple[dict[str, Any], Match | None]]) -> list[dict[str, Any]]:
-    """The POSSIBLY_SAME_AS pairs of a new child and its scored candidates."""
+def proposals(new_id: str, kept: list[tuple[dict[str, Any], Match | None]], model_version: str) -> list[Any]:
+    """The POSSIBLY_SAME_AS pairs of a new child and its scored candidates (resolution.Proposal)."""
+    from mpdb.graph.repositories.resolution import Proposal
     from mpdb.resolution.explain import reasons_to_json
 
-    out = []
-    for row, m in kept:
-        if m is None:
-            continue
-        low, high = sorted((new_id, row["id"]))
-        out.append({"id": proposal_id(low, high), "lowId": low, "highId": high,
-                    "matchProbability": m.match_probability, "matchWeight": m.match_weight,
-                    "reasons": reasons_to_json(m.reasons)})
-    return out
+    return [Proposal(new_id, row["id"], m.match_probability, m.match_weight, model_version, reasons_to_json(m.reasons))
+            for row, m in kept if m is not None]

@@ -305,10 +305,10 @@ def _show_candidates(w: Write, found: _EntryMatches, proposed: bool, new_id: str
 
 async def _propose(w: Write, found: _EntryMatches, new_id: str) -> bool:
     """POSSIBLY_SAME_AS for every scored candidate kept, in the transaction that writes the child."""
-    proposals = em.proposal_rows(new_id, found.kept)
-    await w.repo.upsert_proposals(proposals, found.model_version, w.now)
-    w.record_ids.extend(p["id"] for p in proposals)
-    return bool(proposals)
+    pairs = em.proposals(new_id, found.kept, found.model_version)
+    await w.repo.upsert_proposals(pairs)
+    w.record_ids.extend(p.row()["id"] for p in pairs)
+    return bool(pairs)
 
 
 async def _check_register_basis(w: Write, c: cmd.RegisterChild) -> None:

@@ -39,7 +39,7 @@ CREATE (h:Child {id: 'T12-HID', pseudonym: 'P-T12-HID', givenName: 'Zoë', famil
         recordedAt: datetime('2026-01-01T00:00:00Z'), sourceSystem: 'test'})-[:LOOKED_AFTER_BY]->(stoke)
 CREATE (h)-[:HAS_FLAG]->(:Flag {id: 'T12-FLAG', type: 'cse', status: 'active',
         raisedAt: datetime('2026-06-01T09:00:00Z')})-[:RAISED_BY]->(sp)
-CREATE (v:Child {id: 'T12-VIS', pseudonym: 'P-T12-VIS', givenName: 'William', familyName: 'Jones',
+CREATE (v:Child {id: 'T12-VIS', pseudonym: 'P-T12-VIS', givenName: 'William', familyName: 'Abernethy',
         dateOfBirth: date('2012-08-09'), sex: 'M', lookedAfter: true, recordedBy: $kcc,
         recordedAt: datetime('2026-01-01T00:00:00Z'), sourceSystem: 'test'})-[:LOOKED_AFTER_BY]->(kcc)
 CREATE (a:Child {id: 'T12-AVA', pseudonym: 'P-T12-AVA', givenName: 'Ava', familyName: 'Kowalczyk',
@@ -97,7 +97,7 @@ def record(child_id: str, given: str | None, family: str | None, dob: str | None
 
 
 HID = record("T12-HID", "Zoë", "O'Brien-Smith", "2011-05-17", "F")
-VIS = record("T12-VIS", "William", "Jones", "2012-08-09", "M")
+VIS = record("T12-VIS", "William", "Abernethy", "2012-08-09", "M")
 
 
 def reasons(m: em.Match) -> list[dict]:
@@ -119,7 +119,7 @@ async def scenario(graph):  # type: ignore[no-untyped-def]
 def tokens(live_server):  # type: ignore[no-untyped-def]
     return {"kcc": live_server.token(KENT_CC, "la_missing_lead"),
             "kent": live_server.token(KENT_POLICE, "call_handler"),
-            "nca": live_server.token("NCA-MPU", "national_coordinator")}
+            "nca": live_server.token("NCA-MPU", "investigator")}
 
 
 async def pairs(g, child_id: str) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -163,24 +163,29 @@ async def test_a_hidden_candidate_in_summary_then_proposed_when_created_despite(
 
 
 async def test_the_national_unit_sees_both_records_with_the_reasons(live_server, scenario, tokens) -> None:  # type: ignore[no-untyped-def]
+    # after the test above: Staffordshire's Zoë and Kent CC's new record of her, both readable nationally
     typed = {"id": "T12-NEW-2", "givenName": "Zoey", "familyName": "O'Brien-Smith", "dateOfBirth": "2011-05-17"}
-    m = expected(record("T12-NEW-2", "Zoey", "O'Brien-Smith", "2011-05-17", recordedBy="NCA-MPU"), [HID])["T12-HID"]
+    new1 = record("T12-NEW-1", "Zoe", "OBrien Smith", "2011-05-17", "F")
+    scores = expected(record("T12-NEW-2", "Zoey", "O'Brien-Smith", "2011-05-17", recordedBy="NCA-MPU"), [HID, new1])
+    assert all(m.match_probability >= scorer().review_threshold for m in scores.values())
+    names = {"T12-HID": ("Zoë", "O'Brien-Smith"), "T12-NEW-1": ("Zoe", "OBrien Smith")}
     got = ok(live_server.graphql(REGISTER, {"input": typed, "key": key()}, token=tokens["nca"]), "registerChild")
     assert got == {"childId": None, "created": False, "candidates": [{
         "matchedOn": ["dateOfBirth", "familyName", "givenName"], "matchProbability": round(m.match_probability, 6),
         "matchWeight": round(m.match_weight, 4), "candidateId": None, "reasons": reasons(m), "summary": None,
-        "child": {"id": "T12-HID", "givenName": "Zoë", "familyName": "O'Brien-Smith", "dateOfBirth": "2011-05-17"}}]}
+        "child": {"id": cid, "givenName": names[cid][0], "familyName": names[cid][1], "dateOfBirth": "2011-05-17"}}
+        for cid, m in sorted(scores.items(), key=lambda x: -x[1].match_probability)]}
 
 
 async def test_a_visible_candidate_in_full_by_a_nickname(live_server, scenario, tokens) -> None:  # type: ignore[no-untyped-def]
-    typed = {"id": "T12-NEW-3", "givenName": "Bill", "familyName": "JONES", "dateOfBirth": "2012-08-09",
+    typed = {"id": "T12-NEW-3", "givenName": "Bill", "familyName": "ABERNETHY", "dateOfBirth": "2012-08-09",
              "lookedAfterBy": KENT_CC}
-    m = expected(record("T12-NEW-3", "Bill", "JONES", "2012-08-09", recordedBy=KENT_CC), [VIS])["T12-VIS"]
+    m = expected(record("T12-NEW-3", "Bill", "ABERNETHY", "2012-08-09", recordedBy=KENT_CC), [VIS])["T12-VIS"]
     got = ok(live_server.graphql(REGISTER, {"input": typed, "key": key()}, token=tokens["kcc"]), "registerChild")
     assert got == {"childId": None, "created": False, "candidates": [{
         "matchedOn": ["dateOfBirth", "familyName", "givenName"], "matchProbability": round(m.match_probability, 6),
         "matchWeight": round(m.match_weight, 4), "candidateId": None, "reasons": reasons(m), "summary": None,
-        "child": {"id": "T12-VIS", "givenName": "William", "familyName": "Jones", "dateOfBirth": "2012-08-09"}}]}
+        "child": {"id": "T12-VIS", "givenName": "William", "familyName": "Abernethy", "dateOfBirth": "2012-08-09"}}]}
 
 
 @pytest.mark.parametrize(("name", "given", "dob"), [
@@ -196,7 +201,9 @@ async def test_a_sibling_or_a_twin_is_not_proposed(live_server, scenario, tokens
     assert await pairs(scenario, "T12-AVA") == []
     m = expected(record(f"T12-{name}", given, "Kowalczyk", dob, "F", postcode="ME14 1", recordedBy=KENT_CC),
                  [record("T12-AVA", "Ava", "Kowalczyk", "2010-02-03", "F", postcode="ME14 1XX")])
-    assert all(x.match_probability < scorer().review_threshold for x in m.values())
+    # the model alone scores a twin (same family, date of birth, sex and home) as one child; the
+    # entry guard (entry_match.sibling_like) keeps the given names' outright disagreement decisive
+    assert all(x.match_probability < scorer().review_threshold or em.sibling_like(x) for x in m.values())
 
 
 # --- reportMissing with newChild ---------------------------------------------------------------
@@ -205,6 +212,7 @@ async def test_a_missing_report_is_never_held_back_and_proposes_the_pair(live_se
     at = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
     inp = {"newChild": {"id": "T12-NEW-4", "givenName": "Zoe", "familyName": "O'Brien Smith",
                         "dateOfBirth": "2011-05-17", "sex": "F"},
+           "missingFromPlace": {"name": "home", "kind": "residence", "laCode": KENT_CC, "forceCode": KENT_POLICE},
            "reporterType": "parent", "reportedAt": at, "riskAssessment": {"scheme": "2017", "grade": "high"}}
     m = expected(record("T12-NEW-4", "Zoe", "O'Brien Smith", "2011-05-17", "F", recordedBy=KENT_POLICE),
                  [HID])["T12-HID"]

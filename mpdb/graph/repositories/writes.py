@@ -16,17 +16,8 @@ from mpdb.graph.db import run
 from mpdb.graph.queries import entry_match as em
 from mpdb.graph.queries import writes as q
 from mpdb.graph.queries.access import REFRESH_ACCESS
+from mpdb.graph.repositories.resolution import upsert_proposals
 from mpdb.graph.repositories.hotspot_buckets import refresh_episodes
-
-
-async def upsert_proposals(tx: AsyncManagedTransaction, proposals: list[dict[str, Any]], *, model_version: str,
-                           proposed_by: str, now: Any) -> None:
-    """B's UPSERT_PROPOSALS (mpdb/graph/queries/resolution.py): never touches a decided pair."""
-    from mpdb.graph.queries.resolution import UPSERT_PROPOSALS
-
-    if proposals:
-        await run(tx, UPSERT_PROPOSALS, {"proposals": proposals, "modelVersion": model_version,
-                                         "proposedBy": proposed_by, "now": now})
 
 
 def _one(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -92,10 +83,9 @@ class WriteRepository:
         return await self._run(em.ENTRY_CANDIDATES, record=keys, perBlock=per_block, limit=limit,
                                **self.scope.named_record_params())
 
-    async def upsert_proposals(self, proposals: list[dict[str, Any]], model_version: str, now: Any) -> None:
-        """POSSIBLY_SAME_AS pairs found at entry, proposed by the caller's agency."""
-        await upsert_proposals(self.tx, proposals, model_version=model_version,
-                               proposed_by=self.scope.agency_id, now=now)
+    async def upsert_proposals(self, proposals: list[Any]) -> None:
+        """POSSIBLY_SAME_AS pairs found at entry, proposed by the caller's agency (never a decided pair)."""
+        await upsert_proposals(self.tx, proposals, self.scope.agency_id)
 
     async def lock_child(self, child_id: str, *, created: bool = False) -> bool:
         rows = await self._run(q.LOCK_CHILD, childId=child_id, created=created, **self.scope.cypher_params())
