@@ -26,6 +26,9 @@ UNSCOPED_ALLOWED: dict[tuple[str, str], str] = {
     ("identity", "IDENTITY_OF"): "expands a child the caller asked about to the ids of its identity's records "
     "(graph_schema/MODEL.md), for the scoped intelligence statements that then read each record under the "
     "caller's scope; returns ids only, never to a caller",
+    ("entry_match", "_BLOCKS"): "a fragment of ENTRY_CANDIDATES / IMPORT_CANDIDATES, which take the caller's scope: "
+    "candidates are fetched across agencies to be scored, and what reaches the caller is decided by `visible` "
+    "(the full record) or the summary form",
     ("intel_links", "_ADULT_CHILDREN_BY_FORCE"): "a fragment of the scoped RISK_PROFILE, for adults linked to the "
     "visible child: counts of children per force only (issue 8, an adult's cross-force reach), no child returned",
     **{("intel_areas", f"HOTSPOT_CELLS_{area}_{kind}"): "hot-spot aggregates: child ids are only counted in "
