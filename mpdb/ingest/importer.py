@@ -684,7 +684,7 @@ class Importer:
         scorer = await em.get_entry_scorer()
         rows = await run(tx, emq.IMPORT_CANDIDATES, {
             "records": [em.block_keys(r) for r in typed.values()], "agencyId": self.agency,
-            "runIds": sorted(self._run_ids), "perBlock": em.PER_BLOCK, "limit": em.MAX_CANDIDATES,
+            "runIds": sorted(self._run_ids), "perBlock": em.IMPORT_PER_BLOCK, "limit": em.IMPORT_MAX_CANDIDATES,
             **self._scope_params()})
         rows = [r for r in rows if r["candidates"]]
         scored = await scorer.score_batch([(typed[r["forId"]], [c["record"] for c in r["candidates"]]) for r in rows])

@@ -31,6 +31,13 @@ from mpdb.services.search import name_words, swapped, word_clause
 # by more; the model then scores at most this many pairs per record.
 PER_BLOCK = 100
 MAX_CANDIDATES = 200
+# An import scores a batch at once (up to 1,000 rows): smaller blocks, so a file of near-identical
+# rows (placeholder names, one date of birth) stays a bounded amount of work in its transaction.
+IMPORT_PER_BLOCK = 25
+IMPORT_MAX_CANDIDATES = 50
+# Kept per new record, best first: more likely duplicates than this is a data-quality problem to
+# see in the report, not more pairs to review.
+MAX_KEPT = 10
 MAX_NAME_WORDS = 6
 
 # A comparison of the model -> the input field it compares (matchedOn names input fields).
@@ -287,12 +294,14 @@ def sibling_like(m: Match) -> bool:
 
 def likely(rows: list[dict[str, Any]], matches: list[Match], threshold: float) -> list[tuple[dict[str, Any], Match | None]]:
     """The candidates kept: the same LA reference whatever the score, and every other at or above
-    the review threshold and not sibling-like; by probability, highest first (then id)."""
+    the review threshold and not sibling-like; by probability, highest first (then id); at most
+    MAX_KEPT."""
     by_id = {m.candidate_id: m for m in matches if not sibling_like(m)}
     kept = [(r, by_id.get(r["id"])) for r in rows
             if r.get("sameRef") or (r["id"] in by_id and by_id[r["id"]].match_probability >= threshold)]
-    kept.sort(key=lambda rm: (-(rm[1].match_probability if rm[1] else 0.0), rm[0]["id"]))
-    return kept
+    # the same LA reference first, whatever its score: it is the one record that cannot be created twice
+    kept.sort(key=lambda rm: (not rm[0].get("sameRef"), -(rm[1].match_probability if rm[1] else 0.0), rm[0]["id"]))
+    return kept[:MAX_KEPT]
 
 
 def proposals(new_id: str, kept: list[tuple[dict[str, Any], Match | None]], model_version: str) -> list[Any]:
