@@ -68,6 +68,10 @@ def _register_subcommands() -> None:
 
     app.add_typer(hotspots_app, name="hotspots")
 
+    from mpdb.cli_resolve import resolve_app
+
+    app.add_typer(resolve_app, name="resolve")
+
 
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option(

@@ -36,6 +36,11 @@ def seed(
         "--workers", min=1, help="Processes generating and writing CSV (offline path). Default: one per core.")] = None,
     keep_files: Annotated[bool, typer.Option(
         "--keep-files", help="Keep the CSV files and the importer's log under .mpdb/bulk/ (offline path).")] = False,
+    duplicates: Annotated[float, typer.Option(
+        "--duplicates", min=0.0, max=0.5, metavar="SHARE",
+        help="Record this share of the children a second time by another agency, with realistic errors "
+             "(entity resolution, docs/RESOLUTION.md); the truth goes to the state dir, never the graph. "
+             "A different data set: its profile name gets '+dupSHARE'.")] = 0.0,
 ) -> None:
     """Apply the schema, then load reference data and the synthetic data set PROFILE/SEED as of AS_OF.
 
@@ -53,11 +58,12 @@ def seed(
         prof = get_profile(profile)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--profile") from None
-    prof = prof.at(parse_as_of(as_of) if as_of is not None else prof.default_as_of())
+    prof = prof.at(parse_as_of(as_of) if as_of is not None else prof.default_as_of()).with_duplicates(duplicates)
     console = Console(stderr=True)
     settings = get_settings()
 
     if not transactional and _offline(settings, prof, seed, reset, console, workers, keep_files):
+        _write_truth(settings, prof, seed, console)
         return
     _ensure_running(settings, console)
 
@@ -88,6 +94,17 @@ def seed(
     console.print(stats_table(result))
     counts = ", ".join(f"{k} {v:,}" for k, v in sorted(result.node_counts.items()))
     console.print(f"nodes: {counts}")
+    _write_truth(settings, prof, seed, console)
+
+
+def _write_truth(settings, prof, seed: int, console: Console) -> None:  # type: ignore[no-untyped-def]
+    """With duplicates: which records are the same child, kept beside the store (bench/resolution.py)."""
+    if prof.duplicate_share <= 0:
+        return
+    from mpdb.resolution.training import write_truth
+
+    path = write_truth(settings.state_dir, prof, seed)
+    console.print(f"duplicates' truth (not in the graph): {path}")
 
 
 def _ensure_running(settings, console: Console) -> None:  # type: ignore[no-untyped-def]

@@ -31,6 +31,11 @@ UNSCOPED_ALLOWED: dict[tuple[str, str], str] = {
     "(the full record) or the summary form",
     ("intel_links", "_ADULT_CHILDREN_BY_FORCE"): "a fragment of the scoped RISK_PROFILE, for adults linked to the "
     "visible child: counts of children per force only (issue 8, an adult's cross-force reach), no child returned",
+    ("resolution", "READ_CHILDREN_PAGE"): "`mpdb resolve` (issue 12): an operator's batch comparing every child "
+    "with every other; what it reads stays in the process (DuckDB in memory), only candidate pairs are written",
+    ("resolution", "COUNT_CHILDREN"): "a count for the batch's progress bar",
+    ("resolution", "READ_PROPOSED_PAIRS"): "`mpdb resolve charts`: an operator's offline charts of the proposals, "
+    "without the compared values unless --show-values",
     **{("intel_areas", f"HOTSPOT_CELLS_{area}_{kind}"): "hot-spot aggregates: child ids are only counted in "
        "mpdb/intel/hotspots.py, never returned; evidence comes from the scoped HOTSPOT_DETAIL_* queries"
        for area in ("NATIONAL", "FORCE", "LA", "IN_CELLS") for kind in ("MISSING_FROM", "LAST_SEEN", "WENT_TO", "FOUND_AT")},

@@ -71,6 +71,8 @@ STAGES: dict[str, str | None] = {
     "episode_notification": "Notification",
 }
 
+# Second records (issue 12 duplicates) are numbered from here: above any profile's children.
+DUPLICATE_ID_BASE = 5_000_000
 GIVEN_F = ("Amy", "Bella", "Chloe", "Daisy", "Ella", "Freya", "Grace", "Holly", "Isla", "Jess",
            "Kayla", "Lily", "Maya", "Nia", "Olivia", "Poppy", "Rosie", "Sophie", "Tia", "Zara")
 GIVEN_M = ("Adam", "Ben", "Callum", "Dylan", "Ethan", "Finn", "George", "Harry", "Isaac", "Jake",
@@ -232,6 +234,7 @@ class SyntheticGenerator:
         self._loc_rows: list[dict[str, Any]] = []
         self._loc_index: dict[str, int] = {}
         self._n_loc = 0
+        self.duplicate_truth = None  # duplicates.DuplicateTruth when the profile asks for duplicates
 
     # -- randomness ---------------------------------------------------------------------------
     def rng(self, purpose: str) -> random.Random:
@@ -265,6 +268,14 @@ class SyntheticGenerator:
         yield from self._emit("placement_notification", notes)
         yield from self._emit("flag", self._flag_rows)
         yield from self._emit("association", self._assoc_rows)
+
+    def child_rows_only(self) -> list[dict[str, Any]]:
+        """The world and the children, and the child rows only (with any duplicates: their truth is
+        then in `duplicate_truth`): what entity resolution needs, without the rest of `stream()`."""
+        self._loc_rows, self._loc_index, self._n_loc = [], {}, 0
+        self._build_world()
+        self._build_children()
+        return self._child_rows()
 
     def block_starts(self) -> range:
         """Index of the first child of each episode block (after `static_chunks()`)."""
@@ -1030,7 +1041,34 @@ class SyntheticGenerator:
                     **_prov(agency, c.ws - timedelta(days=1) if c.lac else c.ws + timedelta(hours=1)),
                 },
             })
+        if self.profile.duplicate_share > 0:
+            rows += self._duplicate_rows(rows)
         return rows
+
+    def _duplicate_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Issue 12: realistic names, then second records of a share of the children (duplicates.py).
+        Own random streams, so the rest of the data set is the same with or without."""
+        from mpdb.ingest.synthetic import duplicates
+
+        duplicates.realistic_names(rows, [None if c.script is not None else c.family for c in self.children],
+                                   self.rng("dup-names"))
+        duplicates.with_upns(rows, self.rng("dup-upns"))
+        homes: dict[str, list[str]] = defaultdict(list)
+        for c in self.children:
+            if c.home_loc and (not homes[c.home_la] or homes[c.home_la][-1] != c.home_loc):
+                homes[c.home_la].append(c.home_loc)
+        by_force: dict[str, list[str]] = defaultdict(list)
+        for code, w in self.las.items():
+            by_force[w.force].append(code)
+        neighbour = {code: next((o for o in by_force[w.force] if o != code), code) for code, w in self.las.items()}
+        contexts = [duplicates.DuplicateContext(row, c.home_la, self.las[c.home_la].force, c.lac)
+                    for row, c in zip(rows, self.children, strict=True)]
+        offset = 1_046_527 * (self.seed % 97 + 1)
+        dup_rows, self.duplicate_truth = duplicates.make_duplicates(
+            contexts, self.profile.duplicate_share, self.rng("duplicates"), dict(homes), neighbour,
+            first_number=DUPLICATE_ID_BASE,
+            pseudonym=lambda i: f"MP-{(i * 7_368_787 + offset) % 100_000_007:09d}")
+        return dup_rows
 
     def _placement_rows(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         rng = self.rng("placement-rows")

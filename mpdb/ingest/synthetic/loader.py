@@ -333,6 +333,8 @@ async def seed_dataset(
                     progress.update(task_id, total=stages[stage].rows, completed=stages[stage].rows)
                 # the derived access lists, over every child
                 ids = [c.id for c in gen.children]
+                if gen.duplicate_truth is not None:  # second records (issue 12) are children too
+                    ids += [d for d, _ in gen.duplicate_truth.pairs]
                 st = stages.setdefault("refresh_access", StageStats())
                 task = progress.add_task("refresh_access", total=len(ids), rate="")
                 for batch in _batches(ids, access_batch_size):  # type: ignore[arg-type]

@@ -116,9 +116,19 @@ class Profile:
     # Hand-written cases (mpdb/ingest/synthetic/demo_scenarios.py) added on top of the random
     # children, so every role's first screen shows something by construction, not by luck.
     planted_scenarios: bool = False
+    # Issue 12: share of children recorded a second time by another agency (duplicates.py); 0 = none.
+    duplicate_share: float = 0.0
 
     def with_children(self, n: int, name: str | None = None) -> Profile:
         return replace(self, n_children=n, name=name or f"{self.name}-{n}")
+
+    def with_duplicates(self, share: float) -> Profile:
+        """The profile with `share` of its children recorded twice (a different data set: its own name)."""
+        if not 0.0 <= share <= 0.5:
+            raise ValueError(f"duplicate share {share} is outside 0..0.5")
+        if share == 0:
+            return self
+        return replace(self, duplicate_share=share, name=f"{self.name}+dup{share:g}")
 
     def at(self, as_of: date) -> Profile:
         """The same profile ending on `as_of`: the whole window moves by whole days, so every

@@ -1,0 +1,87 @@
+"""Reads and writes of entity resolution, inside the caller's transaction (or over the Graph for
+the batch's paged reads)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from mpdb.graph.db import Graph, run
+from mpdb.graph.queries import resolution as q
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """One POSSIBLY_SAME_AS to write (ids in any order: the row puts them low -> high)."""
+
+    child_a: str
+    child_b: str
+    match_probability: float
+    match_weight: float
+    model_version: str
+    reasons_json: str
+
+    def row(self) -> dict[str, Any]:
+        from mpdb.resolution.records import pair_id
+
+        low, high = sorted((self.child_a, self.child_b))
+        return {"id": pair_id(low, high), "lowId": low, "highId": high,
+                "matchProbability": float(self.match_probability), "matchWeight": float(self.match_weight),
+                "modelVersion": self.model_version, "reasons": self.reasons_json}
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertCounts:
+    created: int = 0
+    refreshed: int = 0
+    unchanged: int = 0
+    decided: int = 0  # confirmed/rejected/unmerged: left alone
+    same_identity: int = 0  # already one identity over SAME_AS: not proposed
+    missing: int = 0  # a child id not in the graph
+
+    def __add__(self, other: UpsertCounts) -> UpsertCounts:
+        return UpsertCounts(*(a + b for a, b in zip(self.as_tuple(), other.as_tuple(), strict=True)))
+
+    def as_tuple(self) -> tuple[int, ...]:
+        return (self.created, self.refreshed, self.unchanged, self.decided, self.same_identity, self.missing)
+
+
+async def upsert_proposals(tx: AsyncManagedTransaction, proposals: Iterable[Proposal], proposed_by: str) -> UpsertCounts:
+    """Write candidate pairs (UPSERT_PROPOSALS): idempotent, never touches decided pairs."""
+    rows = [p.row() for p in proposals]
+    if not rows:
+        return UpsertCounts()
+    out = await run(tx, q.UPSERT_PROPOSALS, {"pairs": rows, "proposedBy": proposed_by})
+    c = Counter(r["outcome"] for r in out)
+    return UpsertCounts(c["created"], c["refreshed"], c["unchanged"], c["decided"], c["same_identity"],
+                        len(rows) - len(out))
+
+
+async def children_for_resolution(graph: Graph, page_size: int = 20_000) -> AsyncIterator[list[dict[str, Any]]]:
+    """Every Child with what the model compares, in id-ordered pages (one read transaction each)."""
+    after = ""
+    while True:
+        page = await graph.read(q.READ_CHILDREN_PAGE, {"after": after, "limit": page_size})
+        if not page:
+            return
+        yield page
+        after = page[-1]["id"]
+
+
+async def count_children(graph: Graph) -> int:
+    row = await graph.read_one(q.COUNT_CHILDREN)
+    return int(row["n"]) if row else 0
+
+
+__all__ = ["Proposal", "UpsertCounts", "children_for_resolution", "count_children", "proposed_pairs", "upsert_proposals"]
+
+
+async def proposed_pairs(graph: Graph, limit: int) -> tuple[list[tuple[str, str]], dict[str, dict[str, Any]]]:
+    """The `limit` most probable proposed pairs (low id, high id) and the children they name."""
+    rows = await graph.read(q.READ_PROPOSED_PAIRS, {"limit": limit})
+    pairs = sorted({(r["lowId"], r["highId"]) for r in rows})
+    return pairs, {r["child"]["id"]: r["child"] for r in rows}

@@ -1,0 +1,158 @@
+"""Train the child model on synthetic data made for training (never the evaluation seed).
+
+u probabilities by random sampling, the prior (lambda) from deterministic rules, m probabilities by
+expectation maximisation over the blocking rules of splink_settings.EM_BLOCKING_RULES. The result
+is a versioned file in mpdb/resolution/models/ holding Splink's settings with the trained
+parameters plus mpdb's own section: version, review threshold, term frequencies, training data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mpdb.resolution.records import child_row
+
+MODELS_DIR = Path(__file__).parent / "models"
+TRAINING_PROFILE = "national"
+TRAINING_CHILDREN: int | None = None  # the whole profile: the prior (lambda) depends on the population size
+TRAINING_SEED = 1201  # the evaluation uses other seeds (bench/resolution.py: 42)
+TRAINING_DUPLICATES = 0.05
+DEFAULT_REVIEW_THRESHOLD = 0.9
+TF_MIN_COUNT = 5  # names seen fewer times are not stored (the smallest stored frequency stands in)
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SyntheticSet:
+    rows: list[dict[str, Any]]  # model rows (records.child_row)
+    truth: list[tuple[str, str]]  # (duplicate id, original id)
+    description: str
+    errors: dict[str, list[str]]  # duplicate id -> the errors the generator made in it
+
+
+def synthetic_set(profile_name: str, n_children: int | None, seed: int, duplicates: float,
+                  as_of: Any = None) -> SyntheticSet:
+    """Children (with duplicates and their truth) straight from the generator: no graph needed."""
+    from mpdb.ingest.synthetic.generator import SyntheticGenerator
+    from mpdb.ingest.synthetic.profiles import get_profile
+
+    prof = get_profile(profile_name)
+    if as_of is not None:
+        prof = prof.at(as_of)
+    if n_children:
+        prof = prof.with_children(n_children)
+    prof = prof.with_duplicates(duplicates)
+    gen = SyntheticGenerator(prof, seed)
+    children = gen.child_rows_only()
+    postcode = {r["props"]["id"]: r["props"].get("postcode") for r in gen._loc_rows}  # noqa: SLF001
+    rows = [child_row({**r["props"], "postcode": postcode.get(r["homeLocationId"] or "")}) for r in children]
+    truth = gen.duplicate_truth.pairs if gen.duplicate_truth else []
+    return SyntheticSet(rows, truth, f"synthetic profile {prof.name}, seed {seed}: {len(rows)} records, "
+                                    f"{len(truth)} known duplicate pairs",
+                        gen.duplicate_truth.errors if gen.duplicate_truth else {})
+
+
+def truth_path(state_dir: Path, profile_name: str, seed: int) -> Path:
+    """Where `mpdb seed --duplicates` keeps the truth of a seeded data set (never in the graph)."""
+    return state_dir / "resolution" / f"truth-{profile_name}-seed{seed}.csv"
+
+
+def write_truth(state_dir: Path, profile: Any, seed: int) -> Path:
+    """Regenerate the children of PROFILE/SEED (deterministic) and write which records are one child."""
+    from mpdb.ingest.synthetic.generator import SyntheticGenerator
+
+    gen = SyntheticGenerator(profile, seed)
+    gen.child_rows_only()
+    path = truth_path(state_dir, profile.name, seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(gen.duplicate_truth.to_csv() if gen.duplicate_truth else "duplicate_id,original_id,errors\n",
+                    encoding="utf-8")
+    return path
+
+
+def read_truth(path: Path) -> list[tuple[str, str]]:
+    import csv
+
+    with path.open(encoding="utf-8") as f:
+        return [(r["duplicate_id"], r["original_id"]) for r in csv.DictReader(f)]
+
+
+def new_linker(rows: list[dict[str, Any]], settings: Any):  # type: ignore[no-untyped-def]
+    import pyarrow as pa
+    from splink import DuckDBAPI, Linker
+
+    db_api = DuckDBAPI()
+    table = pa.Table.from_pylist(rows, schema=arrow_schema())
+    df = db_api.register(table, dataset_display_name="children")
+    return Linker(df, settings, log_level=logging.WARNING)
+
+
+def arrow_schema():  # type: ignore[no-untyped-def]
+    import pyarrow as pa
+
+    s, arr = pa.string(), pa.list_(pa.string())
+    return pa.schema([("unique_id", s), ("given_name", s), ("given_keys", arr), ("family_name", s),
+                      ("family_parts", arr), ("dob", s), ("dob_swapped", s), ("sex", s), ("postcode", s),
+                      ("upn", s), ("lac_ref", s)])
+
+
+def term_frequencies(rows: Iterable[dict[str, Any]], column: str) -> dict[str, float]:
+    from collections import Counter
+
+    counts = Counter(r[column] for r in rows if r[column])
+    total = sum(counts.values()) or 1
+    return {k: round(v / total, 8) for k, v in sorted(counts.items()) if v >= TF_MIN_COUNT}
+
+
+def next_version(models_dir: Path = MODELS_DIR) -> str:
+    nums = [int(m.group(1)) for p in models_dir.glob("child-v*.json") if (m := re.fullmatch(r"child-v(\d+)", p.stem))]
+    return f"child-v{max(nums, default=0) + 1}"
+
+
+def _floor_unsampled_u(model: dict[str, Any], n_records: int) -> None:
+    """A level random pairs never reach (two records sharing a UPN) gets u = 1 / records: random
+    sampling cannot estimate a chance that small, and Splink cannot weigh a level without a u."""
+    for comp in model["comparisons"]:
+        for level in comp["comparison_levels"]:
+            if not level.get("is_null_level") and level.get("u_probability") is None:
+                level["u_probability"] = 1.0 / max(1, n_records)
+
+
+def train(data: SyntheticSet, version: str, review_threshold: float = DEFAULT_REVIEW_THRESHOLD,
+          out_dir: Path = MODELS_DIR) -> tuple[Path, dict[str, Any]]:
+    from mpdb.resolution import splink_settings as ss
+
+    t0 = time.perf_counter()
+    linker = new_linker(data.rows, ss.settings_creator())
+    linker.training.estimate_probability_two_random_records_match(ss.DETERMINISTIC_RULES, recall=0.7)
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e7, seed=TRAINING_SEED)
+    log.info("resolve train: lambda and u in %.0f s", time.perf_counter() - t0)
+    for rule in ss.EM_BLOCKING_RULES:
+        linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=True)
+        log.info("resolve train: EM session done at %.0f s", time.perf_counter() - t0)
+    model = linker.misc.save_model_to_json()
+    _floor_unsampled_u(model, len(data.rows))
+    seconds = time.perf_counter() - t0
+    model["mpdb"] = {
+        "version": version,
+        "review_threshold": review_threshold,
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "training_data": data.description,
+        "training_seconds": round(seconds, 1),
+        "term_frequencies": {c: term_frequencies(data.rows, c) for c in ("given_name", "family_name")},
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{version}.json"
+    path.write_text(json.dumps(model, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+    return path, model
+
+
+__all__ = ["MODELS_DIR", "SyntheticSet", "next_version", "read_truth", "synthetic_set", "train", "truth_path", "write_truth"]

@@ -1,0 +1,115 @@
+"""Entity resolution below the graph: normalisation, explanations, synthetic duplicates."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from mpdb.ingest.synthetic.generator import SyntheticGenerator
+from mpdb.ingest.synthetic.profiles import get_profile
+from mpdb.resolution.explain import MatchReason, reasons_from_json, reasons_to_json
+from mpdb.resolution.records import (
+    child_row,
+    family_parts,
+    fold_name,
+    given_keys,
+    iso_date,
+    norm_postcode,
+    pair_id,
+    swapped_date,
+)
+
+
+def test_names_fold_to_lower_case_ascii() -> None:
+    assert fold_name("Zoë") == "zoe"
+    assert fold_name("  Siobhán  Ní Bhriain ") == "siobhan ni bhriain"
+    assert fold_name("O'Brien") == "obrien"
+    assert fold_name("Smith - Jones") == "smith-jones"
+    assert fold_name("Nguyễn") == "nguyen"
+    assert fold_name("Şahin") == "sahin"
+    assert fold_name("  ") is None
+    assert fold_name(None) is None
+
+
+def test_given_name_keys_join_nicknames_and_their_names() -> None:
+    assert "william" in given_keys("will") and "will" in given_keys("william")
+    assert set(given_keys("will")) & set(given_keys("bill")) >= {"william"}
+    assert given_keys("zak") == tuple(sorted(given_keys("zak")))
+    assert given_keys(None) == ()
+
+
+def test_family_name_parts() -> None:
+    assert family_parts("smith-jones") == ("jones", "smith")
+    assert family_parts("ni bhriain") == ("bhriain", "ni")
+    assert family_parts(None) == ()
+
+
+def test_dates_and_postcodes() -> None:
+    assert iso_date(date(2010, 3, 4)) == "2010-03-04"
+    assert iso_date("2010-03-04T00:00:00") == "2010-03-04"
+    assert iso_date("not a date") is None
+    assert swapped_date("2010-03-04") == "2010-04-03"
+    assert swapped_date("2010-03-13") is None  # no 13th month
+    assert swapped_date("2010-05-05") is None  # the same date
+    assert norm_postcode(" st1  3ab ") == "ST1 3AB"
+    assert norm_postcode("ST13AB") == "ST1 3AB"
+    assert norm_postcode("ZZ12 3") == "ZZ12 3"
+
+
+def test_a_child_becomes_one_model_row() -> None:
+    row = child_row({"id": "CH-1", "givenName": "Zoë", "familyName": "Smith-Jones", "dateOfBirth": date(2010, 3, 4),
+                     "sex": "U", "postcode": "zz1 2", "upn": "a123 456", "lacChildRef": "x9", "lacRefLa": "E10000016"})
+    assert row == {"unique_id": "CH-1", "given_name": "zoe", "given_keys": ["zoe"], "family_name": "smith-jones",
+                   "family_parts": ["jones", "smith"], "dob": "2010-03-04", "dob_swapped": "2010-04-03", "sex": None,
+                   "postcode": "ZZ1 2", "upn": "A123456", "lac_ref": "E10000016:X9"}
+
+
+def test_pair_ids_are_one_per_unordered_pair() -> None:
+    assert pair_id("CH-2", "CH-1") == pair_id("CH-1", "CH-2")
+    assert pair_id("CH-1", "CH-2").startswith("psa-") and len(pair_id("CH-1", "CH-2")) == 28
+    assert pair_id("CH-1", "CH-2") != pair_id("CH-1", "CH-3")
+
+
+def test_reasons_round_trip_through_json() -> None:
+    reasons = [MatchReason("given_name", "Exact match", 6.51234), MatchReason("dob", "Different", -2.5)]
+    text = reasons_to_json(reasons)
+    assert json.loads(text) == [{"comparison": "given_name", "level": "Exact match", "matchWeight": 6.512},
+                                {"comparison": "dob", "level": "Different", "matchWeight": -2.5}]
+    assert reasons_from_json(text) == [MatchReason("given_name", "Exact match", 6.512),
+                                       MatchReason("dob", "Different", -2.5)]
+    assert reasons_from_json(None) == [] and reasons_from_json("") == []
+
+
+def _children(profile, seed: int = 3):  # type: ignore[no-untyped-def]
+    gen = SyntheticGenerator(profile, seed)
+    rows = [r for chunk in gen.static_chunks() if chunk.stage == "child" for r in chunk.rows]
+    return gen, rows
+
+
+def test_duplicates_are_off_by_default_and_change_nothing_else() -> None:
+    tiny = get_profile("tiny")
+    gen, plain = _children(tiny)
+    assert gen.duplicate_truth is None
+    dgen, dup = _children(tiny.with_duplicates(0.2))
+    originals = dup[:len(plain)]
+    names = ("givenName", "familyName", "upn")
+    assert [{k: v for k, v in r["props"].items() if k not in names} for r in originals] == \
+           [{k: v for k, v in r["props"].items() if k not in names} for r in plain]
+    assert [r["homeLocationId"] for r in originals] == [r["homeLocationId"] for r in plain]
+    truth = dgen.duplicate_truth.pairs
+    assert len(dup) == len(plain) + len(truth) and 40 <= len(truth) <= 80  # 20% of 300
+    by_id = {r["props"]["id"]: r for r in dup}
+    ids = [r["props"]["id"] for r in dup]
+    assert len(set(ids)) == len(ids) and len({r["props"]["pseudonym"] for r in dup}) == len(ids)
+    for dup_id, orig_id in truth:
+        d, o = by_id[dup_id]["props"], by_id[orig_id]["props"]
+        assert d["recordedBy"] != o["recordedBy"]  # the other agency
+        assert by_id[dup_id]["lookedAfterBy"] is None and "lacChildRef" not in d
+    assert tiny.with_duplicates(0.2).name == "tiny+dup0.2"
+
+
+def test_duplicates_are_deterministic() -> None:
+    p = get_profile("tiny").with_duplicates(0.1)
+    (g1, r1), (g2, r2) = _children(p), _children(p)
+    assert r1 == r2 and g1.duplicate_truth.pairs == g2.duplicate_truth.pairs
+    assert g1.duplicate_truth.to_csv().splitlines()[0] == "duplicate_id,original_id,errors"
