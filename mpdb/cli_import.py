@@ -111,6 +111,8 @@ def _report(summary: Any, errors_path: Path | None) -> None:
         for name, counts in summary.per_table.items():
             per.add_row(name, str(counts["loaded"]), str(counts["unchanged"]), str(counts["rejected"]))
         out.print(per)
+    if summary.matches or summary.proposals:
+        _report_matches(summary)
     if errors_path is not None:
         with open(errors_path, "w", encoding="utf-8", newline="") as f:
             write_error_report(summary.errors, f, summary.warnings)
@@ -122,6 +124,22 @@ def _report(summary: Any, errors_path: Path | None) -> None:
                 out.print(escape(f"  {label}{e.file}:{e.line} [{e.rule}] {e.column or '-'}: {e.reason}"))
             if len(rows) > len(shown):
                 out.print(f"  ... {len(rows) - len(shown)} more (use --errors FILE for all)")
+
+
+def _report_matches(summary: Any) -> None:
+    """Likely existing records of the imported children, proposed for review (POSSIBLY_SAME_AS):
+    a child the importer may read by id, any other by pseudonym only."""
+    out.print(f"possible duplicates: {summary.proposals} pair(s) proposed for review "
+              f"({len(summary.matches)} imported row(s) with candidates)")
+    shown = sorted(summary.matches, key=lambda m: (m.file, m.line))[:50]
+    for m in shown:
+        for c in m.candidates:
+            who = c.get("childId") or f"{c['summary']['pseudonym']} (summary: {c['summary']['ageBand']}, " \
+                                      f"{c['summary']['responsibleAuthority'] or 'no responsible LA'})"
+            out.print(escape(f"  {m.file}:{m.line} {m.child_id} ~ {who} p={c['matchProbability']:.4f} "
+                             f"[{c['candidateId']}]"))
+    if len(summary.matches) > len(shown):
+        out.print(f"  ... {len(summary.matches) - len(shown)} more rows (review them with the identityCandidates query)")
 
 
 def verbose_requested(flag: bool) -> bool:

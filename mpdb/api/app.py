@@ -27,6 +27,7 @@ from mpdb.graph.driver import create_driver
 from mpdb.observability.metrics import metrics_router
 from mpdb.observability.requests import AccessLogMiddleware
 from mpdb.observability.tracing import configure_tracing
+from mpdb.services.entry_match import warm_entry_scorer
 from mpdb.settings import Settings, get_settings
 
 log = logging.getLogger("mpdb.api")
@@ -50,9 +51,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         watcher = asyncio.create_task(watch_database(
             driver, settings.neo4j_database, settings.neo4j_retry_budget_s,
             f"env={settings.env}, neo4j database={settings.neo4j_database}"))
+        # The record-linkage model (Splink + DuckDB) loads once per process, off the event loop.
+        warm = asyncio.create_task(warm_entry_scorer())
         try:
             yield
         finally:
+            if not warm.done():
+                warm.cancel()
             if tracer_provider is not None:
                 tracer_provider.shutdown()  # flushes the spans still queued
             await close_verifier(app)

@@ -61,7 +61,9 @@ from mpdb.domain.rules import (
 from mpdb.graph.db import Graph, run
 from mpdb.graph.errors import is_unavailable
 from mpdb.graph.queries import access as access_q
+from mpdb.graph.queries import entry_match as emq
 from mpdb.graph.queries import imports as q
+from mpdb.graph.repositories.resolution import upsert_proposals
 from mpdb.graph.repositories.hotspot_buckets import BucketKeys, episodes_of_placements
 from mpdb.ingest import postcodes as pc
 from mpdb.ingest import ssda903
@@ -79,7 +81,9 @@ from mpdb.ingest.csv_formats import (
     normalise_header,
     parse_row,
 )
+from mpdb.intel.co_missing import age_band
 from mpdb.observability.metrics import count_import_rows
+from mpdb.services import entry_match as em
 
 SOURCE_CSV = "csv-import"
 SOURCE_SSDA903 = "ssda903"
@@ -160,6 +164,10 @@ class ImportSummary:
     # Rows that loaded with a caveat (a postcode that did not resolve cleanly): docs/IMPORT.md
     warnings: list[RowError] = field(default_factory=list)
     per_table: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Likely existing records of the children written (issue 12): one entry per imported row with
+    # candidates, and how many POSSIBLY_SAME_AS pairs were proposed.
+    matches: list[RowMatches] = field(default_factory=list)
+    proposals: int = 0
 
     @property
     def rows_per_second(self) -> float:
@@ -173,7 +181,23 @@ class ImportSummary:
             "rowsPerSecond": round(self.rows_per_second, 1), "perTable": self.per_table,
             "errors": [e.as_dict() for e in self.errors],
             "warnings": [e.as_dict() for e in self.warnings],
+            "proposals": self.proposals,
+            "possibleDuplicates": [m.as_dict() for m in sorted(self.matches, key=lambda m: (m.file, m.line))],
         }
+
+
+@dataclass
+class RowMatches:
+    """An imported row's child and the likely existing records proposed as the same child: by id
+    when the importer may read the record, in summary form otherwise (no names, no reasons)."""
+
+    file: str
+    line: int
+    child_id: str
+    candidates: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "childId": self.child_id, "candidates": self.candidates}
 
 
 def write_error_report(errors: Iterable[RowError], out: io.TextIOBase | Any,
@@ -245,6 +269,8 @@ class _BatchOutcome:
     errors: list[RowError]
     written_by_table: dict[str, int]
     unchanged_by_table: dict[str, int]
+    matches: list[RowMatches] = field(default_factory=list)
+    proposals: int = 0
 
 
 _EXISTING = {
@@ -339,6 +365,8 @@ class Importer:
         self.now = now
         self.limits = limits or ImportLimits()
         self._ref: _Reference | None = None
+        # Children written by this run (every batch so far): candidates "within the file".
+        self._run_ids: set[str] = set()
 
     # --- setup ---------------------------------------------------------------------------------
 
@@ -677,6 +705,8 @@ class Importer:
         summary.unchanged += outcome.unchanged
         summary.rejected += len({(e.file, e.line) for e in outcome.errors})
         summary.errors += outcome.errors
+        summary.matches += outcome.matches
+        summary.proposals += outcome.proposals
         for table, n in outcome.written_by_table.items():
             summary.per_table.setdefault(table, {"loaded": 0, "unchanged": 0, "rejected": 0})["loaded"] += n
         for table, n in outcome.unchanged_by_table.items():
@@ -722,14 +752,70 @@ class Importer:
             children = sorted({p.child_id for p in to_write if p.child_id})
             if children:
                 await run(tx, access_q.REFRESH_ACCESS, {"childIds": children})
-            await append_in_tx(tx, self.audit, AuditAction.COLLECTION, "import", written)
+            proposal_ids: list[str] = []
+            if kind is ImportKind.CHILDREN:
+                matches, proposal_ids = await self._propose_duplicates(tx, to_write)
+            await append_in_tx(tx, self.audit, AuditAction.COLLECTION, "import", written + proposal_ids)
         by_table: dict[str, int] = {}
         unchanged_by_table: dict[str, int] = {}
         for p in to_write:
             by_table[p.table or str(kind)] = by_table.get(p.table or str(kind), 0) + 1
         for p in unchanged:
             unchanged_by_table[p.table or str(kind)] = unchanged_by_table.get(p.table or str(kind), 0) + 1
-        return _BatchOutcome(written, len(unchanged), errors, by_table, unchanged_by_table)
+        outcome = _BatchOutcome(written, len(unchanged), errors, by_table, unchanged_by_table)
+        if kind is ImportKind.CHILDREN and to_write:
+            outcome.matches, outcome.proposals = matches, len(proposal_ids)
+        return outcome
+
+    async def _propose_duplicates(self, tx: AsyncManagedTransaction,
+                                  written: list[Planned]) -> tuple[list[RowMatches], list[str]]:
+        """Score the children just written against other agencies' children and this run's, in
+        one model call for the batch; propose every pair at or above the review threshold
+        (POSSIBLY_SAME_AS, proposedBy = the importing agency) in the batch's transaction. Showing
+        the candidates is a consultation, and a disclosure of those the importer may not read."""
+        typed = {p.id: _import_record(p, self.agency) for p in written}
+        self._run_ids.update(typed)
+        scorer = await em.get_entry_scorer()
+        rows = await run(tx, emq.IMPORT_CANDIDATES, {
+            "records": [em.block_keys(r) for r in typed.values()], "agencyId": self.agency,
+            "runIds": sorted(self._run_ids), "perBlock": em.IMPORT_PER_BLOCK, "limit": em.IMPORT_MAX_CANDIDATES,
+            **self._scope_params()})
+        rows = [r for r in rows if r["candidates"]]
+        scored = await scorer.score_batch([(typed[r["forId"]], [c["record"] for c in r["candidates"]]) for r in rows])
+        by_line = {p.id: p for p in written}
+        proposals: dict[str, Any] = {}
+        out: list[RowMatches] = []
+        shown, hidden = set(), set()
+        now = self.now()
+        for r, matches in zip(rows, scored, strict=True):
+            kept = [(c, m) for c, m in em.likely(r["candidates"], matches, scorer.review_threshold) if m is not None]
+            if not kept:
+                continue
+            for prop in em.proposals(r["forId"], kept, scorer.version):
+                proposals.setdefault(prop.row()["id"], prop)
+            p = by_line[r["forId"]]
+            cands = []
+            for c, m in kept:
+                entry: dict[str, Any] = {"candidateId": em.proposal_id(r["forId"], c["id"]),
+                                         "matchProbability": round(m.match_probability, 6),
+                                         "matchWeight": round(m.match_weight, 4)}
+                if c["visible"]:
+                    entry.update(childId=c["id"], reasons=em.reasons_data(m))
+                    shown.add(c["id"])
+                else:
+                    s = c["summary"]
+                    entry["summary"] = {"pseudonym": s["pseudonym"], "ageBand": age_band(s.get("dateOfBirth"), now),
+                                        "responsibleAuthority": s.get("responsibleAuthority")}
+                    hidden.add(c["id"])
+                cands.append(entry)
+            out.append(RowMatches(p.file, p.line, p.id, cands))
+        if proposals:
+            await upsert_proposals(tx, list(proposals.values()), self.agency)
+            await append_in_tx(tx, self.audit, AuditAction.CONSULTATION, "import.candidates", sorted(shown | hidden))
+            if hidden:
+                await append_in_tx(tx, self.audit, AuditAction.DISCLOSURE, "import.candidates", sorted(hidden),
+                                   [self.agency])
+        return out, sorted(proposals)
 
     async def _check_children(self, tx: AsyncManagedTransaction, kind: ImportKind, pending: list[Planned],
                               errors: list[RowError]) -> list[Planned]:
@@ -966,6 +1052,17 @@ class Importer:
 def _postcode_key(at: _Placed, postcode: str) -> str:
     """A postcode location's source key: one node per (LA, postcode), and a stand-in of its own."""
     return f"postcode|{at.la if at.resolved else 'unresolved'}|{postcode}"
+
+
+def _import_record(p: Planned, agency: str) -> dict[str, Any]:
+    """An imported child as the model compares it (graph property names)."""
+    props, home = p.params["props"], p.params.get("home")
+    sex = props.get("sex")
+    return {"id": p.id, "givenName": props.get("givenName"), "familyName": props.get("familyName"),
+            "dateOfBirth": props.get("dateOfBirth"), "sex": sex if sex in ("F", "M") else None,
+            "ethnicity": props.get("ethnicity"), "upn": props.get("upn"), "lacRefLa": props.get("lacRefLa"),
+            "lacChildRef": props.get("lacChildRef"), "recordedBy": agency,
+            "postcode": (home or {}).get("props", {}).get("postcode")}
 
 
 # SSDA903 PLACE -> Location.kind / Establishment.kind (graph_schema/MODEL.md vocabularies).

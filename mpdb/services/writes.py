@@ -30,12 +30,12 @@ from mpdb.audit.trail import AuditAction, append_in_tx
 from mpdb.auth.access import check_episode_write
 from mpdb.auth.principal import AgencyKind, Scope
 from mpdb.domain import commands as cmd
-from mpdb.domain import names, rules, values
+from mpdb.domain import rules, values
 from mpdb.domain.deadlines import UK_TZ
 from mpdb.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from mpdb.domain.geo import cell_id
 from mpdb.graph.repositories.writes import WriteRepository
-from mpdb.intel.co_missing import age_band
+from mpdb.services import entry_match as em
 from mpdb.services.context import ServiceContext
 
 SOURCE_SYSTEM = "mpdb-api"
@@ -262,35 +262,53 @@ async def _create_child(w: Write, nc: cmd.NewChildInput, child_id: str, prefix: 
     return await w.repo.merge_new_child(child_id, props, nc.looked_after_by, home_id)
 
 
-def _match_reasons(c: cmd.NewChildInput, row: dict[str, Any]) -> list[str]:
-    """Why an existing record is likely this child, naming only fields the caller typed (never how
-    the recorded value differs), or [] when it is not a likely match."""
-    if row["sameRef"]:
-        return ["lacReference"]
-    if c.date_of_birth is None or row["dateOfBirth"] != c.date_of_birth:
-        return []
-    compared = [(f, m(typed, rec)) for f, m, typed, rec in (
-        ("familyName", names.match_family_name, c.family_name, row["familyName"]),
-        ("givenName", names.match_given_name, c.given_name, row["givenName"]),
-    ) if names.normalise(typed) and names.normalise(rec)]
-    # The date of birth alone is shared by ~160 children a year in England: never a candidate.
-    if not compared or any(m is None for _, m in compared):
-        return []
-    return ["dateOfBirth", *(f for f, _ in compared)]
+def _typed_record(nc: cmd.NewChildInput, child_id: str, agency: str) -> dict[str, Any]:
+    """The child being written, in the graph's property names (what the model compares)."""
+    return {"id": child_id, "givenName": nc.given_name, "familyName": nc.family_name,
+            "dateOfBirth": nc.date_of_birth, "sex": nc.sex if nc.sex in ("F", "M") else None,
+            "ethnicity": nc.ethnicity, "upn": None, "lacRefLa": nc.lac_ref_la, "lacChildRef": nc.lac_child_ref,
+            "postcode": nc.home.postcode if nc.home is not None else None, "recordedBy": agency}
 
 
-def _candidate(row: dict[str, Any], reasons: list[str], now: datetime) -> dict[str, Any]:
-    if row["visible"]:
-        return {"matchedOn": reasons, "summary": None,
-                "child": {"id": row["id"], "givenName": row["givenName"], "familyName": row["familyName"],
-                          "dateOfBirth": _iso(row["dateOfBirth"])}}
-    s = row["summary"]
-    return {"matchedOn": reasons, "child": None, "summary": {
-        "pseudonym": s["pseudonym"], "ageBand": age_band(s.get("dateOfBirth"), now),
-        "responsibleAuthority": s.get("responsibleAuthority"),
-        "activeFlags": [{"type": f["type"], "raisedBy": f.get("raisedBy"), "raisedAt": _iso(f.get("raisedAt"))}
-                        for f in sorted(s.get("activeFlags") or [], key=lambda f: (f["type"], f.get("raisedBy") or ""))],
-    }}
+@dataclass
+class _EntryMatches:
+    typed: dict[str, Any]
+    rows: list[dict[str, Any]]
+    kept: list[tuple[dict[str, Any], em.Match | None]]
+    model_version: str
+
+
+async def _entry_matches(w: Write, nc: cmd.NewChildInput, child_id: str,
+                         rows: list[dict[str, Any]] | None = None) -> _EntryMatches:
+    """The likely existing records of the child about to be written, scored by the model."""
+    typed = _typed_record(nc, child_id, w.ctx.principal.agency_id)
+    if rows is None:
+        rows = await w.repo.entry_candidates(em.block_keys(typed), em.PER_BLOCK, em.MAX_CANDIDATES)
+    scorer = await em.get_entry_scorer()
+    scored = await scorer.score(typed, [r["record"] for r in rows])
+    return _EntryMatches(typed, rows, em.likely(rows, scored, scorer.review_threshold), scorer.version)
+
+
+def _show_candidates(w: Write, found: _EntryMatches, proposed: bool, new_id: str) -> list[dict[str, Any]]:
+    """The candidates as the caller may see them; showing them is a consultation of each, and a
+    disclosure to the caller's agency of those it may not read in full."""
+    if not found.kept:
+        return []
+    hidden = [r["id"] for r, _ in found.kept if not r["visible"]]
+    w.consulted.extend(r["id"] for r, _ in found.kept)
+    if hidden:
+        w.disclosures.append((hidden, [w.ctx.principal.agency_id]))
+    return [em.shape_candidate(r, m, found.typed, w.now,
+                               em.proposal_id(new_id, r["id"]) if proposed and m is not None else None)
+            for r, m in found.kept]
+
+
+async def _propose(w: Write, found: _EntryMatches, new_id: str) -> bool:
+    """POSSIBLY_SAME_AS for every scored candidate kept, in the transaction that writes the child."""
+    pairs = em.proposals(new_id, found.kept, found.model_version)
+    await w.repo.upsert_proposals(pairs)
+    w.record_ids.extend(p.row()["id"] for p in pairs)
+    return bool(pairs)
 
 
 async def _check_register_basis(w: Write, c: cmd.RegisterChild) -> None:
@@ -333,35 +351,33 @@ async def register_child(ctx: ServiceContext, c: cmd.RegisterChild, idempotency_
                 w.action = AuditAction.CONSULTATION
                 w.touched(c.id)
                 return {"childId": c.id, "created": False, "candidates": []}
-        rows = await w.repo.duplicate_candidates(c.lac_ref_la, c.lac_child_ref, c.date_of_birth)
+        child_id = _child_key(c, None)
+        rows = await w.repo.entry_candidates(em.block_keys(_typed_record(c, child_id, ctx.principal.agency_id)),
+                                             em.PER_BLOCK, em.MAX_CANDIDATES)
         same_ref = next((r for r in rows if r["sameRef"]), None)
         if same_ref is not None and same_ref["visible"] and (c.id is None or c.id == same_ref["id"]):
             # The LA's own reference names one child: registering it again is finding it.
             w.action = AuditAction.CONSULTATION
             w.touched(same_ref["id"])
             return {"childId": same_ref["id"], "created": False, "candidates": []}
-        matches = [(r, reasons) for r in rows if (reasons := _match_reasons(c, r))]
-        candidates = [_candidate(r, reasons, w.now) for r, reasons in matches]
-        hidden = [r["id"] for r, _ in matches if not r["visible"]]
-        if matches:
+        found = await _entry_matches(w, c, child_id, rows)
+        if found.kept:
             ctx.require_purpose()  # existing records are about to be shown
-            w.consulted.extend(r["id"] for r, _ in matches)
-            if hidden:
-                w.disclosures.append((hidden, [ctx.principal.agency_id]))
-        if matches and not c.create_despite_candidates:
+        if found.kept and not c.create_despite_candidates:
             # Nothing is collected: the one thing done is showing the candidates.
+            candidates = _show_candidates(w, found, False, child_id)
             w.action, w.record_ids, w.consulted = AuditAction.CONSULTATION, w.consulted, []
             return {"childId": None, "created": False, "candidates": candidates}
         if same_ref is not None:
             raise Conflict("another record already holds this LA reference (lacRefLa + lacChildRef), so a second "
                            "child cannot be created with it", field="input.lacChildRef", reason="CHILD_KEY_TAKEN")
-        child_id = _child_key(c, None)
         if not await _create_child(w, c, child_id, "input"):
             # Created concurrently under the same key since the check above (a retry racing itself).
             raise Conflict("this child was registered concurrently: retry to get it", field="input.id",
                            reason="CHILD_KEY_TAKEN")
         w.touched(child_id, child=child_id)
-        return {"childId": child_id, "created": True, "candidates": candidates}
+        proposed = await _propose(w, found, child_id)
+        return {"childId": child_id, "created": True, "candidates": _show_candidates(w, found, proposed, child_id)}
 
     return await _mutate(ctx, "registerChild", idempotency_key, c, AuditAction.COLLECTION, work)
 
@@ -381,12 +397,19 @@ async def _report_one(w: Write, c: cmd.ReportMissing, book: rules.AreaRuleBook, 
     """One child's report inside the caller's transaction; `prefix` is its input path, `batch`
     the ids of children reported together with it (linked by the caller, not as companions)."""
     created = False
+    candidates: list[dict[str, Any]] = []
     if c.new_child is not None:
         child_id, created = await _resolve_new_child(w, c.new_child, f"{prefix}.newChild")
         if not await w.repo.lock_child(child_id, created=created):
             raise Conflict("a child with this id or LAC reference already exists and is not one you may see; "
                            "new child ids must be fresh (e.g. UUIDs)", field=f"{prefix}.newChild",
                            reason="CHILD_KEY_TAKEN")
+        if created:
+            # A missing report is urgent, so likely existing records never stop it (nor does a
+            # missing purpose): the child is created, the pairs proposed for review, and the
+            # candidates returned with the report.
+            found = await _entry_matches(w, c.new_child, child_id)
+            candidates = _show_candidates(w, found, await _propose(w, found, child_id), child_id)
     else:
         assert c.child_id is not None
         child_id = c.child_id
@@ -452,7 +475,8 @@ async def _report_one(w: Write, c: cmd.ReportMissing, book: rules.AreaRuleBook, 
     w.touched(episode_id, ra_id, record_id, *reverse, child=child_id)
     w.placed.append(episode_id)
     return {
-        "episodeId": episode_id, "childId": child_id, "childCreated": created, "riskAssessmentId": ra_id,
+        "episodeId": episode_id, "childId": child_id, "childCreated": created, "candidates": candidates,
+        "riskAssessmentId": ra_id,
         "category": category, "reportedTo": force, "ruleArea": area_rules.area,
         "strategyMeetingDueAt": _iso(rules.strategy_meeting_due_at(c.reported_at, area_rules.strategy_meeting_days)),
         "triggers": [{"id": r.trigger.id, "description": r.trigger.description, "rule": r.trigger.describe(),

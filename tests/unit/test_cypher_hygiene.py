@@ -28,6 +28,9 @@ UNSCOPED_ALLOWED: dict[tuple[str, str], str] = {
     "caller's scope; returns ids only, never to a caller",
     ("intel_links", "SAME_AS_PAIRS"): "confirmed SAME_AS pairs as ids, so coMissingGroups counts one child's records "
     "as one member; every id is then read under the caller's scope (GROUP_DETAILS); never returned to a caller",
+    ("entry_match", "_BLOCKS"): "a fragment of ENTRY_CANDIDATES / IMPORT_CANDIDATES, which take the caller's scope: "
+    "candidates are fetched across agencies to be scored, and what reaches the caller is decided by `visible` "
+    "(the full record) or the summary form",
     ("intel_links", "_ADULT_CHILDREN_BY_FORCE"): "a fragment of the scoped RISK_PROFILE, for adults linked to the "
     "visible child: counts of children per force only (issue 8, an adult's cross-force reach), no child returned",
     ("resolution", "READ_CHILDREN_PAGE"): "`mpdb resolve` (issue 12): an operator's batch comparing every child "

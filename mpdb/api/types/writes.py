@@ -17,6 +17,7 @@ from typing import Any
 import strawberry
 from strawberry.types.unset import UnsetType
 
+from mpdb.api.types.identity import MatchReason
 from mpdb.api.types.intel_links import ChildSummary, FlagSummary
 
 
@@ -278,6 +279,10 @@ class ReportMissingPayload:
     episode_id: strawberry.ID
     child_id: strawberry.ID
     child_created: bool
+    candidates: list[DuplicateCandidate] = strawberry.field(description=(
+        "With newChild: likely existing records of the new child (as registerChild returns them). A report is "
+        "never held back by them: the child is created and each scored pair proposed as POSSIBLY_SAME_AS for "
+        "review (candidateId)."))
     risk_assessment_id: strawberry.ID
     category: str = strawberry.field(description="Police label at report time: missing or absent.")
     reported_to: str
@@ -289,6 +294,7 @@ class ReportMissingPayload:
     @classmethod
     def from_result(cls, r: dict[str, Any]) -> ReportMissingPayload:
         return cls(episode_id=r["episodeId"], child_id=r["childId"], child_created=r["childCreated"],
+                   candidates=[DuplicateCandidate.from_result(c) for c in r.get("candidates", [])],
                    risk_assessment_id=r["riskAssessmentId"], category=r["category"], reported_to=r["reportedTo"],
                    rule_area=r["ruleArea"], strategy_meeting_due_at=_dt(r["strategyMeetingDueAt"]),
                    triggers=[TriggerResult(**t) for t in r["triggers"]])
@@ -315,21 +321,34 @@ class CandidateChild:
 
 
 @strawberry.type(description=(
-    "A likely existing record of the child being registered. `child` when you may read it in full; otherwise "
-    "`summary` only (pseudonym, age band, responsible LA, active flags: no id, no names). `matchedOn` names the "
-    "fields of your input it matched (lacReference, dateOfBirth, familyName, givenName; names compared ignoring "
-    "case, accents, hyphens and spaces, allowing nicknames, one typo or the same sound), never the recorded "
-    "values."))
+    "A likely existing record of the child being written, scored by the record-linkage model (Splink; "
+    "docs/API.md, registerChild). `child` when you may read it in full; otherwise `summary` only (pseudonym, age "
+    "band, responsible LA, active flags: no id, no names) and no `reasons`. `matchedOn` names the fields of YOUR "
+    "input that agreed (lacReference, dateOfBirth, familyName, givenName, sex, ethnicity, home.postcode), never "
+    "the recorded values."))
 class DuplicateCandidate:
     matched_on: list[str]
+    match_probability: float | None = strawberry.field(description=(
+        "The model's probability that the two records are one child (0..1); null only for a record kept because "
+        "it holds the same LA reference, which the model did not score."))
+    match_weight: float | None = strawberry.field(description="The model's total match weight (log2 Bayes factor).")
+    candidate_id: strawberry.ID | None = strawberry.field(description=(
+        "The POSSIBLY_SAME_AS proposal written for this pair (reviewed with confirmIdentity / rejectIdentity): set "
+        "when the child was created and the pair proposed; null when nothing was created."))
+    reasons: list[MatchReason] | None = strawberry.field(description=(
+        "Each comparison's level and match weight (how the model explains the score); null for a record you may "
+        "not read in full (the levels would describe its values)."))
     child: CandidateChild | None
     summary: ChildSummary | None
 
     @classmethod
     def from_result(cls, r: dict[str, Any]) -> DuplicateCandidate:
         c, s = r.get("child"), r.get("summary")
+        reasons = r.get("reasons")
         return cls(
-            matched_on=r["matchedOn"],
+            matched_on=r["matchedOn"], match_probability=r.get("matchProbability"), match_weight=r.get("matchWeight"),
+            candidate_id=strawberry.ID(r["candidateId"]) if r.get("candidateId") else None,
+            reasons=[MatchReason.from_row(x) for x in reasons] if reasons is not None else None,
             child=CandidateChild(id=strawberry.ID(c["id"]), given_name=c["givenName"], family_name=c["familyName"],
                                  date_of_birth=_d(c["dateOfBirth"])) if c else None,
             summary=ChildSummary(
@@ -344,7 +363,10 @@ class RegisterChildPayload:
         "The new child, or the existing one this registration named (same id, or same LA reference); null "
         "when candidates were found and nothing was created."))
     created: bool
-    candidates: list[DuplicateCandidate]
+    candidates: list[DuplicateCandidate] = strawberry.field(description=(
+        "Likely existing records, highest probability first: at or above the model's review threshold, or "
+        "holding the same LA reference. With createDespiteCandidates the child is created and each scored pair "
+        "is proposed as POSSIBLY_SAME_AS (candidateId), in the same transaction."))
 
     @classmethod
     def from_result(cls, r: dict[str, Any]) -> RegisterChildPayload:

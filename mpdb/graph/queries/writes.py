@@ -19,7 +19,6 @@ from mpdb.graph.queries.access import (
     PERSON_LINKABLE,
     PERSON_VISIBLE,
 )
-from mpdb.graph.queries.summary import child_summary
 
 # --- idempotency -----------------------------------------------------------------------------
 
@@ -119,32 +118,6 @@ MATCH (a:Agency {id: $agencyId})
 SET a._lock = true
 REMOVE a._lock
 """
-
-# Likely existing records of a child about to be registered, across ALL agencies (a duplicate is
-# most likely exactly where the caller cannot see it): the same LA reference, or the same date of
-# birth (range index child_dob). Names come back to the service for the fuzzy comparison
-# (mpdb/domain/names.py) and are dropped there for every child the caller may not see; `summary`
-# is what such a child may be shown as.
-DUPLICATE_CANDIDATES: Final[LiteralString] = (
-    """
-CALL () {
-  MATCH (c:Child {lacRefLa: $lacRefLa, lacChildRef: $lacChildRef})
-  RETURN c, true AS sameRef
-  UNION
-  MATCH (c:Child {dateOfBirth: $dateOfBirth})
-  RETURN c, false AS sameRef
-}
-WITH c, true IN collect(sameRef) AS sameRef
-RETURN c.id AS id, sameRef, c.givenName AS givenName, c.familyName AS familyName,
-       c.dateOfBirth AS dateOfBirth, """
-    + CHILD_VISIBLE
-    + """ AS visible, """
-    + child_summary("c")
-    + """ AS summary
-ORDER BY c.recordedAt, c.id
-LIMIT 200
-"""
-)
 
 # `$created`: the child was created by this very transaction, so it has no access lists yet.
 LOCK_CHILD: Final[LiteralString] = (

@@ -13,8 +13,10 @@ from neo4j import AsyncManagedTransaction
 
 from mpdb.auth.access import AccessScope
 from mpdb.graph.db import run
+from mpdb.graph.queries import entry_match as em
 from mpdb.graph.queries import writes as q
 from mpdb.graph.queries.access import REFRESH_ACCESS
+from mpdb.graph.repositories.resolution import upsert_proposals
 from mpdb.graph.repositories.hotspot_buckets import refresh_episodes
 
 
@@ -76,10 +78,14 @@ class WriteRepository:
     async def lock_agency_registrations(self) -> None:
         await self._run(q.LOCK_AGENCY_REGISTRATIONS, agencyId=self.scope.agency_id)
 
-    async def duplicate_candidates(self, lac_ref_la: str | None, lac_child_ref: str | None,
-                                   date_of_birth: Any) -> list[dict[str, Any]]:
-        return await self._run(q.DUPLICATE_CANDIDATES, lacRefLa=lac_ref_la, lacChildRef=lac_child_ref,
-                               dateOfBirth=date_of_birth, **self.scope.named_record_params())
+    async def entry_candidates(self, keys: dict[str, Any], per_block: int, limit: int) -> list[dict[str, Any]]:
+        """Likely existing records of a child about to be written (mpdb/graph/queries/entry_match.py)."""
+        return await self._run(em.ENTRY_CANDIDATES, record=keys, perBlock=per_block, limit=limit,
+                               **self.scope.named_record_params())
+
+    async def upsert_proposals(self, proposals: list[Any]) -> None:
+        """POSSIBLY_SAME_AS pairs found at entry, proposed by the caller's agency (never a decided pair)."""
+        await upsert_proposals(self.tx, proposals, self.scope.agency_id)
 
     async def lock_child(self, child_id: str, *, created: bool = False) -> bool:
         rows = await self._run(q.LOCK_CHILD, childId=child_id, created=created, **self.scope.cypher_params())

@@ -1,0 +1,105 @@
+"""Likely existing records of a child at entry (registerChild, reportMissing with newChild,
+imports), fetched through indexes with the blocking keys of the Splink model
+(mpdb/resolution/models/child-v1.json) and scored in Python (mpdb/services/entry_match.py).
+
+Blocks, each a bounded index seek, their union deduplicated per candidate:
+- the same LA reference (lacRefLa + lacChildRef, composite index child_lac_ref);
+- the same unique pupil number (child_upn), when one is given;
+- the date of birth, or the same date with day and month swapped (child_dob);
+- the names (full-text index child_names): every word of the family name AND of the given name
+  must match, each within its edit distance or as a nickname variant (the Lucene query is built
+  by mpdb.services.entry_match.name_query), so a date of birth typed wrong still finds the child;
+- the family name (same full-text match, the given name only ranking) in the same year of birth,
+  so a given name recorded differently still does.
+These are the model's prediction blocking rules (mpdb/resolution/splink_settings.py) with the
+equalities widened to index-friendly supersets (fuzzy names, the whole date-of-birth block).
+
+The reads cross every agency (a duplicate is most likely exactly where the caller cannot see
+it). Each candidate's comparable fields go to the service for scoring only; what reaches the
+caller is decided there from `visible` (CHILD_VISIBLE) and `summary` (the summary form).
+"""
+
+from typing import Final, LiteralString
+
+from mpdb.graph.queries.access import CHILD_VISIBLE
+from mpdb.graph.queries.summary import child_summary
+
+# Per block: a cap, so a common date of birth or a common name cannot make the scoring unbounded.
+_BLOCKS: Final[LiteralString] = """
+  MATCH (c:Child {lacRefLa: r.lacRefLa, lacChildRef: r.lacChildRef})
+  RETURN c, 'lacReference' AS block
+  UNION
+  MATCH (c:Child {upn: r.upn})
+  RETURN c, 'upn' AS block
+  UNION
+  MATCH (c:Child) WHERE c.dateOfBirth IN r.dobs
+  WITH c LIMIT $perBlock
+  RETURN c, 'dateOfBirth' AS block
+  UNION
+  WITH r WHERE r.lucene IS NOT NULL
+  CALL db.index.fulltext.queryNodes('child_names', r.lucene, {limit: $perBlock}) YIELD node
+  WITH node AS c WHERE c:Child
+  RETURN c, 'names' AS block
+  UNION
+  WITH r WHERE r.luceneFamily IS NOT NULL AND r.year IS NOT NULL
+  CALL db.index.fulltext.queryNodes('child_names', r.luceneFamily, {limit: $perBlock}) YIELD node
+  WITH r, node AS c WHERE c:Child AND c.dateOfBirth.year = r.year
+  RETURN c, 'familyNameAndYear' AS block
+"""
+
+# The fields the model compares (mpdb.resolution.records reads these keys).
+_RECORD: Final[LiteralString] = """
+c {.id, .givenName, .familyName, .dateOfBirth, .sex, .ethnicity, .upn, .lacRefLa, .lacChildRef,
+   .recordedBy,
+   postcode: [(c)-[:HOME_AT]->(h:Location) | h.postcode][0],
+   responsibleLa: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]}
+"""
+
+# One record being registered: `$record` = mpdb.services.entry_match.block_keys(...).
+ENTRY_CANDIDATES: Final[LiteralString] = (
+    """
+WITH $record AS r
+CALL (r) {
+"""
+    + _BLOCKS
+    + """
+}
+WITH r, c, collect(block) AS blocks
+WHERE c.id <> coalesce(r.id, '')
+RETURN c.id AS id, 'lacReference' IN blocks AS sameRef, """
+    + _RECORD
+    + """ AS record, """
+    + CHILD_VISIBLE
+    + """ AS visible, """
+    + child_summary("c")
+    + """ AS summary
+ORDER BY c.recordedAt, c.id
+LIMIT $limit
+"""
+)
+
+# The children an import batch has just written (`$records`, same shape), against every other
+# agency's children and the children of this import run (`$runIds`: this file, earlier batches
+# included). The importing agency's other children are its own, keyed by its own references,
+# except one holding the same LA reference (registered through the API under another id).
+IMPORT_CANDIDATES: Final[LiteralString] = (
+    """
+UNWIND $records AS r
+CALL (r) {
+"""
+    + _BLOCKS
+    + """
+}
+WITH r, c, collect(block) AS blocks
+WHERE c.id <> r.id AND (c.recordedBy <> $agencyId OR c.id IN $runIds OR 'lacReference' IN blocks)
+WITH r, c, blocks ORDER BY c.id
+WITH r, collect({id: c.id, sameRef: 'lacReference' IN blocks, record: """
+    + _RECORD
+    + """, visible: """
+    + CHILD_VISIBLE
+    + """, summary: """
+    + child_summary("c")
+    + """})[..$limit] AS candidates
+RETURN r.id AS forId, candidates
+"""
+)
