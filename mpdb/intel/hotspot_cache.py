@@ -18,8 +18,9 @@ than it is (recomputed once more), never newer. Without a generation (a store no
 or one being reset) nothing is cached. Every force's stamps are compared, not only the area's: the
 ring of cells around a force or LA reads other forces' buckets, and a new one can appear there.
 
-What it does not do: make the first request after a write fast. That one recomputes step 1 from the
-buckets (bench/RESULTS.md gives both, "cold" and "warm").
+The first request after a write recomputes step 1 for a force or an LA from the buckets. Nationally
+the entry is kept per force instead (mpdb/intel/hotspot_national.py, issue 10 round 3), so that
+request re-reads only the forces whose stamps changed.
 """
 
 from __future__ import annotations
@@ -72,6 +73,28 @@ class StepOneCache:
             self._data.move_to_end(key)
             while len(self._data) > self.entries:
                 self._data.popitem(last=False)
+
+    # For entries that carry their own versions and may be brought up to date in part
+    # (mpdb/intel/hotspot_national.py): the latest value whatever the versions now, and its store.
+    def latest(self, key: Hashable) -> Any | None:
+        if self.entries <= 0:
+            return None
+        with self._lock:
+            found = self._data.get(key)
+            if found is None:
+                return None
+            self._data.move_to_end(key)
+            return found[1]
+
+    def store(self, key: Hashable, value: Any) -> None:
+        self.put(key, Versions("own", ()), value)
+
+    def count(self, *, hit: bool) -> None:
+        with self._lock:
+            if hit:
+                self.hits += 1
+            else:
+                self.misses += 1
 
     def clear(self) -> None:
         with self._lock:

@@ -519,11 +519,16 @@ async def hotspots(
         if cache.entries > 0:
             # Before the buckets, in its own transaction (see mpdb/intel/hotspot_cache.py).
             versions = Versions(*await repo.bucket_versions(k, prev_from.date(), (to - timedelta(days=1)).date()))
-        key = (k, area.mode, area.code, prev_from, from_, to)
-        counted = cache.get(key, versions)
-        if counted is None:
-            counted = await _count_clusters(repo, area, k, prev_from, from_, to, scan=False)
-            cache.put(key, versions, counted)
+        if area.mode == NATIONAL and versions.cacheable and cache.entries > 0:
+            from mpdb.intel.hotspot_national import national_step_one  # it builds on this module
+
+            counted = await national_step_one(repo, cache, versions, k, prev_from, from_, to)
+        else:
+            key = (k, area.mode, area.code, prev_from, from_, to)
+            counted = cache.get(key, versions)
+            if counted is None:
+                counted = await _count_clusters(repo, area, k, prev_from, from_, to, scan=False)
+                cache.put(key, versions, counted)
     scored = [(cluster, counts) for cluster, counts in counted
               if not emerging_only or is_emerging(counts.children, counts.prev_children)]
     if rank_by is RankBy.CHILDREN:

@@ -277,3 +277,69 @@ async def test_the_step_one_cache_serves_only_what_the_buckets_hold_now(tiny, mo
                                                   {"latitude": 51.5074, "longitude": -0.1278}), f"t10-{uuid.uuid4()}")
     assert await ask() == after
     assert reads
+
+
+async def test_national_step_one_after_a_write_re_reads_only_that_force(tiny, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Nationally the cache keeps step 1 per force (mpdb/intel/hotspot_national.py): a write in
+    one force costs the next request that force's buckets, and the answer stays the exact one."""
+    from datetime import date
+
+    from mpdb.graph.repositories.intel_areas import IntelAreaRepository
+    from mpdb.intel.hotspot_cache import cache_for
+    from mpdb.intel.hotspots import HotspotKind, hotspots
+
+    reads: list[tuple[str, str | None]] = []
+    real, real_by_force = IntelAreaRepository.hotspot_buckets, IntelAreaRepository.hotspot_buckets_by_force
+
+    async def counting(self, mode, kind, **kw):  # type: ignore[no-untyped-def]
+        reads.append((mode, kw.get("area")))
+        return await real(self, mode, kind, **kw)
+
+    async def counting_by_force(self, kind, **kw):  # type: ignore[no-untyped-def]
+        reads.append(("national", None))
+        return await real_by_force(self, kind, **kw)
+
+    monkeypatch.setattr(IntelAreaRepository, "hotspot_buckets", counting)
+    monkeypatch.setattr(IntelAreaRepository, "hotspot_buckets_by_force", counting_by_force)
+    cache_for(Settings(env="test").hotspot_cache_entries).clear()
+    frm, to = date(2024, 7, 1), date(2024, 10, 1)
+
+    async def ask(scan: bool = False):  # type: ignore[no-untyped-def]
+        return await hotspots(police(tiny), "national", HotspotKind.MISSING_FROM, frm, to, limit=500, scan=scan)
+
+    first = await ask()
+    assert reads == [("national", None)]
+    assert first == await ask(scan=True)
+    assert first.total > 1
+    reads.clear()
+    assert await ask() == first
+    assert reads == []
+    await svc.report_missing(police(tiny), report(f"T10-N-{uuid.uuid4().hex[:8]}", datetime(2024, 9, 16, 9, tzinfo=UTC),
+                                                  {"latitude": A[0], "longitude": A[1]}), f"t10-{uuid.uuid4()}")
+    after = await ask()
+    assert reads == [("force", KENT_POLICE)]
+    assert after == await ask(scan=True)
+    peak = next(h for h in after.items if cell_id(*A) in h.cells)
+    before_peak = next((h for h in first.items if cell_id(*A) in h.cells), None)
+    assert peak.children == (before_peak.children if before_peak else 0) + 1  # type: ignore[operator]
+    # another force (London), then two at once in one window's months
+    reads.clear()
+    await svc.report_missing(police(tiny), report(f"T10-M-{uuid.uuid4().hex[:8]}", datetime(2024, 8, 2, tzinfo=UTC),
+                                                  {"latitude": 51.5074, "longitude": -0.1278}), f"t10-{uuid.uuid4()}")
+    london = await ask()
+    assert len(reads) == 1 and reads[0][0] == "force" and reads[0][1] not in (KENT_POLICE, None)
+    assert london == await ask(scan=True)
+    assert london != after
+    reads.clear()
+    for where in (A, (51.5074, -0.1278)):
+        await svc.report_missing(police(tiny), report(f"T10-K-{uuid.uuid4().hex[:8]}", datetime(2024, 7, 3, tzinfo=UTC),
+                                                      {"latitude": where[0], "longitude": where[1]}),
+                                 f"t10-{uuid.uuid4()}")
+    both = await ask()
+    assert sorted(r[0] for r in reads) == ["force", "force"]
+    assert both == await ask(scan=True)
+    # a rebuild renews the generation: the whole country is read again, to the same answer
+    reads.clear()
+    await rebuild(tiny, days_per_batch=365)
+    assert await ask() == both
+    assert reads == [("national", None)]

@@ -231,6 +231,16 @@ MATCH (b:HotspotBucket) WHERE b.kind = $kind AND b.laCode = $area AND b.day >= $
 """
     + _bucket_columns
 )
+# National, with each bucket's force (missing: ''), for the national step 1 kept per force
+# (mpdb/intel/hotspot_national.py): it folds each force's buckets apart so a later write
+# re-reads only its own force (HOTSPOT_CELLS_FROM_BUCKETS_FORCE).
+HOTSPOT_CELLS_FROM_BUCKETS_NATIONAL_BY_FORCE: Final[LiteralString] = (
+    """
+MATCH (b:HotspotBucket) WHERE b.kind = $kind AND b.day >= $prevFromDay AND b.day < $toDay
+RETURN collect(coalesce(b.forceCode, '')) AS forceCode, collect(b.cell) AS cell, collect(b.day >= $fromDay) AS current,
+       collect(b.children) AS children, collect(b.episodes) AS episodes, collect(b.multi) AS multi
+"""
+)
 # As the scan's `l.forceCode <> $excludeForce`: a place with no force (bucket forceCode '') is
 # excluded too, since that comparison is null for it.
 HOTSPOT_CELLS_FROM_BUCKETS_IN_CELLS: Final[LiteralString] = (

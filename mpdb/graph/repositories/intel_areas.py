@@ -57,6 +57,30 @@ class IntelAreaRepository:
         cell, current, children, episodes, multi = values
         return cell, current, children, episodes, multi
 
+    async def hotspot_buckets_by_force(
+        self, kind: str, *, prev_from: datetime, from_: datetime, to: datetime,
+    ) -> dict[str, tuple[list[str], list[bool], list[list[str]], list[int], list[list[str]]]]:
+        """The national window's HotspotBucket columns as `hotspot_buckets` gives them, split by the
+        buckets' force ('' for a place without one)."""
+        for t in (prev_from, from_, to):
+            if t.astimezone(UTC).time() != time():
+                raise ValueError("hot-spot buckets hold whole UTC days: the window must start and end at UTC midnight")
+        values = await self._values(q.HOTSPOT_CELLS_FROM_BUCKETS_NATIONAL_BY_FORCE, self._cell_params(
+            kind, None, prev_from, from_, to, (), None, None))
+        if not values:
+            return {}
+        forces, cell, current, children, episodes, multi = values
+        rows: dict[str, list[int]] = {}
+        for i, force in enumerate(forces):
+            found = rows.get(force)
+            if found is None:
+                rows[force] = [i]
+            else:
+                found.append(i)
+        return {force: ([cell[i] for i in ix], [current[i] for i in ix], [children[i] for i in ix],
+                        [episodes[i] for i in ix], [multi[i] for i in ix])
+                for force, ix in rows.items()}
+
     async def bucket_versions(self, kind: str, first_day: date, last_day: date) -> tuple[str | None, tuple[str, ...]]:
         """(generation, sorted 'stamp id=version' of one kind over the months of [first_day, last_day]),
         for mpdb/intel/hotspot_cache.py: read in a transaction of its own, before the buckets."""
