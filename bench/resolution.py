@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     for p in wrong:
         levels[", ".join(f"{r.comparison}={r.level}" for r in p.reasons if r.comparison in ("given_name", "family_name", "dob", "postcode"))] += 1
     console.print(f"proposed wrongly: {len(wrong):,}; their comparison levels: "
-                  + "; ".join(f"[{k}] x{v}" for k, v in levels.most_common(args.examples)))
+                  + "; ".join(f"({k}) x{v}" for k, v in levels.most_common(args.examples)))
     return 0
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -20,6 +21,7 @@ from typing import Any
 from mpdb.resolution.explain import MatchReason
 
 MODELS_DIR = Path(__file__).parent / "models"
+DUCKDB_MEMORY_LIMIT = "2GB"  # the batch's DuckDB; past it, joins spill to a temporary directory
 TF_COLUMNS = ("given_name", "family_name")
 log = logging.getLogger(__name__)
 
@@ -67,13 +69,22 @@ class ChildModel:
             out[f"tf_{c}"] = self.tf(c, v)
         return out
 
-    def _linker(self, rows: list[dict[str, Any]]):  # type: ignore[no-untyped-def]
+    def _linker(self, rows: list[dict[str, Any]], *, batch: bool = False):  # type: ignore[no-untyped-def]
         import pyarrow as pa
         from splink import DuckDBAPI, Linker
 
         from mpdb.resolution.training import arrow_schema
 
-        db_api = DuckDBAPI()
+        if batch:
+            import duckdb
+
+            # Bounded memory: past the limit DuckDB spills joins to a temporary directory (a first
+            # national run without it grew to 14 GB).
+            tmp = tempfile.mkdtemp(prefix="mpdb-resolve-")
+            con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT, "temp_directory": tmp})
+            db_api = DuckDBAPI(con)
+        else:
+            db_api = DuckDBAPI()
         df = db_api.register(pa.Table.from_pylist(rows, schema=arrow_schema()), dataset_display_name="children")
         linker = Linker(df, self.settings, log_level=logging.WARNING)
         # Term frequencies are part of the model (those of the population it was trained on), not of
@@ -141,10 +152,10 @@ class ChildModel:
         threshold = self.review_threshold if threshold is None else threshold
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"threshold {threshold} is outside 0..1")
-        linker = self._linker(rows)
-        rel = linker.inference.predict(warning_mode="never").as_duckdbpyrelation()
-        candidates = int(rel.aggregate("count(*)").fetchall()[0][0])
-        kept = rel.filter(f"match_probability >= {float(threshold)!r}").to_arrow_table().to_pylist()
+        linker = self._linker(rows, batch=True)
+        blocked = linker.inference.compute_blocked_pairs_for_predict()  # kept in Splink's cache for predict
+        candidates = int(blocked.as_duckdbpyrelation().aggregate("count(*)").fetchall()[0][0])
+        kept = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never").as_record_list()
         pairs: list[ScoredPair] = []
         guarded = 0
         for r in kept:

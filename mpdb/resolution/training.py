@@ -117,13 +117,23 @@ def next_version(models_dir: Path = MODELS_DIR) -> str:
     return f"child-v{max(nums, default=0) + 1}"
 
 
-def _floor_unsampled_u(model: dict[str, Any], n_records: int) -> None:
-    """A level random pairs never reach (two records sharing a UPN) gets u = 1 / records: random
-    sampling cannot estimate a chance that small, and Splink cannot weigh a level without a u."""
+M_FLOOR = 0.001
+
+
+def floor_probabilities(model: dict[str, Any], n_records: int) -> None:
+    """No level is impossible. A level random pairs never reach (two records sharing a UPN) gets
+    u = 1 / records: random sampling cannot estimate a chance that small, and Splink cannot weigh a
+    level without one. A level the training's true matches never reached (two different UPNs: the
+    synthetic errors never mistype one) gets m = M_FLOOR rather than 0, an infinitely negative
+    weight that no other evidence could outweigh."""
     for comp in model["comparisons"]:
         for level in comp["comparison_levels"]:
-            if not level.get("is_null_level") and level.get("u_probability") is None:
+            if level.get("is_null_level"):
+                continue
+            if level.get("u_probability") is None:
                 level["u_probability"] = 1.0 / max(1, n_records)
+            if level.get("m_probability") is None or level["m_probability"] < M_FLOOR:
+                level["m_probability"] = M_FLOOR
 
 
 def train(data: SyntheticSet, version: str, review_threshold: float = DEFAULT_REVIEW_THRESHOLD,
@@ -139,7 +149,7 @@ def train(data: SyntheticSet, version: str, review_threshold: float = DEFAULT_RE
         linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=True)
         log.info("resolve train: EM session done at %.0f s", time.perf_counter() - t0)
     model = linker.misc.save_model_to_json()
-    _floor_unsampled_u(model, len(data.rows))
+    floor_probabilities(model, len(data.rows))
     seconds = time.perf_counter() - t0
     model["mpdb"] = {
         "version": version,

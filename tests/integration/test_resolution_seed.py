@@ -35,6 +35,12 @@ def bulk_settings():  # type: ignore[no-untyped-def]
         shutil.rmtree(state, ignore_errors=True)
 
 
+@pytest.fixture(scope="module")
+def bulk_dup(bulk_settings):  # type: ignore[no-untyped-def]
+    # a fresh state dir: imported before the server's first start (bulk_seed runs its own event loop)
+    return bulk_seed(bulk_settings, PROFILE, 42, show_progress=False, workers=2)
+
+
 async def _fingerprint(settings: Settings):  # type: ignore[no-untyped-def]
     driver = create_driver(settings)
     try:
@@ -43,15 +49,14 @@ async def _fingerprint(settings: Settings):  # type: ignore[no-untyped-def]
         await driver.close()
 
 
-async def test_both_load_paths_give_the_same_graph_with_duplicates(bulk_settings, neo4j_driver, neo4j_settings,
-                                                                   graph) -> None:  # type: ignore[no-untyped-def]
+async def test_both_load_paths_give_the_same_graph_with_duplicates(bulk_dup, bulk_settings, neo4j_driver,
+                                                                   neo4j_settings, graph) -> None:  # type: ignore[no-untyped-def]
     gen = SyntheticGenerator(PROFILE, 42)
     gen.child_rows_only()
     truth = gen.duplicate_truth.pairs
     assert len(truth) > 40
 
-    result = bulk_seed(bulk_settings, PROFILE, 42, show_progress=False, workers=2)
-    assert result.seed.status == "seeded"
+    assert bulk_dup.seed.status == "seeded"
     await seed_dataset(neo4j_driver, neo4j_settings.neo4j_database, PROFILE, 42, reset=True, show_progress=False)
     offline, transactional = await _fingerprint(bulk_settings), await _fingerprint(neo4j_settings)
     assert offline.differences(transactional) == []

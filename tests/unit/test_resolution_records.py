@@ -113,3 +113,30 @@ def test_duplicates_are_deterministic() -> None:
     (g1, r1), (g2, r2) = _children(p), _children(p)
     assert r1 == r2 and g1.duplicate_truth.pairs == g2.duplicate_truth.pairs
     assert g1.duplicate_truth.to_csv().splitlines()[0] == "duplicate_id,original_id,errors"
+
+
+def test_the_model_scores_a_record_against_candidates_and_guards_twins() -> None:
+    import pytest
+
+    from mpdb.resolution.model import ModelFileError, load_child_model
+
+    model = load_child_model()
+    assert model.version == "child-v1" and 0 < model.review_threshold < 1
+    with pytest.raises(ModelFileError, match="no model 'child-v999'"):
+        load_child_model("child-v999")
+    new = child_row({"id": "NEW", "givenName": "Will", "familyName": "Pemberton-Ashworth", "dateOfBirth": "2010-06-05",
+                     "sex": "M", "postcode": "ZZ3 4"})
+    same = child_row({"id": "CH-1", "givenName": "William", "familyName": "Pemberton", "dateOfBirth": "2010-05-06",
+                      "sex": "M", "postcode": "ZZ3 4"})
+    twin = child_row({"id": "CH-2", "givenName": "Harry", "familyName": "Pemberton-Ashworth",
+                      "dateOfBirth": "2010-06-05", "sex": "M", "postcode": "ZZ3 4"})
+    other = child_row({"id": "CH-3", "givenName": "Will", "familyName": "Okafor", "dateOfBirth": "2012-01-30",
+                       "sex": "M", "postcode": "ZZ8 1"})
+    scored = model.score(new, [twin, same, other, new])
+    # the twin is guarded (given names wholly different), the record itself skipped
+    assert [s.candidate_id for s in scored] == ["CH-1", "CH-3"]
+    best = scored[0]
+    assert best.match_probability >= model.review_threshold and scored[1].match_probability < 0.01
+    assert {r.comparison: r.level for r in best.reasons} == {
+        "given_name": "Name variant or nickname", "family_name": "Shares a name part", "dob": "Day and month swapped",
+        "sex": "Exact match", "postcode": "Same postcode or sector", "references": "No shared reference to compare"}
