@@ -97,11 +97,6 @@ async def identity_members(ctx: ServiceContext, child_id: str) -> list[dict[str,
     return members
 
 
-async def identity_of(ctx: ServiceContext, child_ids: list[str]) -> dict[str, list[str]]:
-    """For the intelligence queries: each child -> its identity's record ids (itself first)."""
-    return await IdentityRepository(ctx.graph).identity_of(child_ids)
-
-
 # --- decisions ------------------------------------------------------------------------------------
 
 _OPERATION = {"confirm": "confirmIdentityCandidate", "reject": "rejectIdentityCandidate",

@@ -175,7 +175,7 @@ async def test_client_secret_basic_then_protected_route(http: httpx.AsyncClient,
         "role": "investigator",
         "scopes": sorted(
             ["child:read", "child:read:sensitive", "episode:write", "flag:write", "intel:read",
-             "notification:write"]
+             "notification:write", "identity:review"]
         ),
     }
 

@@ -23,9 +23,6 @@ WRITES = re.compile(r"\b(CREATE|MERGE|SET|DELETE|REMOVE)\b")
 # (module, constant) -> why it may touch personal data without the caller's scope.
 UNSCOPED_ALLOWED: dict[tuple[str, str], str] = {
     ("access", "REFRESH_ACCESS"): "maintains the access lists themselves; run by the data layer after writes",
-    ("identity", "IDENTITY_OF"): "expands a child the caller asked about to the ids of its identity's records "
-    "(graph_schema/MODEL.md), for the scoped intelligence statements that then read each record under the "
-    "caller's scope; returns ids only, never to a caller",
     ("intel_links", "SAME_AS_PAIRS"): "confirmed SAME_AS pairs as ids, so coMissingGroups counts one child's records "
     "as one member; every id is then read under the caller's scope (GROUP_DETAILS); never returned to a caller",
     ("entry_match", "_BLOCKS"): "a fragment of ENTRY_CANDIDATES / IMPORT_CANDIDATES, which take the caller's scope: "

@@ -162,13 +162,3 @@ SET r.status = 'unmerged', r.decidedAt = $now, r.decidedBy = $subject, r.decided
     r.decisionNote = $note
 RETURN r.status AS status
 """
-
-# --- identity expansion for the intelligence queries ---------------------------------------------
-
-# The records of the identity of each given child (itself included). One index seek per child; the
-# variable-length step finds nothing for a child without SAME_AS.
-IDENTITY_OF: Final[LiteralString] = """
-UNWIND $childIds AS childId
-MATCH (:Child {id: childId})-[:SAME_AS*0..]-(m:Child)
-RETURN childId, collect(DISTINCT m.id) AS memberIds
-"""

@@ -1,5 +1,5 @@
-"""Possible duplicates and identities: scoped reads, the decisions (in the caller's transaction)
-and the identity expansion the intelligence queries use."""
+"""Possible duplicates and identities: scoped reads, and the decisions (in the caller's
+transaction). The intelligence statements expand a child to its identity themselves."""
 
 from __future__ import annotations
 
@@ -32,13 +32,6 @@ class IdentityRepository:
     async def members(self, scope: AccessScope, child_id: str) -> list[dict[str, Any]]:
         rows = await self.graph.read(q.IDENTITY_MEMBERS, {"childId": child_id, **scope.named_record_params()})
         return [r["member"] for r in rows]
-
-    async def identity_of(self, child_ids: list[str]) -> dict[str, list[str]]:
-        """Each child id -> the ids of its identity's records (itself first). Internal: the caller's
-        scope is applied by the statements these ids are passed to."""
-        rows = await self.graph.read(q.IDENTITY_OF, {"childIds": sorted(set(child_ids))})
-        out = {r["childId"]: [r["childId"], *sorted(m for m in r["memberIds"] if m != r["childId"])] for r in rows}
-        return {c: out.get(c, [c]) for c in child_ids}
 
 
 class IdentityWriteRepository:
