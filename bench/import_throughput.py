@@ -1,6 +1,10 @@
 """Bulk-import throughput: generate a synthetic episodes file (~50k rows) and time its import.
 
     .venv/bin/python bench/import_throughput.py [--episodes 50000] [--per-child 5] [--batch-size 1000]
+                                                [--no-matching]
+
+`--no-matching` switches off the scoring of imported children for likely duplicates (issue 12:
+candidate look-up, one Splink call per batch, POSSIBLY_SAME_AS proposals), to measure what it costs.
 
 Uses the Neo4j from the environment (NEO4J_URI, or the project-managed local server) and writes
 as Kent CC (E10000016) with `BENCH-` references, so it never collides with other data; a second
@@ -58,7 +62,13 @@ def episodes_csv(children: int, per_child: int) -> str:
     return out.getvalue()
 
 
+async def _no_matching(self: Importer, tx: object, written: object) -> tuple[list, list]:  # type: ignore[type-arg]
+    return [], []
+
+
 async def main(args: argparse.Namespace) -> None:
+    if args.no_matching:
+        Importer._propose_duplicates = _no_matching  # type: ignore[method-assign]
     settings = get_settings()
     driver = create_driver(settings)
     graph = Graph(driver, settings.neo4j_database, timeout_s=600)
@@ -70,8 +80,9 @@ async def main(args: argparse.Namespace) -> None:
         ImportKind.CHILDREN: children_csv(n_children),
         ImportKind.EPISODES: episodes_csv(n_children, args.per_child),
     }
-    table = Table(title=f"bulk import throughput (batch size {args.batch_size})")
-    for col in ("file", "pass", "rows", "loaded", "unchanged", "rejected", "seconds", "rows/s"):
+    title = f"bulk import throughput (batch size {args.batch_size}{', no duplicate matching' if args.no_matching else ''})"
+    table = Table(title=title)
+    for col in ("file", "pass", "rows", "loaded", "unchanged", "rejected", "proposals", "seconds", "rows/s"):
         table.add_column(col, justify="right")
     try:
         for run in ("first", "re-run"):
@@ -81,7 +92,7 @@ async def main(args: argparse.Namespace) -> None:
                 s = await importer.import_csv(kind, io.StringIO(text), file=f"{kind}.csv")
                 secs = time.perf_counter() - t0
                 table.add_row(str(kind), run, f"{s.rows:,}", f"{s.loaded:,}", f"{s.unchanged:,}",
-                              f"{s.rejected:,}", f"{secs:.1f}", f"{s.rows / secs:,.0f}")
+                              f"{s.rejected:,}", f"{s.proposals:,}", f"{secs:.1f}", f"{s.rows / secs:,.0f}")
     finally:
         await driver.close()
     Console().print(table)
@@ -92,4 +103,5 @@ if __name__ == "__main__":
     parser.add_argument("--episodes", type=int, default=50_000)
     parser.add_argument("--per-child", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--no-matching", action="store_true", help="switch off the duplicate scoring")
     asyncio.run(main(parser.parse_args()))

@@ -770,33 +770,62 @@ class Importer:
     async def _propose_duplicates(self, tx: AsyncManagedTransaction,
                                   written: list[Planned]) -> tuple[list[RowMatches], list[str]]:
         """Score the children just written against other agencies' children and this run's, in
-        one model call for the batch; propose every pair at or above the review threshold
-        (POSSIBLY_SAME_AS, proposedBy = the importing agency) in the batch's transaction. Showing
-        the candidates is a consultation, and a disclosure of those the importer may not read."""
+        one model call for the batch; propose each row's best pairs at or above the review
+        threshold (POSSIBLY_SAME_AS, proposedBy = the importing agency) in the batch's transaction.
+        Showing the candidates is a consultation, and a disclosure of those the importer may not
+        read in full."""
         typed = {p.id: _import_record(p, self.agency) for p in written}
         self._run_ids.update(typed)
         scorer = await em.get_entry_scorer()
-        rows = await run(tx, emq.IMPORT_CANDIDATES, {
-            "records": [em.block_keys(r) for r in typed.values()], "agencyId": self.agency,
-            "runIds": sorted(self._run_ids), "perBlock": em.IMPORT_PER_BLOCK, "limit": em.IMPORT_MAX_CANDIDATES,
-            **self._scope_params()})
-        rows = [r for r in rows if r["candidates"]]
-        scored = await scorer.score_batch([(typed[r["forId"]], [c["record"] for c in r["candidates"]]) for r in rows])
-        by_line = {p.id: p for p in written}
+        limit = em.IMPORT_MAX_CANDIDATES + 1  # +1: a row may find itself among its key's candidates
+        params = {"agencyId": self.agency, "runIds": sorted(self._run_ids), "perBlock": em.IMPORT_PER_BLOCK,
+                  "limit": limit}
+        # By reference one key per row; by names and date of birth one per distinct key (a file of
+        # near-identical rows is looked up once, not once a row).
+        by_ref, by_name, name_key = [], {}, {}
+        for cid, rec in typed.items():
+            k = em.block_keys(rec, fuzzy=False)
+            if k["lacChildRef"] or k["upn"]:
+                by_ref.append({"lacRefLa": k["lacRefLa"], "lacChildRef": k["lacChildRef"], "upn": k["upn"], "k": cid})
+            nk = {f: k[f] for f in ("dobs", "year", "lucene", "luceneFamily")}
+            sig = json.dumps(nk, sort_keys=True, default=str)
+            name_key[cid] = sig
+            by_name.setdefault(sig, {**nk, "k": sig})
+        ref_hits = {r["k"]: r["candidates"] for r in await run(tx, emq.IMPORT_CANDIDATE_IDS_BY_REF,
+                                                                {"keys": by_ref, **params})} if by_ref else {}
+        name_hits = {r["k"]: r["candidates"] for r in await run(tx, emq.IMPORT_CANDIDATE_IDS_BY_NAME,
+                                                                 {"keys": list(by_name.values()), **params})}
+        per_row: dict[str, list[dict[str, Any]]] = {}
+        for cid in typed:
+            merged: dict[str, dict[str, Any]] = {}
+            for c in (*ref_hits.get(cid, []), *name_hits.get(name_key[cid], [])):
+                if c["id"] != cid:
+                    merged[c["id"]] = {"id": c["id"], "sameRef": c["sameRef"] or merged.get(c["id"], {}).get("sameRef", False)}
+            per_row[cid] = list(merged.values())[:em.IMPORT_MAX_CANDIDATES]
+        ids = sorted({c["id"] for cands in per_row.values() for c in cands})
+        if not ids:
+            return [], []
+        records = {r["id"]: r for r in await run(tx, emq.IMPORT_CANDIDATE_RECORDS,
+                                                  {"ids": ids, **self._scope_params()})}
+        rows = [(cid, [{**records[c["id"]], "sameRef": c["sameRef"]} for c in cands if c["id"] in records])
+                for cid, cands in per_row.items() if cands]
+        scored = await scorer.score_batch([(typed[cid], [c["record"] for c in cands]) for cid, cands in rows])
+        by_id = {p.id: p for p in written}
         proposals: dict[str, Any] = {}
         out: list[RowMatches] = []
         shown, hidden = set(), set()
         now = self.now()
-        for r, matches in zip(rows, scored, strict=True):
-            kept = [(c, m) for c, m in em.likely(r["candidates"], matches, scorer.review_threshold) if m is not None]
+        for (cid, cands), matches in zip(rows, scored, strict=True):
+            kept = [(c, m) for c, m in em.likely(cands, matches, scorer.review_threshold)
+                    if m is not None][:em.IMPORT_MAX_KEPT]
             if not kept:
                 continue
-            for prop in em.proposals(r["forId"], kept, scorer.version):
+            for prop in em.proposals(cid, kept, scorer.version):
                 proposals.setdefault(prop.row()["id"], prop)
-            p = by_line[r["forId"]]
-            cands = []
+            p = by_id[cid]
+            entries = []
             for c, m in kept:
-                entry: dict[str, Any] = {"candidateId": em.proposal_id(r["forId"], c["id"]),
+                entry: dict[str, Any] = {"candidateId": em.proposal_id(cid, c["id"]),
                                          "matchProbability": round(m.match_probability, 6),
                                          "matchWeight": round(m.match_weight, 4)}
                 if c["visible"]:
@@ -807,8 +836,8 @@ class Importer:
                     entry["summary"] = {"pseudonym": s["pseudonym"], "ageBand": age_band(s.get("dateOfBirth"), now),
                                         "responsibleAuthority": s.get("responsibleAuthority")}
                     hidden.add(c["id"])
-                cands.append(entry)
-            out.append(RowMatches(p.file, p.line, p.id, cands))
+                entries.append(entry)
+            out.append(RowMatches(p.file, p.line, cid, entries))
         if proposals:
             await upsert_proposals(tx, list(proposals.values()), self.agency)
             await append_in_tx(tx, self.audit, AuditAction.CONSULTATION, "import.candidates", sorted(shown | hidden))

@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from mpdb.intel.co_missing import age_band
-from mpdb.services.search import name_words, swapped, word_clause
+from mpdb.services.search import fold, lucene_escape, name_words, swapped, word_clause
 
 # Per block and per record: a date of birth is shared by ~160 children a year in England, a name
 # by more; the model then scores at most this many pairs per record.
@@ -38,6 +38,7 @@ IMPORT_MAX_CANDIDATES = 50
 # Kept per new record, best first: more likely duplicates than this is a data-quality problem to
 # see in the report, not more pairs to review.
 MAX_KEPT = 10
+IMPORT_MAX_KEPT = 3
 MAX_NAME_WORDS = 6
 
 # A comparison of the model -> the input field it compares (matchedOn names input fields).
@@ -66,35 +67,44 @@ def _iso(v: Any) -> str | None:
     return v.isoformat() if isinstance(v, (date, datetime)) else str(v)
 
 
-def name_query(given: str | None, family: str | None) -> str | None:
-    """Lucene over `child_names`: every family-name word AND every given-name word, each exactly,
-    within its edit distance or as a nickname variant. None without both names (a block on one
-    name alone would be every Smith)."""
+def _clause(word: str, fuzzy: bool) -> str:
+    """One word's Lucene clause without its sign: "(...)" or "x*" (mpdb.services.search)."""
+    if fuzzy:
+        return word_clause(word)[1:]
+    folded = fold(word)
+    return lucene_escape(folded) + "*" if len(folded) == 1 else lucene_escape(folded)
+
+
+def name_query(given: str | None, family: str | None, fuzzy: bool = True) -> str | None:
+    """Lucene over `child_names`: every family-name word AND every given-name word, each exactly
+    or (`fuzzy`) within its edit distance or as a nickname variant. None without both names (a
+    block on one name alone would be every Smith)."""
     gw, fw = name_words(given or ""), name_words(family or "")
     if not gw or not fw or len(gw) + len(fw) > MAX_NAME_WORDS:
         return None
-    # word_clause gives "+(...)" or "+x*"; the field goes between the sign and the clause.
-    return " ".join(f"+{fld}:{word_clause(w)[1:]}" for fld, words in (("familyName", fw), ("givenName", gw))
+    return " ".join(f"+{fld}:{_clause(w, fuzzy)}" for fld, words in (("familyName", fw), ("givenName", gw))
                     for w in words)
 
 
-def family_query(given: str | None, family: str | None) -> str | None:
+def family_query(given: str | None, family: str | None, fuzzy: bool = True) -> str | None:
     """Lucene: every family-name word required, the given name's words only ranking."""
     gw, fw = name_words(given or ""), name_words(family or "")
     if not fw or len(gw) + len(fw) > MAX_NAME_WORDS:
         return None
-    return " ".join([*(f"+familyName:{word_clause(w)[1:]}" for w in fw),
-                     *(f"givenName:{word_clause(w)[1:]}" for w in gw)])
+    return " ".join([*(f"+familyName:{_clause(w, fuzzy)}" for w in fw),
+                     *(f"givenName:{_clause(w, fuzzy)}" for w in gw)])
 
 
-def block_keys(record: dict[str, Any]) -> dict[str, Any]:
-    """The blocking parameters of one record (the shape ENTRY_CANDIDATES / IMPORT_CANDIDATES take)."""
+def block_keys(record: dict[str, Any], fuzzy: bool = True) -> dict[str, Any]:
+    """The blocking parameters of one record (the shape ENTRY_CANDIDATES / IMPORT_CANDIDATE_IDS_*
+    take). Entry asks with fuzzy names (one typed record, a person at the keyboard); an import
+    batch with exact words, as the model's blocking rules compare names."""
     dob = record.get("dateOfBirth")
     dobs = [] if dob is None else [d for d in (dob, swapped(dob)) if d is not None]
+    given, family = record.get("givenName"), record.get("familyName")
     return {"id": record.get("id"), "lacRefLa": record.get("lacRefLa"), "lacChildRef": record.get("lacChildRef"),
             "upn": record.get("upn"), "dobs": dobs, "year": dob.year if dob is not None else None,
-            "lucene": name_query(record.get("givenName"), record.get("familyName")),
-            "luceneFamily": family_query(record.get("givenName"), record.get("familyName"))}
+            "lucene": name_query(given, family, fuzzy), "luceneFamily": family_query(given, family, fuzzy)}
 
 
 # --- the scorer ------------------------------------------------------------------------------
@@ -145,17 +155,18 @@ class EntryScorer:
         return self._db.register(self._pa.Table.from_pylist(rows, schema=schema), dataset_display_name=name)
 
     def _score_sync(self, jobs: list[tuple[dict[str, Any], list[dict[str, Any]]]],
-                    threshold: float | None = None) -> list[list[Match]]:
+                    threshold: float | None = None, top: int | None = None) -> list[list[Match]]:
         """`jobs`: (record, candidates) in graph property names; per job its matches, best first
-        (at or above `threshold` when given)."""
+        (at or above `threshold`, and at most `top` of them, when given)."""
         from mpdb.resolution.records import child_row
 
         left, right, tf = [], [], {c: {} for c in self._tf_columns}  # type: ignore[var-annotated]
+        rows: dict[str, dict[str, Any]] = {}  # a candidate of many records is normalised once
         for rec, cands in jobs:
             row = child_row(rec)
             left.append({**row, "pair_key": row["unique_id"]})
             for cand in cands:
-                crow = child_row(cand)
+                crow = rows.get(str(cand["id"])) or rows.setdefault(str(cand["id"]), child_row(cand))
                 if crow["unique_id"] == row["unique_id"]:
                     continue
                 right.append({**crow, "unique_id": row["unique_id"] + _SEP + crow["unique_id"],
@@ -163,11 +174,10 @@ class EntryScorer:
         out: dict[str, list[Match]] = {str(rec["id"]): [] for rec, _ in jobs}
         if not right:
             return [[] for _ in jobs]
-        for r in (*left, *right):
-            with_tf = self._model.with_tf(r)
+        for r in (*left, *rows.values()):
             for c in self._tf_columns:
-                if r.get(c):
-                    tf[c][r[c]] = with_tf[f"tf_{c}"]
+                if r.get(c) and r[c] not in tf[c]:
+                    tf[c][r[c]] = self._model.tf(c, r[c])
         with self._lock:
             self._calls += 1
             n = self._calls
@@ -186,11 +196,21 @@ class EntryScorer:
                     lt, rt, blocking_rules_to_generate_predictions=["l.pair_key = r.pair_key"],
                     threshold_match_probability=threshold, warning_mode="never")
                 made.append(pred)
-                records = pred.as_record_list()
+                rel = pred.as_duckdbpyrelation()
+                if top is not None:
+                    # The best `top` of each record in DuckDB, so explaining the pairs (Python) stays
+                    # bounded by the rows, not the pairs; twins and siblings first left out as
+                    # ChildModel.sibling_guard does (checked again below).
+                    rel = rel.query("p", "select * from p where not (gamma_given_name = 0 and gamma_references "
+                                         "is distinct from 1) qualify row_number() over (partition by pair_key_l "
+                                         f"order by match_probability desc, unique_id_r) <= {int(top)}")
+                records = rel.to_arrow_table().to_pylist()
             finally:
                 for t in made:
                     t.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
         for r in records:
+            if self._model.sibling_guard(r):  # twins and siblings: never a candidate (ChildModel)
+                continue
             rid, cid = str(r["unique_id_r"]).split(_SEP, 1)
             out[rid].append(Match(cid, float(r["match_probability"]), float(r["match_weight"]),
                                   self._model.reasons(r)))
@@ -200,13 +220,14 @@ class EntryScorer:
         """The candidates at or above the review threshold, scored against `record`."""
         if not candidates:
             return []
-        return (await asyncio.to_thread(self._score_sync, [(record, candidates)], self.review_threshold))[0]
+        return (await asyncio.to_thread(self._score_sync, [(record, candidates)], self.review_threshold,
+                                        MAX_KEPT))[0]
 
     async def score_batch(self, jobs: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> list[list[Match]]:
         """One Splink call for a whole import batch; per job, its candidates at or above the threshold."""
         if not any(c for _, c in jobs):
             return [[] for _ in jobs]
-        return await asyncio.to_thread(self._score_sync, jobs, self.review_threshold)
+        return await asyncio.to_thread(self._score_sync, jobs, self.review_threshold, IMPORT_MAX_KEPT)
 
 
 _scorer_lock = threading.Lock()
@@ -280,23 +301,11 @@ def shape_candidate(row: dict[str, Any], match: Match | None, typed: dict[str, A
     }}
 
 
-def _weight(m: Match, comparison: str) -> float | None:
-    return next((r.match_weight for r in m.reasons if r.comparison == comparison), None)
-
-
-def sibling_like(m: Match) -> bool:
-    """Given names that disagree outright, with no shared reference: twins and siblings share a
-    family name, a date of birth (twins) and a home, and the model, which adds up comparisons as
-    if independent, scores that as one child. At entry such a pair is never a candidate."""
-    given, refs = _weight(m, "given_name"), _weight(m, "references")
-    return given is not None and given < 0 and not (refs is not None and refs > 0)
-
-
 def likely(rows: list[dict[str, Any]], matches: list[Match], threshold: float) -> list[tuple[dict[str, Any], Match | None]]:
     """The candidates kept: the same LA reference whatever the score, and every other at or above
-    the review threshold and not sibling-like; by probability, highest first (then id); at most
+    the review threshold; by probability, highest first (then id); at most
     MAX_KEPT."""
-    by_id = {m.candidate_id: m for m in matches if not sibling_like(m)}
+    by_id = {m.candidate_id: m for m in matches}
     kept = [(r, by_id.get(r["id"])) for r in rows
             if r.get("sameRef") or (r["id"] in by_id and by_id[r["id"]].match_probability >= threshold)]
     # the same LA reference first, whatever its score: it is the one record that cannot be created twice

@@ -201,9 +201,8 @@ async def test_a_sibling_or_a_twin_is_not_proposed(live_server, scenario, tokens
     assert await pairs(scenario, "T12-AVA") == []
     m = expected(record(f"T12-{name}", given, "Kowalczyk", dob, "F", postcode="ME14 1", recordedBy=KENT_CC),
                  [record("T12-AVA", "Ava", "Kowalczyk", "2010-02-03", "F", postcode="ME14 1XX")])
-    # the model alone scores a twin (same family, date of birth, sex and home) as one child; the
-    # entry guard (entry_match.sibling_like) keeps the given names' outright disagreement decisive
-    assert all(x.match_probability < scorer().review_threshold or em.sibling_like(x) for x in m.values())
+    # a twin (same family name, date of birth, sex and home) is excluded by the model's sibling guard
+    assert all(x.match_probability < scorer().review_threshold for x in m.values())
 
 
 # --- reportMissing with newChild ---------------------------------------------------------------

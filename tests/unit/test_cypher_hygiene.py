@@ -25,6 +25,11 @@ UNSCOPED_ALLOWED: dict[tuple[str, str], str] = {
     ("access", "REFRESH_ACCESS"): "maintains the access lists themselves; run by the data layer after writes",
     ("intel_links", "SAME_AS_PAIRS"): "confirmed SAME_AS pairs as ids, so coMissingGroups counts one child's records "
     "as one member; every id is then read under the caller's scope (GROUP_DETAILS); never returned to a caller",
+    **{("entry_match", name): "the candidates of an import batch, across agencies, to be scored: ids only; "
+       "IMPORT_CANDIDATE_RECORDS then reads them with the importer's scope (visible or summary form)"
+       for name in ("IMPORT_CANDIDATE_IDS_BY_REF", "IMPORT_CANDIDATE_IDS_BY_NAME", "_IMPORT_TAIL")},
+    **{("entry_match", name): "fragments of ENTRY_CANDIDATES / IMPORT_CANDIDATE_IDS_*, see their entries"
+       for name in ("_REF_BLOCKS", "_NAME_DOB_BLOCKS")},
     ("entry_match", "_BLOCKS"): "a fragment of ENTRY_CANDIDATES / IMPORT_CANDIDATES, which take the caller's scope: "
     "candidates are fetched across agencies to be scored, and what reaches the caller is decided by `visible` "
     "(the full record) or the summary form",

@@ -25,13 +25,15 @@ from mpdb.graph.queries.access import CHILD_VISIBLE
 from mpdb.graph.queries.summary import child_summary
 
 # Per block: a cap, so a common date of birth or a common name cannot make the scoring unbounded.
-_BLOCKS: Final[LiteralString] = """
+_REF_BLOCKS: Final[LiteralString] = """
   MATCH (c:Child {lacRefLa: r.lacRefLa, lacChildRef: r.lacChildRef})
   RETURN c, 'lacReference' AS block
   UNION
   MATCH (c:Child {upn: r.upn})
   RETURN c, 'upn' AS block
-  UNION
+"""
+
+_NAME_DOB_BLOCKS: Final[LiteralString] = """
   MATCH (c:Child) WHERE c.dateOfBirth IN r.dobs
   WITH c LIMIT $perBlock
   RETURN c, 'dateOfBirth' AS block
@@ -46,6 +48,8 @@ _BLOCKS: Final[LiteralString] = """
   WITH r, node AS c WHERE c:Child AND c.dateOfBirth.year = r.year
   RETURN c, 'familyNameAndYear' AS block
 """
+
+_BLOCKS: Final[LiteralString] = _REF_BLOCKS + "  UNION\n" + _NAME_DOB_BLOCKS
 
 # The fields the model compares (mpdb.resolution.records reads these keys).
 _RECORD: Final[LiteralString] = """
@@ -78,28 +82,44 @@ LIMIT $limit
 """
 )
 
-# The children an import batch has just written (`$records`, same shape), against every other
-# agency's children and the children of this import run (`$runIds`: this file, earlier batches
-# included). The importing agency's other children are its own, keyed by its own references,
-# except one holding the same LA reference (registered through the API under another id).
-IMPORT_CANDIDATES: Final[LiteralString] = (
-    """
-UNWIND $records AS r
-CALL (r) {
-"""
-    + _BLOCKS
-    + """
+# The children an import batch has just written, as blocking keys (`$keys`, same shape plus `k`:
+# by reference one per row, by names and date of birth one per DISTINCT key, looked up once),
+# against every other agency's children and the children of this import run (`$runIds`: this file,
+# earlier batches included). The importing agency's other children are its own, keyed by its own
+# references, except one holding the same LA reference (registered through the API under another
+# id). Ids only: IMPORT_CANDIDATE_RECORDS reads each distinct candidate once. The names are
+# matched exactly here (as the model's own blocking rules do), the fuzzy variants being for entry.
+_IMPORT_TAIL: Final[LiteralString] = """
 }
 WITH r, c, collect(block) AS blocks
-WHERE c.id <> r.id AND (c.recordedBy <> $agencyId OR c.id IN $runIds OR 'lacReference' IN blocks)
+WHERE c.recordedBy <> $agencyId OR c.id IN $runIds OR 'lacReference' IN blocks
 WITH r, c, blocks ORDER BY c.id
-WITH r, collect({id: c.id, sameRef: 'lacReference' IN blocks, record: """
+WITH r, collect({id: c.id, sameRef: 'lacReference' IN blocks})[..$limit] AS candidates
+RETURN r.k AS k, candidates
+"""
+
+# By reference, one key per row (`k`: the row's child id).
+IMPORT_CANDIDATE_IDS_BY_REF: Final[LiteralString] = """
+UNWIND $keys AS r
+CALL (r) {
+""" + _REF_BLOCKS + _IMPORT_TAIL
+
+# By date of birth and names, one key per distinct (dobs, year, names) of the batch.
+IMPORT_CANDIDATE_IDS_BY_NAME: Final[LiteralString] = """
+UNWIND $keys AS r
+CALL (r) {
+""" + _NAME_DOB_BLOCKS + _IMPORT_TAIL
+
+IMPORT_CANDIDATE_RECORDS: Final[LiteralString] = (
+    """
+UNWIND $ids AS id
+MATCH (c:Child {id: id})
+RETURN c.id AS id, """
     + _RECORD
-    + """, visible: """
+    + """ AS record, """
     + CHILD_VISIBLE
-    + """, summary: """
+    + """ AS visible, """
     + child_summary("c")
-    + """})[..$limit] AS candidates
-RETURN r.id AS forId, candidates
+    + """ AS summary
 """
 )
