@@ -631,8 +631,8 @@ class Importer:
         if placed is None:
             warnings += found
             return (_Placed(stated, ref.primary_force(stated), "stated"), "stated"), warnings, None
-        if placed.la == stated:
-            warnings += found
+        if placed.la == stated:  # the row confirms the postcode: a straddling sector needs no warning
+            warnings += [w for w in found if w.rule != pc.RULE_STRADDLES]
         elif stated in place.others:  # the sector straddles into the stated LA: the row says which part
             placed = _Placed(stated, ref.primary_force(stated), placed.resolution)
         else:

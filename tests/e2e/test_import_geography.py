@@ -193,7 +193,8 @@ GEOC1,Geoa,One-Synthetic,2009-01-02,F,true,E08000025
 """
 # 2: host from the postcode; 3: host stated, postcode elsewhere (kept, warned); 4: host stated and the
 # straddling sector reaches into it (no warning); 5: no host and a postcode nobody knows (rejected);
-# 6: neither (rejected); 7: a full postcode without its space
+# 6: neither (rejected); 7: a full postcode without its space; 8: host stated, the straddling
+# sector's majority (no warning)
 CSV_PLACEMENTS = """placement_ref,child_ref,start_date,end_date,placement_type,host_la,postcode
 GEOP1,GEOC1,2023-01-01,2023-02-01,K2,,ST1 3
 GEOP2,GEOC1,2023-02-01,2023-03-01,K2,E06000021,B12 0
@@ -201,6 +202,7 @@ GEOP3,GEOC1,2023-03-01,2023-04-01,U4,E08000027,WV1 1
 GEOP4,GEOC1,2023-04-01,2023-05-01,U4,,ZZ1 1
 GEOP5,GEOC1,2023-05-01,2023-06-01,U4,,
 GEOP6,GEOC1,2023-06-01,,U4,,cf101ab
+GEOP7,GEOC1,2022-06-01,2022-07-01,U4,E08000031,WV1 1
 """
 
 
@@ -210,7 +212,7 @@ async def test_the_csv_placements_file_places_postcodes_the_same_way(live_server
     assert (r.status_code, r.json()["loaded"]) == (200, 1)
     r = post(live_server, "placements", lead, {"file": ("placements.csv", CSV_PLACEMENTS, "text/csv")})
     body = r.json()
-    assert (r.status_code, body["loaded"], body["rejected"]) == (200, 4, 2)
+    assert (r.status_code, body["loaded"], body["rejected"]) == (200, 5, 2)
     assert [(e["line"], e["column"], e["rule"]) for e in body["errors"]] == [
         (5, "postcode", "postcode_unknown"), (6, "host_la", "required")]
     assert body["errors"][0]["reason"].endswith("the row is rejected: give host_la")
@@ -218,7 +220,7 @@ async def test_the_csv_placements_file_places_postcodes_the_same_way(live_server
         (3, "postcode", "postcode_host_mismatch", f"the postcode lies in another local authority than host_la "
          f"({BIRMINGHAM}): host_la is kept as the host, the location is placed by its postcode")]
     got = {}
-    for ref in ("GEOP1", "GEOP2", "GEOP3", "GEOP6"):
+    for ref in ("GEOP1", "GEOP2", "GEOP3", "GEOP6", "GEOP7"):
         row = await reference_graph.read_one(PLACEMENT_Q, {"id": derive_id("PL", BIRMINGHAM, "csv-import", ref)})
         got[ref] = (row["p"], row["host"], row["force"], [x[:4] for x in row["loc"]])
     assert got == {
@@ -230,6 +232,8 @@ async def test_the_csv_placements_file_places_postcodes_the_same_way(live_server
                   [["WV1 1", DUDLEY, WMP, "sector"]]),
         "GEOP6": ({"outOfArea": True, "crossForce": True, "hostResolution": "postcode"}, [CARDIFF], [SOUTH_WALES],
                   [["CF10 1AB", CARDIFF, SOUTH_WALES, "unit"]]),
+        "GEOP7": ({"outOfArea": True, "crossForce": False, "hostResolution": "stated"}, [WOLVERHAMPTON], [WMP],
+                  [["WV1 1", WOLVERHAMPTON, WMP, "sector"]]),
     }
     # the hosts the postcodes gave read the child; a force no placement is in does not
     for agency, role in ((CARDIFF, "la_missing_lead"), (SOUTH_WALES, "investigator"), (STOKE, "la_missing_lead"),
