@@ -14,6 +14,12 @@ their messages and their paths are graphql-core's. Fields with a resolver, with 
 or abstract type, and every field while a resolve middleware is installed (tracing), take the
 ordinary path.
 
+Root fields of a query run with their audit commit deferred (DEFERRED_AUDIT, mpdb/services/context.py):
+the read's consultation events are sent to Neo4j when the service records them, the field's value is
+completed while the commit waits for its log flush, and the field's value joins the response only
+once that commit is durable; when it fails, the field fails with it (null and a located error, as
+when the service awaited the commit itself). Mutations keep the service's own wait.
+
 String arguments are checked here too (`check_arguments`, mpdb/api/extensions/inputs.py), before the
 field's resolver runs, as a resolve middleware did before: a middleware wraps every field, and only
 fields with arguments need it.
@@ -21,6 +27,7 @@ fields with arguments need it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from operator import attrgetter
 from typing import Any
@@ -33,6 +40,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    OperationType,
     is_leaf_type,
 )
 from graphql.execution.values import get_argument_values
@@ -42,6 +50,7 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
 from mpdb.api.extensions.inputs import check_arguments
+from mpdb.services.context import DEFERRED_AUDIT
 
 
 class _Slow(Exception):
@@ -170,6 +179,28 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 self.handle_field_error(refused, field_def.type, field_details_list, path)
                 return None
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
+
+    async def complete_awaitable_value(self, return_type: GraphQLOutputType, field_details_list: Any, info: Any,
+                                       path: Any, result: Any, position_context: Any) -> Any:
+        if path.prev is not None or self.operation.operation is not OperationType.QUERY:
+            return await super().complete_awaitable_value(return_type, field_details_list, info, path, result,
+                                                          position_context)
+        pending: list[asyncio.Future[Any]] = []
+        token = DEFERRED_AUDIT.set(pending)
+        try:
+            completed = await super().complete_awaitable_value(return_type, field_details_list, info, path, result,
+                                                               position_context)
+        finally:
+            DEFERRED_AUDIT.reset(token)
+        if pending:
+            outcomes = await asyncio.gather(*pending, return_exceptions=True)
+            failure = next((o for o in outcomes if isinstance(o, BaseException)), None)
+            if failure is not None:
+                if not isinstance(failure, Exception):
+                    raise failure
+                self.handle_field_error(failure, return_type, field_details_list, path)
+                return None
+        return completed
 
     def _middleware(self) -> bool:
         manager = self.middleware_manager

@@ -321,11 +321,11 @@ class _GroupCommit:
         self.linger: asyncio.TimerHandle | None = None
         self.lingered = False
 
-    async def submit(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def submit(self, events: list[dict[str, Any]]) -> asyncio.Future[list[dict[str, Any]]]:
         entry = _Waiting(events, asyncio.get_running_loop().create_future())
         self.waiting.append(entry)
         self._start()
-        return await entry.done
+        return entry.done
 
     def _linger_over(self) -> None:
         self.linger, self.lingered = None, True
@@ -395,12 +395,19 @@ async def record(graph: Graph, events: list[dict[str, Any]]) -> list[dict[str, A
     AuditAppendFailed when they could not be recorded, and the read must then fail."""
     if not events:
         return []
+    return await record_soon(graph, events)
+
+
+def record_soon(graph: Graph, events: list[dict[str, Any]]) -> asyncio.Future[list[dict[str, Any]]]:
+    """`record`, started now: the commit is queued before this returns, and the future is done once
+    the events are committed (or failed with AuditAppendFailed). Whoever holds the answer they
+    describe must await it before the answer leaves (mpdb/services/context.py, DEFERRED_AUDIT)."""
     # One writer per driver and event loop: futures belong to the loop that made them.
     per_loop = _group_commits.setdefault(asyncio.get_running_loop(), {})
     writer = per_loop.get((id(graph.driver), graph.database))
     if writer is None or writer.graph.driver is not graph.driver:
         writer = per_loop[(id(graph.driver), graph.database)] = _GroupCommit(graph)
-    return await writer.submit(events)
+    return writer.submit(events)
 
 
 # --- verification -------------------------------------------------------------------------------

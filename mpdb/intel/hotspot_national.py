@@ -74,7 +74,7 @@ class NationalStepOne:
     unit_of: Mapping[str, int]  # active cell -> its component
     units: Mapping[int, tuple[tuple[str, ...], tuple[Counted, ...]]]  # component -> cells, counted hot spots
     next_unit: int
-    rev: dict[str, set[str]]  # cell -> cells that list it among their neighbours (shared, grows only)
+    rev: dict[str, list[str]]  # cell -> cells that list it among their neighbours (shared, grows only)
     counted: tuple[Counted, ...]
     forces_read: int = 0  # how many forces this entry re-read (all of them when built whole)
 
@@ -111,14 +111,15 @@ def merge_stats(parts: list[CellStats]) -> CellStats:
     return out
 
 
-def _register(rev: dict[str, set[str]], cells: Iterable[str]) -> None:
+def _register(rev: dict[str, list[str]], cells: Iterable[str]) -> None:
+    # Lists, not sets: a cell made active again is listed twice, which the search's `seen` absorbs.
     for c in cells:
         for n in _neighbours(c):
             found = rev.get(n)
             if found is None:
-                rev[n] = {c}
+                rev[n] = [c]
             else:
-                found.add(c)
+                found.append(c)
 
 
 def build(generation: str, force_versions: Mapping[str, tuple[str, ...]],
@@ -133,9 +134,20 @@ def update(old: NationalStepOne, generation: str, force_versions: Mapping[str, t
     the window any more), re-clustering only the components a changed cell was or is in."""
     force_stats = dict(old.force_stats)
     dirty: set[str] = set()
+    now_in: dict[str, list[str]] = {}  # dirty cell -> changed forces with buckets in it now
     for f, part in changed.items():
         before = old.force_stats.get(f, {})
-        dirty.update(c for c in part.keys() | before.keys() if part.get(c) != before.get(c))
+        if not before:
+            dirty.update(part)
+        else:
+            dirty.update(c for c, s in part.items() if before.get(c) != s)
+            dirty.update(c for c in before if c not in part)
+        for c in part:
+            found = now_in.get(c)
+            if found is None:
+                now_in[c] = [f]
+            else:
+                found.append(f)
         if part:
             force_stats[f] = part
         else:
@@ -145,7 +157,7 @@ def update(old: NationalStepOne, generation: str, force_versions: Mapping[str, t
     cell_forces = dict(old.cell_forces)
     added = []
     for c in dirty:
-        fs = tuple(sorted(f for f in set(old.cell_forces.get(c, ())).union(changed) if c in force_stats.get(f, {})))
+        fs = tuple(sorted([f for f in old.cell_forces.get(c, ()) if f not in changed] + now_in.get(c, [])))
         if fs:
             if c not in old.stats:
                 added.append(c)

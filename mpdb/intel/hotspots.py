@@ -62,7 +62,11 @@ of bucket on every write path. Instead each process keeps step 1's result (the w
 with their counts, before ranking, filtering and paging; aggregates only) for the last
 `MPDB_HOTSPOT_CACHE_ENTRIES` (kind, area, window)s, and uses an entry only while the buckets'
 versions in Neo4j are still those it was computed under (mpdb/intel/hotspot_cache.py). The first
-request after a write that touched the kind in the window's months recomputes it from the buckets.
+request after a write that touched the kind in the window's months recomputes it from the buckets:
+for a force or an LA whole; nationally (issue 10, round 3) only the written forces' buckets are
+read again and only the clusters around the cells that changed are redone, because the national
+entry keeps each force's folded cells and its hot spots per connected group of cells
+(mpdb/intel/hotspot_national.py), with the same answer as the whole computation.
 Step 2 is never cached: it applies the caller's visibility, and reads episode facts (risk grade, a
 child's LA and home) that change without any bucket changing.
 

@@ -7,16 +7,28 @@ caller return the records.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
-from mpdb.audit.trail import AuditAction, AuditContext, new_event, record
+from mpdb.audit.trail import AuditAction, AuditContext, new_event, record, record_soon
 from mpdb.auth.access import AccessScope, access_scope_for
 from mpdb.auth.policy import get_policy
 from mpdb.auth.principal import Principal
 from mpdb.domain.errors import PurposeRequired
 from mpdb.graph.db import Graph
 from mpdb.settings import Settings
+
+
+# Where a read's audit commit may run while its answer is being built (issue 10, round 3): the
+# GraphQL execution sets a list here around each root field of a query and awaits every commit
+# in it before that field's value becomes part of the response, failing the field with it
+# (mpdb/api/execution.py). So the commit's wait (a log flush) overlaps the GraphQL completion and
+# nothing is sent before the events are durable. Unset (None) everywhere else: `consulted` then
+# commits before it returns.
+DEFERRED_AUDIT: ContextVar[list[asyncio.Future[Any]] | None] = ContextVar("mpdb_deferred_audit", default=None)
 
 
 @dataclass
@@ -48,7 +60,8 @@ class ServiceContext:
         records it has no basis to read, event operation `<operation>.summary`, so the consultation
         event keeps listing only records returned in full. Summaries are named by internal id (never
         returned to the caller) so `auditEvents(recordId: <child>)` finds every disclosure about a
-        child. Both events are committed in one transaction, before the answer is returned."""
+        child. Both events are committed in one transaction, before the answer is returned
+        (inside a GraphQL query: before the field's value is sent, see DEFERRED_AUDIT)."""
         ids = [i for i in record_ids if i]
         summary_ids = sorted({i for i in summaries if i})
         if not ids and not summary_ids:
@@ -62,5 +75,11 @@ class ServiceContext:
             events.append(new_event(audit, AuditAction.DISCLOSURE, operation + ".summary", summary_ids,
                                     [self.principal.agency_id]))
         # Committed (possibly in one transaction with other reads' events: group commit) before
-        # this returns; raises when they could not be recorded, and the read fails with it.
-        await record(self.graph, events)
+        # this returns, or, inside a GraphQL query, before the field's value is sent
+        # (DEFERRED_AUDIT); when they could not be recorded, the read fails with it.
+        pending = DEFERRED_AUDIT.get()
+        if pending is None:
+            await record(self.graph, events)
+            return
+        pending.append(record_soon(self.graph, events))
+        await asyncio.sleep(0)  # one turn of the loop: the commit is sent before the answer is built
