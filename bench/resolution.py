@@ -85,7 +85,23 @@ def offline_run(model, profile, seed: int, keep_from: float):  # type: ignore[no
                     candidate_pairs=pred.candidate_pairs, guarded=pred.guarded, scored=pred.pairs,
                     seconds={"generate (not the batch)": t1 - t0, "compare": time.perf_counter() - t1})
     res.above_threshold = sum(p.match_probability >= model.review_threshold for p in pred.pairs)
-    return res, {frozenset(t) for t in data.truth}, data.errors
+    truth = {frozenset(t) for t in data.truth}
+    console.print(f"distinct children indistinguishable on given + family name, date of birth and sex (no model "
+                  f"can tell them apart without a reference or a home): {ambiguous_pairs(data.rows, truth):,} pairs")
+    return res, truth, data.errors
+
+
+def ambiguous_pairs(rows, truth: set[frozenset[str]]) -> int:  # type: ignore[no-untyped-def]
+    """Pairs of records of DIFFERENT children that agree on both names, date of birth and sex."""
+    groups: dict[tuple, list[str]] = {}
+    for r in rows:
+        if r["given_name"] and r["family_name"] and r["dob"]:
+            groups.setdefault((r["given_name"], r["family_name"], r["dob"], r["sex"]), []).append(r["unique_id"])
+    n = 0
+    for ids in groups.values():
+        if len(ids) > 1:
+            n += sum(frozenset((a, b)) not in truth for i, a in enumerate(ids) for b in ids[i + 1:])
+    return n
 
 
 def main(argv: list[str] | None = None) -> int:

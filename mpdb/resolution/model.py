@@ -59,12 +59,14 @@ class ChildModel:
         self.settings: dict[str, Any] = {k: v for k, v in model.items() if k != "mpdb"}
         self._tf: dict[str, dict[str, float]] = meta.get("term_frequencies", {})
         self._tf_floor = {c: min(v.values(), default=1e-5) for c, v in self._tf.items()}
+        # The term-frequency-adjusted columns are the model's own (child-v2 adds ethnicity).
+        self.tf_columns: tuple[str, ...] = tuple(self._tf) or TF_COLUMNS
         self._labels: dict[str, dict[int, str]] | None = None
 
     # -- rows ---------------------------------------------------------------------------------------
     def with_tf(self, row: dict[str, Any]) -> dict[str, Any]:
         out = dict(row)
-        for c in TF_COLUMNS:
+        for c in self.tf_columns:
             v = row.get(c)
             out[f"tf_{c}"] = self.tf(c, v)
         return out
@@ -89,7 +91,7 @@ class ChildModel:
         linker = Linker(df, self.settings, log_level=logging.WARNING)
         # Term frequencies are part of the model (those of the population it was trained on), not of
         # the records at hand: a small graph or a handful of candidates is no population.
-        for c in TF_COLUMNS:
+        for c in self.tf_columns:
             values = sorted({r[c] for r in rows if r.get(c)}) or [""]
             table = pa.table({c: values, f"tf_{c}": [self.tf(c, v) for v in values]})
             linker.table_management.register_term_frequency_lookup(db_api.register(table), c)

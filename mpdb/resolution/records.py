@@ -19,7 +19,7 @@ from typing import Any
 from anyascii import anyascii
 
 ROW_COLUMNS = ("unique_id", "given_name", "given_keys", "family_name", "family_parts", "dob", "dob_swapped",
-               "sex", "postcode", "upn", "lac_ref")
+               "sex", "postcode", "upn", "lac_ref", "ethnicity", "home_lat", "home_lon")
 
 _NOT_NAME = re.compile(r"[^a-z\- ]+")
 _SPACES = re.compile(r"[\s\-]+")
@@ -109,11 +109,20 @@ def _ref(value: Any) -> str | None:
     return text or None
 
 
+def _coordinate(value: Any) -> float | None:
+    # Three decimals (~100 m) are plenty for "within a few km" and keep the row small.
+    try:
+        return round(float(value), 3) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
 def child_row(child: dict[str, Any]) -> dict[str, Any]:
     """The model's row for one child.
 
     `child` uses the graph's property names (`id`, `givenName`, `familyName`, `dateOfBirth`, `sex`,
-    `upn`, `lacChildRef`, `lacRefLa`) plus `postcode`: the postcode of its HOME_AT place, if any.
+    `upn`, `lacChildRef`, `lacRefLa`, `ethnicity`) plus `postcode`, `homeLat` and `homeLon`: the
+    postcode and WGS-84 point of its HOME_AT place, if any (child-v2 compares distance between homes).
     """
     given = fold_name(child.get("givenName"))
     family = fold_name(child.get("familyName"))
@@ -132,6 +141,9 @@ def child_row(child: dict[str, Any]) -> dict[str, Any]:
         "postcode": norm_postcode(child.get("postcode")),
         "upn": _ref(child.get("upn")),
         "lac_ref": f"{_ref(child.get('lacRefLa')) or ''}:{lac}" if lac else None,
+        "ethnicity": _ref(child.get("ethnicity")),
+        "home_lat": _coordinate(child.get("homeLat")),
+        "home_lon": _coordinate(child.get("homeLon")),
     }
 
 

@@ -9,7 +9,9 @@ Levels, strongest first, each a Fellegi-Sunter level whose m (share among true m
   double-barrelled name against one of its parts);
 - dob: exact, day and month swapped, one character different, same year and month with one day
   the 1st (an unknown day recorded as the 1st), same year and month, within a year;
-- sex: exact; postcode: exact or same sector, same district;
+- sex: exact; postcode: exact or same sector, same district, homes within 5 km, within 25 km
+  (haversine between the HOME_AT places' points);
+- ethnicity: exact, different (weak; m set, not learnt: training.REASONED_M);
 - references: the same UPN or the same LA child reference (SSDA903 CHILD id, qualified by its LA):
   very strong when present on both sides.
 Null values (missing on either side) are neutral. Names are compared in their folded ASCII form
@@ -84,9 +86,29 @@ def _postcode() -> cl.CustomComparison:
                             f"AND {sector('postcode_l')} <> '')", label_for_charts="Same postcode or sector"),
             cll.CustomLevel(f"{district('postcode_l')} = {district('postcode_r')} AND {district('postcode_l')} <> ''",
                             label_for_charts="Same district"),
+            # Children mostly move locally (to the next town, the neighbouring LA): the distance
+            # between the two homes' points separates a local move from a stranger across the country.
+            cll.DistanceInKMLevel("home_lat", "home_lon", 5).configure(label_for_charts="Homes within 5 km"),
+            cll.DistanceInKMLevel("home_lat", "home_lon", 25).configure(label_for_charts="Homes within 25 km"),
             cll.ElseLevel().configure(label_for_charts="Different"),
         ],
         comparison_description="postcode",
+    )
+
+
+def _ethnicity() -> cl.CustomComparison:
+    # Weak evidence. Not term-frequency adjusted: ethnicity correlates with the names, whose
+    # agreement is already weighed by their frequency, so a rare code would count the same evidence
+    # twice. Its m probabilities are set, not learnt (training.REASONED_M): agencies record ethnicity
+    # differently (self-described or not), and the synthetic generator never does.
+    return cl.CustomComparison(
+        output_column_name="ethnicity",
+        comparison_levels=[
+            cll.NullLevel("ethnicity"),
+            cll.ExactMatchLevel("ethnicity").configure(label_for_charts="Exact match"),
+            cll.ElseLevel().configure(label_for_charts="Different"),
+        ],
+        comparison_description="ethnicity",
     )
 
 
@@ -112,8 +134,11 @@ PREDICTION_BLOCKING_RULES = [
     block_on("dob", "substr(given_name, 1, 2)"),
     "l.dob_swapped = r.dob",
     block_on("given_name", "family_name"),
-    block_on("family_name", "substr(dob, 1, 4)"),
-    block_on("given_name", "substr(dob, 1, 7)"),
+    # The two rules for a date of birth with an error are the widest: each also keys on something
+    # the sibling guard or the date rules would need anyway (a given name's initial; sex), which
+    # cuts the national candidate pairs without losing duplicates the model could propose.
+    block_on("family_name", "substr(dob, 1, 4)", "substr(given_name, 1, 1)"),
+    block_on("given_name", "substr(dob, 1, 7)", "sex"),
     block_on("upn"),
     block_on("lac_ref"),
 ]
@@ -145,6 +170,7 @@ def settings_creator() -> SettingsCreator:
             _dob(),
             _exact("sex", "Exact match"),
             _postcode(),
+            _ethnicity(),
             _references(),
         ],
         blocking_rules_to_generate_predictions=PREDICTION_BLOCKING_RULES,

@@ -58,10 +58,15 @@ def test_dates_and_postcodes() -> None:
 
 def test_a_child_becomes_one_model_row() -> None:
     row = child_row({"id": "CH-1", "givenName": "Zoë", "familyName": "Smith-Jones", "dateOfBirth": date(2010, 3, 4),
-                     "sex": "U", "postcode": "zz1 2", "upn": "a123 456", "lacChildRef": "x9", "lacRefLa": "E10000016"})
+                     "sex": "U", "postcode": "zz1 2", "upn": "a123 456", "lacChildRef": "x9", "lacRefLa": "E10000016",
+                     "ethnicity": "wbri", "homeLat": 51.27345, "homeLon": "0.5219"})
     assert row == {"unique_id": "CH-1", "given_name": "zoe", "given_keys": ["zoe"], "family_name": "smith-jones",
                    "family_parts": ["jones", "smith"], "dob": "2010-03-04", "dob_swapped": "2010-04-03", "sex": None,
-                   "postcode": "ZZ1 2", "upn": "A123456", "lac_ref": "E10000016:X9"}
+                   "postcode": "ZZ1 2", "upn": "A123456", "lac_ref": "E10000016:X9", "ethnicity": "WBRI",
+                   "home_lat": 51.273, "home_lon": 0.522}
+    # no home point, or an unreadable one: no distance to compare (the postcode levels alone decide)
+    row = child_row({"id": "CH-2", "homeLat": None, "homeLon": "x"})
+    assert (row["home_lat"], row["home_lon"], row["ethnicity"]) == (None, None, None)
 
 
 def test_pair_ids_are_one_per_unordered_pair() -> None:

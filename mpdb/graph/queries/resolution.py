@@ -7,15 +7,17 @@ per unordered pair ('psa-' + 24 hex of sha256("<lowId>|<highId>"), mpdb/resoluti
 from typing import Final, LiteralString
 
 # Children in id order, one page after `$after` (the unique Child.id index serves the range and
-# the order), with what the model compares. The postcode is the HOME_AT place's, if any.
+# the order), with what the model compares. Postcode and point are the HOME_AT place's, if any.
 READ_CHILDREN_PAGE: Final[LiteralString] = """
 MATCH (c:Child)
 WHERE c.id > $after
 WITH c ORDER BY c.id LIMIT $limit
 OPTIONAL MATCH (c)-[:HOME_AT]->(home:Location)
-WITH c, head(collect(home.postcode)) AS postcode
+WITH c, head(collect(home)) AS home
 RETURN c.id AS id, c.givenName AS givenName, c.familyName AS familyName, c.dateOfBirth AS dateOfBirth,
-       c.sex AS sex, c.upn AS upn, c.lacChildRef AS lacChildRef, c.lacRefLa AS lacRefLa, postcode
+       c.sex AS sex, c.upn AS upn, c.lacChildRef AS lacChildRef, c.lacRefLa AS lacRefLa,
+       c.ethnicity AS ethnicity, home.postcode AS postcode, home.point.latitude AS homeLat,
+       home.point.longitude AS homeLon
 """
 
 COUNT_CHILDREN: Final[LiteralString] = "MATCH (c:Child) RETURN count(c) AS n"
