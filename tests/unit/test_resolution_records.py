@@ -126,7 +126,7 @@ def test_the_model_scores_a_record_against_candidates_and_guards_twins() -> None
     from mpdb.resolution.model import ModelFileError, load_child_model
 
     model = load_child_model()
-    assert model.version == "child-v1" and 0 < model.review_threshold < 1
+    assert model.version == "child-v2" and 0 < model.review_threshold < 1
     with pytest.raises(ModelFileError, match="no model 'child-v999'"):
         load_child_model("child-v999")
     new = child_row({"id": "NEW", "givenName": "Will", "familyName": "Pemberton-Ashworth", "dateOfBirth": "2010-06-05",
@@ -144,4 +144,5 @@ def test_the_model_scores_a_record_against_candidates_and_guards_twins() -> None
     assert best.match_probability >= model.review_threshold and scored[1].match_probability < 0.01
     assert {r.comparison: r.level for r in best.reasons} == {
         "given_name": "Name variant or nickname", "family_name": "Shares a name part", "dob": "Day and month swapped",
-        "sex": "Exact match", "postcode": "Same postcode or sector", "references": "No shared reference to compare"}
+        "sex": "Exact match", "postcode": "Same postcode or sector", "ethnicity": "ethnicity is NULL",
+        "references": "No shared reference to compare"}
