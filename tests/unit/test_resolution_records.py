@@ -146,3 +146,20 @@ def test_the_model_scores_a_record_against_candidates_and_guards_twins() -> None
         "given_name": "Name variant or nickname", "family_name": "Shares a name part", "dob": "Day and month swapped",
         "sex": "Exact match", "postcode": "Same postcode or sector", "ethnicity": "ethnicity is NULL",
         "references": "No shared reference to compare"}
+
+
+def test_a_move_to_a_nearby_home_counts_for_not_against() -> None:
+    from mpdb.resolution.model import load_child_model
+
+    model = load_child_model("child-v2")
+    base = {"givenName": "Olivia", "familyName": "Hargreaves", "dateOfBirth": "2011-03-04", "sex": "F"}
+    # Maidstone -> Tonbridge (~18 km, another district), Maidstone -> Leeds (~300 km)
+    here = child_row({**base, "id": "A", "postcode": "ZZ1 2", "homeLat": 51.2720, "homeLon": 0.5290})
+    near = child_row({**base, "id": "B", "postcode": "ZZ2 3", "homeLat": 51.1950, "homeLon": 0.2750})
+    far = child_row({**base, "id": "C", "postcode": "ZZ3 4", "homeLat": 53.8000, "homeLon": -1.5490})
+    unplaced = child_row({**base, "id": "D", "postcode": "ZZ4 5"})
+    by_id = {s.candidate_id: s for s in model.score(here, [near, far, unplaced])}
+    level = {i: next(r for r in s.reasons if r.comparison == "postcode") for i, s in by_id.items()}
+    assert (level["B"].level, level["C"].level, level["D"].level) == ("Homes within 25 km", "Different", "Different")
+    assert level["B"].match_weight > 0 > level["C"].match_weight == level["D"].match_weight
+    assert by_id["B"].match_weight > by_id["C"].match_weight
