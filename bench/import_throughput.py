@@ -1,10 +1,17 @@
 """Bulk-import throughput: generate a synthetic episodes file (~50k rows) and time its import.
 
     .venv/bin/python bench/import_throughput.py [--episodes 50000] [--per-child 5] [--batch-size 1000]
-                                                [--no-matching]
+                                                [--no-matching] [--names realistic|pathological]
+                                                [--run NAME] [--children-only]
 
 `--no-matching` switches off the scoring of imported children for likely duplicates (issue 12:
 candidate look-up, one Splink call per batch, POSSIBLY_SAME_AS proposals), to measure what it costs.
+`--names realistic` (default) names the children as the synthetic generator does (given names by
+sex, family names long-tailed: mpdb.ingest.synthetic.duplicates), so the model's blocks hold what
+they hold in real data; `pathological` is the first wave's file, every child "Bench Synthetic-<n>",
+which shares a name part with every other (thousands of proposals): a worst case, not a workload.
+`--run` puts a name in the references (`BENCH-<run>-C...`) and seeds the names with it, so runs
+with and without matching write distinct children and each first pass is a first import.
 
 Uses the Neo4j from the environment (NEO4J_URI, or the project-managed local server) and writes
 as Kent CC (E10000016) with `BENCH-` references, so it never collides with other data; a second
@@ -28,23 +35,34 @@ from mpdb.graph.db import Graph
 from mpdb.graph.driver import create_driver
 from mpdb.ingest.csv_formats import ImportKind
 from mpdb.ingest.importer import Importer
+from mpdb.ingest.synthetic.duplicates import GIVEN_F, GIVEN_M, pick_surname, surname_pool
 from mpdb.settings import get_settings
 
 AGENCY = "E10000016"
 FORCES = ("E23000032", "E23000015", "E23000001")
 
 
-def children_csv(n: int) -> str:
+def children_csv(n: int, names: str = "realistic", run: str = "") -> str:
     out = io.StringIO()
     out.write("child_ref,given_name,family_name,date_of_birth,sex,looked_after,responsible_la\n")
-    rnd = random.Random(1)
+    rnd = random.Random(f"1{run}" if run else 1)
+    pool = surname_pool()
     for i in range(n):
         dob = datetime(2006, 1, 1) + timedelta(days=rnd.randrange(0, 365 * 6))
-        out.write(f"BENCH-C{i:06d},Bench,Synthetic-{i},{dob:%Y-%m-%d},{rnd.choice('FM')},true,{AGENCY}\n")
+        sex = rnd.choice("FM")
+        if names == "pathological":
+            given, family = "Bench", f"Synthetic-{i}"
+        else:
+            given, family = rnd.choice(GIVEN_F if sex == "F" else GIVEN_M), pick_surname(rnd, pool)
+        out.write(f"{ref(run, 'C')}{i:06d},{given},{family},{dob:%Y-%m-%d},{sex},true,{AGENCY}\n")
     return out.getvalue()
 
 
-def episodes_csv(children: int, per_child: int) -> str:
+def ref(run: str, kind: str) -> str:
+    return f"BENCH-{run}-{kind}" if run else f"BENCH-{kind}"
+
+
+def episodes_csv(children: int, per_child: int, run: str = "") -> str:
     out = io.StringIO()
     out.write("episode_ref,child_ref,reported_at,found_at,returned_at,reporting_force,reporter_type,"
               "risk_grade,grade_scheme\n")
@@ -55,7 +73,7 @@ def episodes_csv(children: int, per_child: int) -> str:
         for k in range(per_child):
             found = t + timedelta(hours=rnd.randrange(2, 40))
             returned = found + timedelta(hours=1)
-            out.write(f"BENCH-E{c:06d}-{k},BENCH-C{c:06d},{t:%Y-%m-%dT%H:%M:%SZ},{found:%Y-%m-%dT%H:%M:%SZ},"
+            out.write(f"{ref(run, 'E')}{c:06d}-{k},{ref(run, 'C')}{c:06d},{t:%Y-%m-%dT%H:%M:%SZ},{found:%Y-%m-%dT%H:%M:%SZ},"
                       f"{returned:%Y-%m-%dT%H:%M:%SZ},{rnd.choice(FORCES)},carer,"
                       f"{rnd.choice(('low', 'medium', 'high'))},2017\n")
             t = returned + timedelta(days=rnd.randrange(3, 60))
@@ -76,11 +94,11 @@ async def main(args: argparse.Namespace) -> None:
                           agency_kind=AgencyKind.LOCAL_AUTHORITY, role=Role.LA_MISSING_LEAD,
                           scopes=frozenset({Scope.IMPORT_WRITE}))
     n_children = max(1, args.episodes // args.per_child)
-    files = {
-        ImportKind.CHILDREN: children_csv(n_children),
-        ImportKind.EPISODES: episodes_csv(n_children, args.per_child),
-    }
-    title = f"bulk import throughput (batch size {args.batch_size}{', no duplicate matching' if args.no_matching else ''})"
+    files = {ImportKind.CHILDREN: children_csv(n_children, args.names, args.run)}
+    if not args.children_only:
+        files[ImportKind.EPISODES] = episodes_csv(n_children, args.per_child, args.run)
+    title = (f"bulk import throughput (batch size {args.batch_size}, {args.names} names"
+             f"{', no duplicate matching' if args.no_matching else ''})")
     table = Table(title=title)
     for col in ("file", "pass", "rows", "loaded", "unchanged", "rejected", "proposals", "seconds", "rows/s"):
         table.add_column(col, justify="right")
@@ -104,4 +122,7 @@ if __name__ == "__main__":
     parser.add_argument("--per-child", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--no-matching", action="store_true", help="switch off the duplicate scoring")
+    parser.add_argument("--names", choices=("realistic", "pathological"), default="realistic")
+    parser.add_argument("--run", default="", help="a name for this run's references and name seed")
+    parser.add_argument("--children-only", action="store_true", help="import the children file only")
     asyncio.run(main(parser.parse_args()))

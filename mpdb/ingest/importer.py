@@ -805,21 +805,29 @@ class Importer:
         ids = sorted({c["id"] for cands in per_row.values() for c in cands})
         if not ids:
             return [], []
-        records = {r["id"]: r for r in await run(tx, emq.IMPORT_CANDIDATE_RECORDS,
-                                                  {"ids": ids, **self._scope_params()})}
+        records = {r["id"]: r for r in await run(tx, emq.IMPORT_CANDIDATE_FIELDS, {"ids": ids})}
         rows = [(cid, [{**records[c["id"]], "sameRef": c["sameRef"]} for c in cands if c["id"] in records])
                 for cid, cands in per_row.items() if cands]
         scored = await scorer.score_batch([(typed[cid], [c["record"] for c in cands]) for cid, cands in rows])
+        kept_of = []
+        for (cid, cands), matches in zip(rows, scored, strict=True):
+            kept = [(c, m) for c, m in em.likely(cands, matches, scorer.review_threshold)
+                    if m is not None][:em.IMPORT_MAX_KEPT]
+            if kept:
+                kept_of.append((cid, kept))
+        if not kept_of:
+            return [], []
+        # what the importer may see of the kept candidates only (docs/IMPORT.md)
+        access = {r["id"]: r for r in await run(tx, emq.IMPORT_CANDIDATE_ACCESS,
+                                                 {"ids": sorted({c["id"] for _, kept in kept_of for c, _ in kept}),
+                                                  **self._scope_params()})}
         by_id = {p.id: p for p in written}
         proposals: dict[str, Any] = {}
         out: list[RowMatches] = []
         shown, hidden = set(), set()
         now = self.now()
-        for (cid, cands), matches in zip(rows, scored, strict=True):
-            kept = [(c, m) for c, m in em.likely(cands, matches, scorer.review_threshold)
-                    if m is not None][:em.IMPORT_MAX_KEPT]
-            if not kept:
-                continue
+        for cid, kept in kept_of:
+            kept = [({**c, **access[c["id"]]}, m) for c, m in kept]
             for prop in em.proposals(cid, kept, scorer.version):
                 proposals.setdefault(prop.row()["id"], prop)
             p = by_id[cid]

@@ -62,6 +62,7 @@ class ChildModel:
         # The term-frequency-adjusted columns are the model's own (child-v2 adds ethnicity).
         self.tf_columns: tuple[str, ...] = tuple(self._tf) or TF_COLUMNS
         self._labels: dict[str, dict[int, str]] | None = None
+        self._compiled: Any = None
 
     # -- rows ---------------------------------------------------------------------------------------
     def with_tf(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -133,6 +134,15 @@ class ChildModel:
         reference still lets it through."""
         return rec.get("gamma_given_name") == 0 and rec.get("gamma_references") != 1
 
+    def compiled(self):  # type: ignore[no-untyped-def]
+        """This model's scoring SQL on one DuckDB connection, built on first use."""
+        if self._compiled is None:
+            from mpdb.resolution.compiled import CompiledScorer
+            from mpdb.resolution.training import arrow_schema
+
+            self._compiled = CompiledScorer(self.settings, arrow_schema(), TF_COLUMNS)
+        return self._compiled
+
     # -- scoring ------------------------------------------------------------------------------------
     def score(self, record: dict[str, Any], candidates: list[dict[str, Any]]) -> list[Scored]:
         """`record` and each candidate are model rows (records.child_row); every candidate is scored,
@@ -141,9 +151,11 @@ class ChildModel:
         cands = [c for c in candidates if c["unique_id"] != record["unique_id"]]
         if not cands:
             return []
-        linker = self._linker([record])
-        # term frequencies from the model file (a handful of candidates is no population)
-        res = linker.inference.score_pairs([self.with_tf(record)], [self.with_tf(c) for c in cands]).as_record_list()
+        # term frequencies from the model file (a handful of candidates is no population); the SQL
+        # is Splink's, generated once per model (mpdb.resolution.compiled)
+        table = self.compiled().run([{**self.with_tf(record), "pair_key": "p"}],
+                                    [{**self.with_tf(c), "pair_key": "p"} for c in cands])
+        res = table.to_pylist()
         out = [Scored(str(r["unique_id_r"]), float(r["match_probability"]), float(r["match_weight"]), self.reasons(r))
                for r in res if not self.sibling_guard(r)]
         return sorted(out, key=lambda s: (-s.match_probability, s.candidate_id))

@@ -26,8 +26,10 @@ UNSCOPED_ALLOWED: dict[tuple[str, str], str] = {
     ("intel_links", "SAME_AS_PAIRS"): "confirmed SAME_AS pairs as ids, so coMissingGroups counts one child's records "
     "as one member; every id is then read under the caller's scope (GROUP_DETAILS); never returned to a caller",
     **{("entry_match", name): "the candidates of an import batch, across agencies, to be scored: ids only; "
-       "IMPORT_CANDIDATE_RECORDS then reads them with the importer's scope (visible or summary form)"
+       "IMPORT_CANDIDATE_ACCESS then reads the kept ones with the importer's scope (visible or summary form)"
        for name in ("IMPORT_CANDIDATE_IDS_BY_REF", "IMPORT_CANDIDATE_IDS_BY_NAME", "_IMPORT_TAIL")},
+    ("entry_match", "IMPORT_CANDIDATE_FIELDS"): "an import batch's candidates' compared fields, scored in the process "
+    "only; the kept candidates reach the importer through IMPORT_CANDIDATE_ACCESS (its scope: visible or summary)",
     **{("entry_match", name): "fragments of ENTRY_CANDIDATES / IMPORT_CANDIDATE_IDS_*, see their entries"
        for name in ("_REF_BLOCKS", "_NAME_DOB_BLOCKS")},
     ("entry_match", "_BLOCKS"): "a fragment of ENTRY_CANDIDATES / IMPORT_CANDIDATES, which take the caller's scope: "

@@ -87,7 +87,7 @@ LIMIT $limit
 # against every other agency's children and the children of this import run (`$runIds`: this file,
 # earlier batches included). The importing agency's other children are its own, keyed by its own
 # references, except one holding the same LA reference (registered through the API under another
-# id). Ids only: IMPORT_CANDIDATE_RECORDS reads each distinct candidate once. The names are
+# id). Ids only: IMPORT_CANDIDATE_FIELDS reads each distinct candidate once. The names are
 # matched exactly here (as the model's own blocking rules do), the fuzzy variants being for entry.
 _IMPORT_TAIL: Final[LiteralString] = """
 }
@@ -110,13 +110,26 @@ UNWIND $keys AS r
 CALL (r) {
 """ + _NAME_DOB_BLOCKS + _IMPORT_TAIL
 
-IMPORT_CANDIDATE_RECORDS: Final[LiteralString] = (
+# An import batch's distinct candidates, read once: the fields the model compares, to be scored in
+# the process only (nothing of them reaches the caller as such).
+IMPORT_CANDIDATE_FIELDS: Final[LiteralString] = (
     """
 UNWIND $ids AS id
 MATCH (c:Child {id: id})
 RETURN c.id AS id, """
     + _RECORD
-    + """ AS record, """
+    + """ AS record
+"""
+)
+
+# The candidates kept after scoring (a handful per batch, most batches none), with the importer's
+# scope: `visible` decides the full record, otherwise the summary form. Read after scoring because
+# the visibility predicate and the summary cost more than the scoring of every candidate.
+IMPORT_CANDIDATE_ACCESS: Final[LiteralString] = (
+    """
+UNWIND $ids AS id
+MATCH (c:Child {id: id})
+RETURN c.id AS id, """
     + CHILD_VISIBLE
     + """ AS visible, """
     + child_summary("c")
