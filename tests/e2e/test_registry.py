@@ -186,7 +186,8 @@ async def test_duplicate_candidates_in_full_or_in_summary(live_server, scenario,
     assert (await scenario.read_one(COUNT_NODES))["n"] == before + 1  # only the idempotency record
     assert await scenario.read_one("MATCH (c:Child {id: 'T8-NEW-2'}) RETURN c") is None
     # showing it is a consultation, and the summary a disclosure to Kent CC
-    assert await audit_events(scenario, "registerChild", "T8-HID") == [
+    # (sorted: events of one request may land on different audit shards, whose seq numbers are their own)
+    assert sorted(await audit_events(scenario, "registerChild", "T8-HID")) == [
         ("consultation", KENT_CC, ["T8-HID"], []), ("disclosure", KENT_CC, ["T8-HID"], [KENT_CC])]
     assert ok(register(live_server, tokens["kcc"], typed, k), "registerChild") == hidden
 
@@ -223,8 +224,9 @@ async def test_duplicate_candidates_in_full_or_in_summary(live_server, scenario,
     # the child and the POSSIBLY_SAME_AS proposal written with it (tests/e2e/test_entry_matching.py)
     assert await audit_events(scenario, "registerChild", "T8-NEW-2") == [
         ("collection", KENT_CC, ["T8-NEW-2", proposal_id("T8-NEW-2", "T8-HID")], [])]
-    assert (await audit_events(scenario, "registerChild", "T8-HID"))[2:] == [
-        ("consultation", KENT_CC, ["T8-HID"], []), ("disclosure", KENT_CC, ["T8-HID"], [KENT_CC])]
+    # showing them again is audited again: two consultations and two disclosures in all
+    assert sorted(await audit_events(scenario, "registerChild", "T8-HID")) == 2 * [
+        ("consultation", KENT_CC, ["T8-HID"], [])] + 2 * [("disclosure", KENT_CC, ["T8-HID"], [KENT_CC])]
 
 
 async def test_who_may_register_whom(live_server, scenario, tokens) -> None:  # type: ignore[no-untyped-def]

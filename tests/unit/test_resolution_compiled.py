@@ -17,8 +17,8 @@ DOBS = (date(2011, 5, 17), date(2011, 5, 7), date(2011, 7, 5), date(2011, 5, 18)
 
 
 def children() -> list[dict]:
-    """Variants spread over every level of the comparisons (names, date parts, sex, postcode,
-    references), deterministic."""
+    """Variants spread over every level of the comparisons (names, date parts, sex, postcode and home
+    distance, ethnicity, references), deterministic."""
     out = []
     for i, (g, f, d) in enumerate(itertools.product(GIVEN, FAMILY, DOBS)):
         if i % 3:  # a third of the product keeps the test quick and still spans the levels
@@ -26,7 +26,9 @@ def children() -> list[dict]:
         k = len(out)
         out.append({"id": f"U{i:04d}", "givenName": g, "familyName": f, "dateOfBirth": d, "sex": "FMU"[k % 3],
                     "postcode": ("ME1 2AB", "ME1 2AC", None, "ST1 3XY")[k % 4], "upn": ("A1", None, "A2")[k % 3],
-                    "lacChildRef": ("R1", None)[k % 2], "lacRefLa": "E10000016"})
+                    "lacChildRef": ("R1", None)[k % 2], "lacRefLa": "E10000016",
+                    "ethnicity": ("WBRI", None, "BAFR", "WBRI", "MWBC")[k % 5],
+                    "homeLat": (51.38, 51.40, None, 53.00)[k % 4], "homeLon": (0.52, 0.55, None, -2.18)[k % 4]})
     return out
 
 
