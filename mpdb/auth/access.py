@@ -85,6 +85,17 @@ def check_episode_write(scope: AccessScope, basis: str, writes: set[str], field:
                         f"finding and the return, not {', '.join(refused)}", field=field)
 
 
+def check_pair_decision(scope: AccessScope, low_visible: bool, high_visible: bool,
+                        field: str = "input.candidateId") -> None:
+    """Refuse a decision on a possible-duplicate pair the caller may not make (docs/ACCESS.md,
+    identities): the national unit, or an agency that may read both records, decides. (A pair the
+    caller cannot see at all is answered by the service as one that does not exist.)"""
+    if scope.national or (low_visible and high_visible):
+        return
+    raise Forbidden("you may read only one of the two records: the national unit or an agency that may "
+                    "read both decides this pair", field=field)
+
+
 def access_scope_for(principal: Principal, policy: Policy | None = None) -> AccessScope:
     """The caller's scope; `policy` (default: auth/policy.toml) supplies the sharing choices."""
     sharing = (policy or get_policy()).sharing

@@ -72,19 +72,18 @@ class ChildModel:
             out[f"tf_{c}"] = self.tf(c, v)
         return out
 
-    def _linker(self, rows: list[dict[str, Any]], *, batch: bool = False):  # type: ignore[no-untyped-def]
+    def _linker(self, rows: list[dict[str, Any]], *, spill_dir: str | None = None):  # type: ignore[no-untyped-def]
         import pyarrow as pa
         from splink import DuckDBAPI, Linker
 
         from mpdb.resolution.training import arrow_schema
 
-        if batch:
+        if spill_dir is not None:
             import duckdb
 
-            # Bounded memory: past the limit DuckDB spills joins to a temporary directory (a first
-            # national run without it grew to 14 GB).
-            tmp = tempfile.mkdtemp(prefix="mpdb-resolve-")
-            con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT, "temp_directory": tmp})
+            # Bounded memory: past the limit DuckDB spills joins to `spill_dir` (a first national run
+            # without it grew to 14 GB).
+            con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT, "temp_directory": spill_dir})
             db_api = DuckDBAPI(con)
         else:
             db_api = DuckDBAPI()
@@ -166,10 +165,13 @@ class ChildModel:
         threshold = self.review_threshold if threshold is None else threshold
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"threshold {threshold} is outside 0..1")
-        linker = self._linker(rows, batch=True)
-        blocked = linker.inference.compute_blocked_pairs_for_predict()  # kept in Splink's cache for predict
-        candidates = int(blocked.as_duckdbpyrelation().aggregate("count(*)").fetchall()[0][0])
-        kept = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never").as_record_list()
+        # The spill directory lives only as long as the run: a national run can spill gigabytes.
+        with tempfile.TemporaryDirectory(prefix="mpdb-resolve-") as spill_dir:
+            linker = self._linker(rows, spill_dir=spill_dir)
+            blocked = linker.inference.compute_blocked_pairs_for_predict()  # kept in Splink's cache for predict
+            candidates = int(blocked.as_duckdbpyrelation().aggregate("count(*)").fetchall()[0][0])
+            kept = linker.inference.predict(threshold_match_probability=threshold,
+                                            warning_mode="never").as_record_list()
         pairs: list[ScoredPair] = []
         guarded = 0
         for r in kept:

@@ -15,7 +15,8 @@ from typing import Any
 
 from mpdb.audit.trail import AuditAction
 from mpdb.domain import identity as rules
-from mpdb.domain.errors import Forbidden, NotFound
+from mpdb.auth.access import check_pair_decision
+from mpdb.domain.errors import NotFound
 from mpdb.graph.repositories.identity import IdentityRepository, IdentityWriteRepository
 from mpdb.intel.co_missing import require_named_child_access
 from mpdb.resolution.explain import reasons_from_json
@@ -118,9 +119,7 @@ async def decide(ctx: ServiceContext, decision: rules.Decision,
         row = await repo.lock_candidate(command.candidate_id)
         if row is None or not (ctx.scope.national or row["lowVisible"] or row["highVisible"]):
             raise NotFound(NOT_FOUND_MESSAGE.format(kind="candidate pair"), field="input.candidateId")
-        if not (ctx.scope.national or (row["lowVisible"] and row["highVisible"])):
-            raise Forbidden("you may read only one of the two records: the national unit or an agency that may "
-                            "read both decides this pair", field="input.candidateId")
+        check_pair_decision(ctx.scope, row["lowVisible"], row["highVisible"])
         if rules.check_transition(decision, row["status"]):
             status = await repo.decide(decision, command.candidate_id, w.now, ctx.principal.subject, note)
             decided_at, by = w.now, ctx.principal.agency_id
