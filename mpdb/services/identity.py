@@ -101,17 +101,19 @@ async def identity_members(ctx: ServiceContext, child_id: str) -> list[dict[str,
 # --- decisions ------------------------------------------------------------------------------------
 
 _OPERATION = {"confirm": "confirmIdentityCandidate", "reject": "rejectIdentityCandidate",
-              "unmerge": "unmergeIdentity"}
+              "unmerge": "unmergeIdentity", "reopen": "reopenIdentityCandidate"}
 # A merge combines two records of personal data (DPA 2018 s.62(1)(e)); rejecting and unmerging
 # change the pair (and unmerging the access lists back).
 _ACTION = {"confirm": AuditAction.COMBINATION, "reject": AuditAction.ALTERATION,
-           "unmerge": AuditAction.ALTERATION}
+           "unmerge": AuditAction.ALTERATION, "reopen": AuditAction.ALTERATION}
 
 
 async def decide(ctx: ServiceContext, decision: rules.Decision,
-                 command: rules.ConfirmIdentityCandidate | rules.RejectIdentityCandidate | rules.UnmergeIdentity,
+                 command: rules.ConfirmIdentityCandidate | rules.RejectIdentityCandidate | rules.UnmergeIdentity
+                 | rules.ReopenIdentityCandidate,
                  idempotency_key: str) -> dict[str, Any]:
-    note = command.reason if isinstance(command, rules.UnmergeIdentity) else command.note
+    note = command.reason if isinstance(command, rules.UnmergeIdentity | rules.ReopenIdentityCandidate) \
+        else command.note
 
     async def work(w: Write) -> dict[str, Any]:
         ctx.require_purpose()  # a decision names both records: its purpose goes in the audit event

@@ -80,6 +80,12 @@ mutation($input: UnmergeIdentityInput!, $key: String!) {
   unmergeIdentity(input: $input, idempotencyKey: $key) { candidateId status childIds decidedAt decidedByAgency }
 }
 """
+REOPEN = """
+mutation($input: ReopenIdentityCandidateInput!, $key: String!) {
+  reopenIdentityCandidate(input: $input, idempotencyKey: $key) { candidateId status childIds decidedAt decidedByAgency }
+}
+"""
+
 CHILD = """
 query($id: ID!) {
   child(id: $id) { id episodes { nodes { id } }
@@ -300,3 +306,45 @@ async def test_reject(live_server, scenario, tokens) -> None:  # type: ignore[no
     # The same key with another request is refused.
     e = err(live_server.graphql(CONFIRM, {"input": {"candidateId": AB}, "key": v["key"]}, token=tokens["nca"]))
     assert e["extensions"]["reason"] == "IDEMPOTENCY_KEY_REUSED"
+
+
+async def test_reopen_a_wrong_rejection_or_unmerge(live_server, scenario, tokens) -> None:  # type: ignore[no-untyped-def]
+    nca = tokens["nca"]
+    ok(live_server.graphql(REJECT, {"input": {"candidateId": AB}, "key": key()}, token=nca), "rejectIdentityCandidate")
+    # A reason is required; Kent CC reads only one record of the pair; the Met reads neither.
+    bad = err(live_server.graphql(REOPEN, {"input": {"candidateId": AB, "reason": " "}, "key": key()}, token=nca))
+    assert (bad["extensions"]["code"], bad["extensions"]["field"]) == ("BAD_USER_INPUT", "input.reason")
+    v = {"input": {"candidateId": AB, "reason": "rejected by mistake: same UPN"}, "key": key()}
+    assert err(live_server.graphql(REOPEN, v, token=tokens["kcc"]))["extensions"]["code"] == "FORBIDDEN"
+    assert err(live_server.graphql(REOPEN, v, token=tokens["met"]))["extensions"]["code"] == "NOT_FOUND"
+
+    r = ok(live_server.graphql(REOPEN, v, token=nca, purpose="duplicate review"), "reopenIdentityCandidate")
+    assert (r["candidateId"], r["status"], r["childIds"], r["decidedByAgency"]) == (AB, "PROPOSED", ["ID-A", "ID-B"], NCA)
+    # Retried, or asked again with a new key: nothing changes, the same answer.
+    assert ok(live_server.graphql(REOPEN, v, token=nca), "reopenIdentityCandidate") == r
+    assert ok(live_server.graphql(REOPEN, {**v, "key": key()}, token=nca), "reopenIdentityCandidate") == r
+    # Back in the queue, with the reopening as its latest decision; the resolver refreshes it again.
+    queue = ok(live_server.graphql(LIST, token=nca), "identityCandidates")
+    assert [(n["id"], n["status"], n["decidedByAgency"], n["decisionNote"]) for n in queue["nodes"]] == [
+        (AB, "PROPOSED", NCA, "rejected by mistake: same UPN"), (AC, "PROPOSED", None, None)]
+    again = await scenario.in_write_tx(lambda tx: upsert_proposals(
+        tx, [Proposal("ID-A", "ID-B", 0.999, 12.0, "child-v2", "[]")], "mpdb resolve"))
+    assert (again.created, again.refreshed, again.decided) == (0, 1, 0)
+    # Reopening merged nothing; audited once, as an alteration with the purpose.
+    assert await scenario.read("MATCH ()-[s:SAME_AS]->() RETURN count(s) AS n") == [{"n": 0}]
+    events = [e for e in await scenario.read(AUDIT_OF, {"id": AB}) if e["operation"] == "reopenIdentityCandidate"]
+    assert [(e["action"], e["recordIds"], e["agencyId"], e["purpose"]) for e in events] == [
+        ("alteration", sorted(["ID-A", "ID-B", AB]), NCA, "duplicate review")]
+
+    # Decided again: confirmed. A confirmed pair cannot be reopened (unmerge it); an unmerged one can.
+    ok(live_server.graphql(CONFIRM, {"input": {"candidateId": AB}, "key": key()}, token=nca), "confirmIdentityCandidate")
+    e = err(live_server.graphql(REOPEN, {**v, "key": key()}, token=nca))
+    assert (e["extensions"]["code"], e["extensions"]["reason"]) == ("CONFLICT", "CANDIDATE_CONFIRMED")
+    ok(live_server.graphql(UNMERGE, {"input": {"candidateId": AB, "reason": "twins"}, "key": key()}, token=nca),
+       "unmergeIdentity")
+    r2 = ok(live_server.graphql(REOPEN, {"input": {"candidateId": AB, "reason": "not twins after all"},
+                                         "key": key()}, token=nca), "reopenIdentityCandidate")
+    assert r2["status"] == "PROPOSED"
+    pair = await scenario.read("MATCH ()-[r:POSSIBLY_SAME_AS {id: $id}]->() RETURN r.status AS status, "
+                               "r.decisionNote AS note, EXISTS { ()-[:SAME_AS]->() } AS merged", {"id": AB})
+    assert pair == [{"status": "proposed", "note": "not twins after all", "merged": False}]

@@ -15,6 +15,7 @@ from mpdb.intel.co_missing import identity_entries, identity_representatives
     ("confirm", "proposed", True), ("confirm", "confirmed", False),
     ("reject", "proposed", True), ("reject", "rejected", False),
     ("unmerge", "confirmed", True), ("unmerge", "unmerged", False),
+    ("reopen", "rejected", True), ("reopen", "unmerged", True), ("reopen", "proposed", False),
 ])
 def test_allowed_transitions(decision: str, status: str, changes: bool) -> None:
     assert check_transition(decision, status) is changes
@@ -24,6 +25,7 @@ def test_allowed_transitions(decision: str, status: str, changes: bool) -> None:
     ("confirm", "rejected", "CANDIDATE_DECIDED"), ("confirm", "unmerged", "CANDIDATE_DECIDED"),
     ("reject", "confirmed", "CANDIDATE_CONFIRMED"), ("reject", "unmerged", "CANDIDATE_DECIDED"),
     ("unmerge", "proposed", "NOT_MERGED"), ("unmerge", "rejected", "NOT_MERGED"),
+    ("reopen", "confirmed", "CANDIDATE_CONFIRMED"),
 ])
 def test_refused_transitions(decision: str, status: str, reason: str) -> None:
     with pytest.raises(Conflict) as exc:

@@ -4,7 +4,8 @@ Each takes `input` and an `idempotencyKey` like the lifecycle mutations (mpdb/ap
 lifecycle.py), needs identity:review, a purpose, and the national unit or an agency that may read
 both records (else FORBIDDEN; neither: NOT_FOUND). A decision the pair already carries is a no-op
 with the same answer; a decision its state does not allow is a CONFLICT with a reason
-(CANDIDATE_CONFIRMED, CANDIDATE_DECIDED, NOT_MERGED).
+(CANDIDATE_CONFIRMED, CANDIDATE_DECIDED, NOT_MERGED); a decided pair is decided again only after
+reopenIdentityCandidate.
 """
 
 from __future__ import annotations
@@ -49,4 +50,14 @@ class IdentityMutations:
                                idempotency_key: IdemKey) -> t.IdentityDecisionPayload:
         c = parse_command(rules.UnmergeIdentity, input_data(input))
         return t.IdentityDecisionPayload.from_result(await svc.decide(info.context.service, "unmerge", c,
+                                                                      idempotency_key))
+
+    @strawberry.mutation(extensions=requires(Scope.IDENTITY_REVIEW), description=(
+        "Reopen a rejected or unmerged pair whose decision was wrong: it is proposed again, back in the review "
+        "queue, to be confirmed or rejected like any proposed pair (reopening merges nothing). A reason is "
+        "required; audited as an alteration. A confirmed pair is a CONFLICT (CANDIDATE_CONFIRMED): unmerge it."))
+    async def reopen_identity_candidate(self, info: strawberry.Info, input: t.ReopenIdentityCandidateInput,
+                                        idempotency_key: IdemKey) -> t.IdentityDecisionPayload:
+        c = parse_command(rules.ReopenIdentityCandidate, input_data(input))
+        return t.IdentityDecisionPayload.from_result(await svc.decide(info.context.service, "reopen", c,
                                                                       idempotency_key))

@@ -125,6 +125,12 @@ class UnmergeIdentityInput:
     reason: str = strawberry.field(description="Why the merge was wrong (required).")
 
 
+@strawberry.input
+class ReopenIdentityCandidateInput:
+    candidate_id: strawberry.ID = strawberry.field(description="The rejected or unmerged pair to decide again.")
+    reason: str = strawberry.field(description="Why the rejection or unmerge was wrong (required).")
+
+
 @strawberry.type(description="The pair after the decision. Repeating a decision the pair already carries changes "
                              "nothing and answers with the first decision's time and agency.")
 class IdentityDecisionPayload:

@@ -162,3 +162,14 @@ SET r.status = 'unmerged', r.decidedAt = $now, r.decidedBy = $subject, r.decided
     r.decisionNote = $note
 RETURN r.status AS status
 """
+
+# Reopen: a rejected or unmerged pair is proposed again (back in the queue), the reopening being
+# the pair's latest decision (who, when, why). A merge is never restored by reopening: an unmerged
+# pair has no SAME_AS, and confirming it again is a decision of its own.
+REOPEN: Final[LiteralString] = """
+MATCH (:Child)-[r:POSSIBLY_SAME_AS {id: $candidateId}]->(:Child)
+WHERE r.status IN ['rejected', 'unmerged']
+SET r.status = 'proposed', r.decidedAt = $now, r.decidedBy = $subject, r.decidedByAgency = $agencyId,
+    r.decisionNote = $note, r.reopenedAt = $now
+RETURN r.status AS status
+"""

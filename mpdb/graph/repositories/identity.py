@@ -47,7 +47,7 @@ class IdentityWriteRepository:
         return rows[0] if rows else None
 
     async def decide(self, decision: str, candidate_id: str, now: datetime, subject: str, note: str | None) -> str:
-        text = {"confirm": q.CONFIRM, "reject": q.REJECT, "unmerge": q.UNMERGE}[decision]
+        text = {"confirm": q.CONFIRM, "reject": q.REJECT, "unmerge": q.UNMERGE, "reopen": q.REOPEN}[decision]
         rows = await run(self.tx, text, {"candidateId": candidate_id, "now": now, "subject": subject,
                                          "agencyId": self.scope.agency_id, "note": note})
         return str(rows[0]["status"])
