@@ -137,4 +137,8 @@ async def events_for(tx: AsyncManagedTransaction, raised: Sequence[Raised], acto
                     recipients = _choose(r.kind, holders.get((y, None), {}), actor)
                     add(r.kind, (r.episode_id, person, y), recipients, r, "Person", person, y, None,
                         "adult_of_concern")
-    return events
+    # A child linked only through an adult this very write named is already told by the
+    # adult_of_concern alert: one alert for one fact.
+    told = {(e.child_id, e.recipient) for e in events if e.kind is AlertKind.ADULT_OF_CONCERN_IN_EPISODE}
+    return [e for e in events if not (e.kind is AlertKind.LINKED_CHILD_REPORTED_MISSING
+                                      and e.reason.startswith("shared_adult:") and (e.child_id, e.recipient) in told)]
