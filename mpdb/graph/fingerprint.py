@@ -6,7 +6,7 @@ compare the offline and the transactional seed with it.
 
 Two kinds of property are normalised, and said so in the output:
 - volatile: when a thing was done, not what it holds (`DatasetInfo.generatedAt`,
-  `SchemaMigration.appliedAt`): left out;
+  `SchemaMigration.appliedAt`, `OutboxHead.alertsFrom`/`lockedAt`): left out;
 - bookkeeping: `HotspotStamp` nodes (random versions of the hot-spot buckets, for caches) are
   left out; the buckets themselves are compared;
 - set-valued: the derived access lists (mpdb/graph/queries/access.py) are only ever asked
@@ -32,6 +32,8 @@ from mpdb.graph.queries import fingerprint as q
 VOLATILE: dict[str, frozenset[str]] = {
     "DatasetInfo": frozenset({"generatedAt"}),
     "SchemaMigration": frozenset({"appliedAt"}),
+    # when a load ended and when the head was last locked (mpdb/alerts/scheduler.py); its seq is compared
+    "OutboxHead": frozenset({"alertsFrom", "lockedAt"}),
 }
 BOOKKEEPING_LABELS: frozenset[str] = frozenset({"HotspotStamp"})
 SET_VALUED: dict[str, frozenset[str]] = {

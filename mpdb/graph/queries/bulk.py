@@ -12,14 +12,14 @@ from typing import Final, LiteralString
 # schema record too (the migrations run again after the import and recreate it), while any event,
 # or a head that has advanced, is an audit trail the import would erase. Hot-spot stamps (migration
 # 0009) are versions of buckets, not data: the import's new store gets a new generation. The alert
-# outbox (migration 0011) counts the same way: a head still at seq 0 is a schema record, and an
-# outbox that has raised alerts is kept like the audit trail (delivery cursors point into it).
+# outbox (migration 0011): its head is a schema record (a wiped graph keeps it, seq and all, so
+# running processes' delivery cursors stay valid), and its events are kept like the audit trail.
 STORE_STATE: Final[LiteralString] = """
 RETURN EXISTS { MATCH (n) WHERE NOT n:SchemaMigration AND NOT n:HotspotStamp AND NOT (n:AuditHead AND n.seq = 0)
-                              AND NOT (n:OutboxHead AND n.seq = 0) }
+                              AND NOT n:OutboxHead }
          AS hasNodes,
        EXISTS { MATCH (n:AuditEvent) } OR EXISTS { MATCH (h:AuditHead) WHERE h.seq > 0 }
-         OR EXISTS { MATCH (h:OutboxHead) WHERE h.seq > 0 } AS hasAudit
+         OR EXISTS { MATCH (:OutboxEvent) } AS hasAudit
 """
 
 FIX_NODE_EMPTIES_TEMPLATE: Final[str] = """
