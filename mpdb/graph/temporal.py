@@ -10,18 +10,27 @@ nanosecond arithmetic and pytz), which mpdb.graph.db.to_native then turns into a
 the driver's own function. tests/unit/test_temporal_hydration.py checks the two agree on a grid
 of values, and that the driver version is the one this was written against (neo4j is pinned in
 pyproject.toml: a driver upgrade must re-check this module).
+
+DATE values (tag D) likewise: the driver builds a `neo4j.time.Date` (pure Python ordinal
+arithmetic) that `to_native` turns into a `datetime.date`; a national coMissing carries ~40 of
+them (dates of birth, flags). `hydrate_date` gives the `date` directly; dates outside
+`datetime.date`'s years 1-9999 go to the driver's own function.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytz
+from neo4j._codec.hydration.bolt.v1 import temporal as _bolt_v1_temporal
 from neo4j._codec.hydration.bolt.v2 import temporal as _bolt_v2_temporal
 
 DRIVER_VERSION = "6.4.1"
 _original = _bolt_v2_temporal.hydrate_datetime
+_original_date = _bolt_v1_temporal.hydrate_date
+_UNIX_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_MAX_ORDINAL = date.max.toordinal()
 _EPOCH = datetime(1970, 1, 1)
 _ZONES: dict[int, Any] = {}  # UTC offset in minutes -> pytz.FixedOffset
 
@@ -43,6 +52,17 @@ def hydrate_datetime(seconds: int, nanoseconds: int, tz: Any = None) -> Any:
     return (_EPOCH + timedelta(seconds=seconds + minutes * 60, microseconds=nanoseconds // 1000)).replace(tzinfo=zone)
 
 
+def hydrate_date(days: int) -> Any:
+    """`hydrate_date(days).to_native()` of the driver (days since 1970-01-01), without neo4j.time."""
+    if type(days) is int:
+        ordinal = _UNIX_EPOCH_ORDINAL + days
+        if 1 <= ordinal <= _MAX_ORDINAL:
+            return date.fromordinal(ordinal)
+    return _original_date(days)
+
+
 def install() -> None:
-    """Use `hydrate_datetime` in every connection the driver opens from now on (idempotent)."""
+    """Use `hydrate_datetime` and `hydrate_date` in every connection the driver opens from now on
+    (idempotent)."""
     _bolt_v2_temporal.hydrate_datetime = hydrate_datetime
+    _bolt_v1_temporal.hydrate_date = hydrate_date

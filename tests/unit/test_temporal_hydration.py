@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import itertools
 
 import neo4j
@@ -33,3 +34,52 @@ def test_named_zones_go_to_the_driver() -> None:
     got = temporal.hydrate_datetime(1_700_000_000, 5_000, "Europe/London")
     assert isinstance(got, neo4j.time.DateTime)
     assert to_native(got) == to_native(temporal._original(1_700_000_000, 5_000, "Europe/London"))
+
+
+DAYS = (0, 1, -1, 365, 13_999, 20_424, -25_567, 2_932_896, -719_162)  # 0001-01-01 .. 9999-12-31
+
+
+@pytest.mark.parametrize("days", DAYS)
+def test_dates_same_value_as_the_driver(days: int) -> None:
+    expected = to_native(temporal._original_date(days))
+    got = temporal.hydrate_date(days)
+    assert type(got) is datetime.date
+    assert got == expected
+    assert got.isoformat() == expected.isoformat()
+
+
+@pytest.mark.parametrize("days", (-719_163, 2_932_897, 10**9, -(10**9)))
+def test_dates_python_cannot_hold_go_to_the_driver(days: int) -> None:
+    try:
+        expected: object = temporal._original_date(days)
+    except ValueError as exc:
+        with pytest.raises(ValueError, match=str(exc).replace("(", r"\(").replace(")", r"\)")):
+            temporal.hydrate_date(days)
+    else:  # the driver's ZeroDate (ordinal 0)
+        assert temporal.hydrate_date(days) == expected
+
+
+def test_install_reaches_the_handlers_of_new_connections() -> None:
+    from neo4j._codec.hydration.bolt.v2.hydration_handler import HydrationHandler as V2
+    from neo4j._codec.hydration.bolt.v3.hydration_handler import HydrationHandler as V3
+
+    temporal.install()
+    for handler in (V2(), V3()):
+        hooks = handler.struct_hydration_functions
+        assert hooks[b"D"] is temporal.hydrate_date
+        assert hooks[b"I"] is temporal.hydrate_datetime
+
+
+async def test_sessions_can_pipeline_begin() -> None:
+    """mpdb.graph.db.pipelined_begin flips the driver's own switch (the one execute_query uses)."""
+    from mpdb.graph.db import pipelined_begin
+
+    driver = neo4j.AsyncGraphDatabase.driver("bolt://127.0.0.1:9")  # no connection is made
+    try:
+        session = driver.session()
+        assert not session._pipelined_begin
+        with pipelined_begin(session):
+            assert session._pipelined_begin
+        assert not session._pipelined_begin
+    finally:
+        await driver.close()
