@@ -122,26 +122,29 @@ class Graph:
 
     @unavailable_as_domain_error
     async def _managed(self, mode: str, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
-        budget = self.retry_budget_s
-        async with self.driver.session(database=self.database, default_access_mode=mode) as s, \
-                (pipelined_begin(s) if mode == "READ" else contextlib.nullcontext()):
-            execute = s.execute_write if mode == "WRITE" else s.execute_read
-            if budget is None:
-                return await execute(unit_of_work(timeout=self.timeout_s)(work))
-            deadline = asyncio.get_running_loop().time() + budget
-            async with asyncio.timeout_at(deadline) as guard:
-                async def within_budget(tx: AsyncManagedTransaction) -> T:
-                    # The budget counts time spent connecting and between retries, never a running
-                    # query (the transaction timeout bounds that) nor its commit.
-                    guard.reschedule(None)
-                    try:
-                        return await work(tx)
-                    except (DriverError, Neo4jError) as exc:
-                        if exc.is_retryable():  # the driver retries: only within what is left
-                            guard.reschedule(deadline)
-                        raise
+        async with self.driver.session(database=self.database, default_access_mode=mode) as s:
+            with pipelined_begin(s) if mode == "READ" else contextlib.nullcontext():
+                return await self._execute(s, mode, work)
 
-                return await execute(unit_of_work(timeout=self.timeout_s)(within_budget))
+    async def _execute(self, s: AsyncSession, mode: str, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
+        execute = s.execute_write if mode == "WRITE" else s.execute_read
+        budget = self.retry_budget_s
+        if budget is None:
+            return await execute(unit_of_work(timeout=self.timeout_s)(work))
+        deadline = asyncio.get_running_loop().time() + budget
+        async with asyncio.timeout_at(deadline) as guard:
+            async def within_budget(tx: AsyncManagedTransaction) -> T:
+                # The budget counts time spent connecting and between retries, never a running
+                # query (the transaction timeout bounds that) nor its commit.
+                guard.reschedule(None)
+                try:
+                    return await work(tx)
+                except (DriverError, Neo4jError) as exc:
+                    if exc.is_retryable():  # the driver retries: only within what is left
+                        guard.reschedule(deadline)
+                    raise
+
+            return await execute(unit_of_work(timeout=self.timeout_s)(within_budget))
 
     @unavailable_as_domain_error
     async def write_statement(self, text: LiteralString, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
