@@ -7,6 +7,7 @@ import itertools
 
 import neo4j
 import pytest
+import pytz
 
 from mpdb.graph import temporal
 from mpdb.graph.db import to_native
@@ -68,6 +69,7 @@ def test_install_reaches_the_handlers_of_new_connections() -> None:
         hooks = handler.struct_hydration_functions
         assert hooks[b"D"] is temporal.hydrate_date
         assert hooks[b"I"] is temporal.hydrate_datetime
+        assert handler.dehydration_hooks.get_transformer(datetime.datetime.now(datetime.UTC)) is temporal.dehydrate_datetime
 
 
 async def test_sessions_can_pipeline_begin() -> None:
@@ -83,3 +85,44 @@ async def test_sessions_can_pipeline_begin() -> None:
         assert not session._pipelined_begin
     finally:
         await driver.close()
+
+
+def _fields(structure: object) -> tuple[object, ...]:
+    return (structure.tag, *structure.fields)  # type: ignore[attr-defined]
+
+
+INSTANTS = [datetime.datetime(y, mo, d, h, mi, s, us) for y, mo, d, h, mi, s, us in (
+    (2026, 11, 1, 12, 30, 5, 123_456), (1970, 1, 1, 0, 0, 0, 0), (1969, 12, 31, 23, 59, 59, 999_999),
+    (1900, 3, 1, 0, 0, 0, 1), (2038, 1, 19, 3, 14, 8, 0), (1, 1, 2, 0, 0, 0, 0), (9999, 12, 30, 23, 0, 0, 5))]
+ZONES = [datetime.UTC, datetime.timezone(datetime.timedelta(hours=1)), datetime.timezone(-datetime.timedelta(hours=9, minutes=30)),
+         datetime.timezone(datetime.timedelta(hours=14)), pytz.FixedOffset(330), pytz.utc]
+
+
+@pytest.mark.parametrize("zone", ZONES, ids=repr)
+@pytest.mark.parametrize("naive", INSTANTS, ids=str)
+def test_datetime_parameters_same_structure_as_the_driver(naive: datetime.datetime, zone: datetime.tzinfo) -> None:
+    value = naive.replace(tzinfo=zone)
+    assert _fields(temporal.dehydrate_datetime(value)) == _fields(temporal._original_dehydrate(value))
+
+
+@pytest.mark.parametrize("value", [
+    datetime.datetime(2026, 3, 29, 1, 30),  # naive
+    pytz.timezone("Europe/London").localize(datetime.datetime(2026, 3, 29, 3, 30)),
+], ids=["naive", "pytz-zone"])
+def test_other_datetimes_go_to_the_driver(value: datetime.datetime) -> None:
+    assert _fields(temporal.dehydrate_datetime(value)) == _fields(temporal._original_dehydrate(value))
+
+
+def test_the_driver_s_own_datetimes_go_to_the_driver(monkeypatch: pytest.MonkeyPatch) -> None:
+    value = neo4j.time.DateTime(2026, 1, 2, 3, 4, 5, 123_456_789, tzinfo=pytz.FixedOffset(60))
+    monkeypatch.setattr(temporal, "_original_dehydrate", lambda v: ("driver", v))
+    assert temporal.dehydrate_datetime(value) == ("driver", value)
+
+
+def test_sub_second_offsets_are_refused_as_by_the_driver() -> None:
+    value = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone(datetime.timedelta(seconds=1, microseconds=5)))
+    with pytest.raises(ValueError) as driver:
+        temporal._original_dehydrate(value)
+    with pytest.raises(ValueError) as ours:
+        temporal.dehydrate_datetime(value)
+    assert str(ours.value) == str(driver.value)
