@@ -176,6 +176,18 @@ def _plain_field(field_def: GraphQLField) -> Any:
     return plain
 
 
+async def _settled(results: Any, keys: list[Any]) -> Any:
+    """`results` (a dict of an object's entries, or a list's items) with the awaitables at `keys`
+    replaced by their values, as graphql-core settles them: one awaited directly, several gathered
+    (the others cancelled when one fails)."""
+    if len(keys) == 1:
+        results[keys[0]] = await results[keys[0]]
+    else:
+        for key, value in zip(keys, await gather_with_cancel(*(results[k] for k in keys)), strict=True):
+            results[key] = value
+    return results
+
+
 class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def execute_fields(self, parent_type: GraphQLObjectType, source_value: Any, path: Any,
                        grouped_field_set: dict[str, Any], position_context: Any) -> Any:
@@ -214,18 +226,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if awaitable_fields:
                 self.settle_in_background([results[f] for f in awaitable_fields])
             raise
-        if not awaitable_fields:
-            return results
-
-        async def get_results() -> dict[str, Any]:
-            if len(awaitable_fields) == 1:
-                results[awaitable_fields[0]] = await results[awaitable_fields[0]]
-            else:
-                awaited = await gather_with_cancel(*(results[f] for f in awaitable_fields))
-                results.update(zip(awaitable_fields, awaited, strict=True))
-            return results
-
-        return get_results()
+        return _settled(results, awaitable_fields) if awaitable_fields else results
 
     def _object_field(self, parent_type: GraphQLObjectType, source: Any, response_name: str, field_details_list: Any,
                       field_def: GraphQLField, read: Callable[[Any], Any], shape: Shape, path: Any,
@@ -288,16 +289,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if awaitable_indices:
                 self.settle_in_background([completed[i] for i in awaitable_indices])
             raise
-        if not awaitable_indices:
-            return completed
-
-        async def get_completed() -> list[Any]:
-            awaited = await gather_with_cancel(*(completed[i] for i in awaitable_indices))
-            for i, result in zip(awaitable_indices, awaited, strict=True):
-                completed[i] = result
-            return completed
-
-        return get_completed()
+        return _settled(completed, awaitable_indices) if awaitable_indices else completed
 
     async def _await_item(self, done: Any, item_type: GraphQLOutputType, field_details_list: Any,
                           item_path: Any) -> Any:
