@@ -13,7 +13,6 @@ from strawberry.extensions import (
     ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -21,6 +20,7 @@ from strawberry.tools import merge_types
 from mpdb.api.execution import PlainFieldsExecutionContext
 from mpdb.api.extensions.errors import MaskInternalErrors
 from mpdb.api.extensions.inputs import InputRules
+from mpdb.api.extensions.validation import CachedValidation, ValidationResults
 from mpdb.api.mutations.identity import IdentityMutations
 from mpdb.api.mutations.lifecycle import LifecycleMutations
 from mpdb.api.queries.audit import AuditQueries
@@ -40,18 +40,19 @@ MUTATION_TYPES: tuple[type, ...] = (LifecycleMutations, IdentityMutations)
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     # The depth and alias limiters make a new validation-rule class each time one is built, and
-    # ValidationCache keys on the rule classes: built per request, every request missed the cache
-    # and re-validated the whole document. Their rules are made once here; each request gets a
-    # fresh extension holding the same classes.
+    # the validation cache keys on the rule classes: built per request, every request missed the
+    # cache and re-validated the whole document. Their rules are made once here; each request gets
+    # a fresh extension holding the same classes.
     limit_rules = [rule for limiter in (QueryDepthLimiter(max_depth=settings.max_query_depth),
                                         MaxAliasesLimiter(max_alias_count=settings.max_aliases))
                    for rule in limiter.validation_rules]
+    validation_results = ValidationResults(maxsize=256)
     extensions: list[Callable[[], SchemaExtension]] = [
         RecordOperation,  # first: it sees the errors after masking (mpdb/observability/graphql.py)
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: AddValidationRules(list(limit_rules)),
         lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
+        lambda: CachedValidation(validation_results),  # keyed by the parsed document's identity (validation.py)
         MaskInternalErrors,
         # After the validation cache (it fills in the errors InputRules codes) and inside
         # MaskInternalErrors (codes are set before masking decides what is internal).

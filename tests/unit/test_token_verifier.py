@@ -648,3 +648,126 @@ def test_token_error_reasons_are_distinct() -> None:
     assert len({c.reason for c in classes}) == len(classes)
     assert all(issubclass(c, TokenError) for c in classes)
     assert TokenError("x", reason="custom").reason == "custom"
+
+
+# --- the verified-token cache -------------------------------------------------------------------
+
+
+class Wall:
+    """The verifier's wall clock, moved by the test."""
+
+    def __init__(self) -> None:
+        self.t = float(int(time.time()))
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def count_signature_checks(verifier: TokenVerifier, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    checked: list[str] = []
+    decode = TokenVerifier._decode
+
+    def spy(token: str, key: Key, alg: str) -> Any:
+        checked.append(token)
+        return decode(token, key, alg)
+
+    monkeypatch.setattr(verifier, "_decode", spy)
+    return checked
+
+
+async def test_a_verified_token_is_not_checked_again_until_it_expires(env: Env,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    wall = Wall()
+    verifier = env.make()
+    verifier._clock = wall  # the verifier's own clock (env.clock is the JWKS cache's)
+    try:
+        checked = count_signature_checks(verifier, monkeypatch)
+        exp = int(wall.t) + 60
+        token = sign(RSA_1, claims(exp=exp, iat=int(wall.t), nbf=int(wall.t)))
+        first = await verifier.verify(token)
+        assert await verifier.verify(token) == first
+        assert await verifier.verify(" " + token + " ") == first  # the same token as `authenticate` strips it
+        assert checked == [token]  # one signature check for three requests
+        wall.t = exp + verifier.leeway - 0.001
+        assert await verifier.verify(token) == first
+        wall.t = exp + verifier.leeway  # the very moment the full check refuses it
+        await rejected(verifier, token, ExpiredTokenError)
+        await rejected(verifier, token, ExpiredTokenError)
+        assert len(checked) == 2  # after expiry the cache no longer answers: the full check refuses it
+    finally:
+        await verifier.aclose()
+
+
+async def test_the_cache_never_gives_one_token_s_principal_for_another(env: Env) -> None:
+    kent = sign(RSA_1, claims(sub="officer-1", agency="E23000032", agency_kind="police_force"))
+    nca = sign(RSA_1, claims(sub="analyst-2", agency="NCA-MPU", agency_kind="national_unit", role="analyst",
+                             client_id="nca"))
+    kent_es = sign(EC_1, claims(sub="officer-3"))
+    for _ in range(3):
+        a, b, c = [await env.verifier.verify(t) for t in (kent, nca, kent_es)]
+        assert (a.subject, a.agency_id, a.agency_kind, a.role) == ("officer-1", "E23000032",
+                                                                   AgencyKind.POLICE_FORCE, Role.INVESTIGATOR)
+        assert (b.subject, b.agency_id, b.agency_kind, b.role, b.client_id) == ("analyst-2", "NCA-MPU",
+                                                                                AgencyKind.NATIONAL_UNIT,
+                                                                                Role.ANALYST, "nca")
+        assert (c.subject, c.agency_id) == ("officer-3", "E23000032")
+    header, payload, signature = kent.split(".")
+    other_signature = nca.split(".")[2]
+    await rejected(env.verifier, f"{header}.{payload}.{other_signature}", InvalidSignatureError)
+
+
+async def test_a_cached_token_is_refused_once_the_issuer_withdraws_its_key(env: Env) -> None:
+    token = sign(RSA_1)
+    await env.verifier.verify(token)
+    env.state.publish(RSA_2, EC_1)  # RSA_1 withdrawn (e.g. compromised)
+    await env.verifier.verify(token)  # the key set in hand is still fresh: as without the cache
+    env.clock.t += 601  # the JWKS cache lifetime: the next use refetches
+    await rejected(env.verifier, token, UnknownKeyError)
+    await rejected(env.verifier, token, UnknownKeyError)
+
+
+async def test_a_cached_token_is_refused_when_no_key_set_can_be_had(env: Env) -> None:
+    token = sign(RSA_1)
+    await env.verifier.verify(token)
+    env.state.status = 503
+    env.clock.t += 601
+    await rejected(env.verifier, token, KeySetUnavailableError)
+    env.state.status = 200
+    env.clock.t += 31  # past the early-refresh budget
+    assert (await env.verifier.verify(token)).agency_id == "E23000032"
+
+
+async def test_a_cached_token_follows_the_agency_registry(env: Env) -> None:
+    kinds = dict(REGISTRY)
+
+    class Mutable:
+        async def kind_of(self, agency_id: str) -> AgencyKind | None:
+            kind = kinds.get(agency_id)
+            return AgencyKind(kind) if kind else None
+
+        async def aclose(self) -> None:
+            return None
+
+    verifier = env.make(registry=Mutable())
+    try:
+        token = sign(RSA_1, claims(agency_kind=_DROP))
+        assert (await verifier.verify(token)).agency_kind is AgencyKind.POLICE_FORCE
+        kinds["E23000032"] = "local_authority"  # the registry now says otherwise: the policy decides again
+        await rejected(verifier, token, RoleNotAllowedError)
+        del kinds["E23000032"]
+        await rejected(verifier, token, UnknownAgencyError)
+        kinds["E23000032"] = "police_force"
+        assert (await verifier.verify(token)).agency_kind is AgencyKind.POLICE_FORCE
+    finally:
+        await verifier.aclose()
+
+
+async def test_the_cache_is_bounded(env: Env) -> None:
+    verifier = env.make(cache_size=2)
+    try:
+        tokens = [sign(RSA_1, claims(sub=f"officer-{i}")) for i in range(5)]
+        for t in tokens:
+            await verifier.verify(t)
+        assert list(verifier._verified) == tokens[-2:]
+    finally:
+        await verifier.aclose()
