@@ -1,6 +1,7 @@
 """`mpdb resolve`: compare every Child in the graph and propose the likely duplicates for review.
 
-1. read every child (id-ordered pages, one read transaction each) into model rows;
+1. read every child into model rows: pages of ids fixed first, then read in parallel read
+   transactions (READ_CONCURRENCY at once);
 2. predict with Splink on DuckDB in this process (blocking, comparison, scoring);
 3. write the pairs at or above the review threshold as POSSIBLY_SAME_AS (UPSERT_PROPOSALS, in
    batches): new pairs are created, pairs still 'proposed' refreshed, decided pairs and pairs
@@ -33,6 +34,7 @@ from mpdb.resolution.model import ChildModel, ScoredPair
 from mpdb.resolution.records import child_row
 
 PROPOSED_BY = "mpdb resolve"
+READ_CONCURRENCY = 4  # page reads at once: Neo4j runs them on its own threads while this process converts rows
 log = logging.getLogger(__name__)
 
 
@@ -63,7 +65,7 @@ async def run_batch(graph: Graph, model: ChildModel, principal: Principal, *, th
     total = await count_children(graph)
     tick("read", 0, total)
     rows = []
-    async for page in children_for_resolution(graph, page_size):
+    async for page in children_for_resolution(graph, page_size, READ_CONCURRENCY):
         rows += [child_row(c) for c in page]
         tick("read", len(page), total)
     res.children = len(rows)

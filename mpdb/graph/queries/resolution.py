@@ -6,21 +6,38 @@ per unordered pair ('psa-' + 24 hex of sha256("<lowId>|<highId>"), mpdb/resoluti
 
 from typing import Final, LiteralString
 
-# Children in id order, one page after `$after` (the unique Child.id index serves the range and
-# the order), with what the model compares. Postcode and point are the HOME_AT place's, if any.
+# The children whose ids lie in one page's range (READ_CHILD_PAGES; the unique Child.id index
+# serves the range), with what the model compares. Postcode and point are the HOME_AT place's, if any;
+# agencyForces the police area(s) of the agency that recorded the child (a force: its own code;
+# an LA: the forces it lies in; British Transport Police, whose area is the railway everywhere, and
+# agencies with no area: none).
 READ_CHILDREN_PAGE: Final[LiteralString] = """
 MATCH (c:Child)
-WHERE c.id > $after
-WITH c ORDER BY c.id LIMIT $limit
+WHERE $first <= c.id <= $last
 OPTIONAL MATCH (c)-[:HOME_AT]->(home:Location)
 WITH c, head(collect(home)) AS home
+OPTIONAL MATCH (ag:Agency {id: c.recordedBy})
 RETURN c.id AS id, c.givenName AS givenName, c.familyName AS familyName, c.dateOfBirth AS dateOfBirth,
        c.sex AS sex, c.upn AS upn, c.lacChildRef AS lacChildRef, c.lacRefLa AS lacRefLa,
        c.ethnicity AS ethnicity, home.postcode AS postcode, home.point.latitude AS homeLat,
-       home.point.longitude AS homeLon
+       home.point.longitude AS homeLon,
+       CASE WHEN ag:Force AND ag.code <> 'BTP' THEN [ag.code]
+            WHEN ag:LocalAuthority THEN [(ag)-[:IN_FORCE]->(f:Force) | f.code]
+            ELSE null END AS agencyForces
 """
 
 COUNT_CHILDREN: Final[LiteralString] = "MATCH (c:Child) RETURN count(c) AS n"
+
+# The batch's pages: the first and last id of every `$pageSize` children in id order (the ids alone,
+# from the Child.id index), so the pages can be read in parallel read transactions.
+READ_CHILD_PAGES: Final[LiteralString] = """
+MATCH (c:Child) WHERE c.id IS NOT NULL
+WITH c.id AS id ORDER BY id
+WITH collect(id) AS ids
+UNWIND range(0, size(ids) - 1, $pageSize) AS i
+RETURN ids[i] AS first, ids[CASE WHEN i + $pageSize < size(ids) THEN i + $pageSize ELSE size(ids) END - 1] AS last,
+       size(ids) AS total
+"""
 
 # Create a pair not seen before; refresh the scores of a pair still 'proposed' (only when they
 # changed, so a second run over the same data writes nothing); never touch a pair a person has

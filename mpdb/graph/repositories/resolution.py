@@ -61,15 +61,28 @@ async def upsert_proposals(tx: AsyncManagedTransaction, proposals: Iterable[Prop
                         len(rows) - len(out))
 
 
-async def children_for_resolution(graph: Graph, page_size: int = 20_000) -> AsyncIterator[list[dict[str, Any]]]:
-    """Every Child with what the model compares, in id-ordered pages (one read transaction each)."""
-    after = ""
-    while True:
-        page = await graph.read(q.READ_CHILDREN_PAGE, {"after": after, "limit": page_size})
-        if not page:
-            return
-        yield page
-        after = page[-1]["id"]
+async def child_pages(graph: Graph, page_size: int = 20_000) -> list[tuple[str, str]]:
+    """(first id, last id) of every `page_size` children in id order."""
+    rows = await graph.read(q.READ_CHILD_PAGES, {"pageSize": page_size})
+    return [(r["first"], r["last"]) for r in rows]
+
+
+async def children_for_resolution(graph: Graph, page_size: int = 20_000,
+                                  concurrency: int = 4) -> AsyncIterator[list[dict[str, Any]]]:
+    """Every Child with what the model compares, in pages of ids (one read transaction each, up to
+    `concurrency` at once; pages come in the order they finish). The pages are fixed at the start:
+    a child recorded while they are read is compared by the next run (and at entry meanwhile)."""
+    import asyncio
+
+    pages = await child_pages(graph, page_size)
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def read(first: str, last: str) -> list[dict[str, Any]]:
+        async with gate:
+            return await graph.read(q.READ_CHILDREN_PAGE, {"first": first, "last": last})
+
+    for done in asyncio.as_completed([read(first, last) for first, last in pages]):
+        yield await done
 
 
 async def count_children(graph: Graph) -> int:
@@ -77,7 +90,7 @@ async def count_children(graph: Graph) -> int:
     return int(row["n"]) if row else 0
 
 
-__all__ = ["Proposal", "UpsertCounts", "children_for_resolution", "count_children", "proposed_pairs", "upsert_proposals"]
+__all__ = ["Proposal", "UpsertCounts", "child_pages", "children_for_resolution", "count_children", "proposed_pairs", "upsert_proposals"]
 
 
 async def proposed_pairs(graph: Graph, limit: int) -> tuple[list[tuple[str, str]], dict[str, dict[str, Any]]]:
