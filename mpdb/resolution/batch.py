@@ -34,7 +34,14 @@ from mpdb.resolution.model import ChildModel, ScoredPair
 from mpdb.resolution.records import child_row
 
 PROPOSED_BY = "mpdb resolve"
-READ_CONCURRENCY = 4  # page reads at once: Neo4j runs them on its own threads while this process converts rows
+# Page reads at once: Neo4j runs them on its own threads while this process converts rows. Pages
+# of 5,000 keep each read transaction well inside the query timeout on a cold national store (20,000
+# took 20-25 s at load ~17, close to the 30 s default, and main's sequential read timed out there).
+READ_CONCURRENCY = 4
+# The batch's transactions may take longer than an API request's (mpdb resolve and the bench build
+# their Graph with this): a page on a cold store under load is tens of seconds, and a timed-out page
+# fails the whole run (a client-side timeout is not retried).
+BATCH_TX_TIMEOUT_S = 300.0
 log = logging.getLogger(__name__)
 
 
@@ -55,7 +62,7 @@ Tick = Callable[[str, int, int | None], None]  # stage, advance, total
 
 
 async def run_batch(graph: Graph, model: ChildModel, principal: Principal, *, threshold: float | None = None,
-                    write_batch: int = 1_000, page_size: int = 20_000, dry_run: bool = False,
+                    write_batch: int = 1_000, page_size: int = 5_000, dry_run: bool = False,
                     tick: Tick | None = None, keep_from: float | None = None) -> RunResult:
     """The batch (see the module). `keep_from` (bench/resolution.py) keeps every pair scored at or
     above it in the result, to measure other thresholds than the one written."""
@@ -124,4 +131,4 @@ def _purpose(res: RunResult, counts: UpsertCounts | None = None) -> str:
     return text
 
 
-__all__ = ["PROPOSED_BY", "RunResult", "run_batch"]
+__all__ = ["BATCH_TX_TIMEOUT_S", "PROPOSED_BY", "READ_CONCURRENCY", "RunResult", "run_batch"]

@@ -87,6 +87,7 @@ def _exact(col: str, label: str) -> cl.CustomComparison:
 # independent comparison would count "same area" twice for every pair in one district. Where no
 # area is known (a record scored at entry without its agency), the level is "homes further apart"
 # with the two area levels' weights summed (training.combine_unknown_area).
+SAME_HOME = "Same home (within 100 m)"
 AREA_FAR_ONE = "Homes further apart, recorded in one police area"
 AREA_FAR_OTHER = "Homes further apart, recorded in different police areas"
 AREA_FAR_UNKNOWN = "Homes further apart (recording areas unknown)"
@@ -109,6 +110,11 @@ def _home_and_area() -> cl.CustomComparison:
         comparison_levels=[
             cll.CustomLevel(f"NOT ({homes}) AND NOT ({areas})",
                             label_for_charts="No home or area to compare").configure(is_null_level=True),
+            # child-v3: the same address (the two HOME_AT points within 100 m: the same house or the
+            # next door) apart from the rest of its sector. A sector holds thousands of homes, and two
+            # different children with common names and one date of birth in one sector were most of
+            # child-v2's wrong proposals; the same address is far stronger evidence.
+            cll.DistanceInKMLevel("home_lat", "home_lon", 0.1).configure(label_for_charts=SAME_HOME),
             cll.CustomLevel(f"postcode_l = postcode_r OR ({sector('postcode_l')} = {sector('postcode_r')} "
                             f"AND {sector('postcode_l')} <> '')", label_for_charts="Same postcode or sector"),
             cll.CustomLevel(f"{district('postcode_l')} = {district('postcode_r')} AND {district('postcode_l')} <> ''",

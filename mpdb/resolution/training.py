@@ -40,10 +40,15 @@ REASONED_M = {"ethnicity": {"Exact match": 0.85, "Different": 0.15}}
 # placed out of area is reported missing to the host force while the placing LA keeps its record,
 # and a family that moved is recorded where it lives now. So EM's m for "homes further apart" (or
 # "no home") is kept as a total and split by these shares, guesses to measure on labelled pairs.
+# A missing home is no evidence either way (child-v2's null level): only the synthetic duplicates
+# lack one, so EM would learn that a missing home means a match. For the no-home levels the total
+# m is therefore set to their total u (together neutral) before the split, and the weight left is
+# the area's alone: log2(share / the share of random no-home pairs recorded in one area).
 REASONED_AREA_SHARE = {
     "far": (0.6, "Homes further apart, recorded in one police area", "Homes further apart, recorded in different police areas"),
     "nohome": (0.8, "No home to compare, recorded in one police area", "No home to compare, recorded in different police areas"),
 }
+AREA_NEUTRAL_TOTAL = ("nohome",)
 AREA_UNKNOWN = ("Homes further apart (recording areas unknown)",
                 ("Homes further apart, recorded in one police area", "Homes further apart, recorded in different police areas"))
 TF_MIN_COUNT = 5  # names seen fewer times are not stored (the smallest stored frequency stands in)
@@ -86,7 +91,7 @@ def synthetic_set(profile_name: str, n_children: int | None, seed: int, duplicat
 
 
 def agency_forces(ref: Any, code: str | None) -> list[str] | None:
-    """The police area(s) of a recording agency, as READ_CHILDREN_PAGE reads them from the graph: a
+    """The police area(s) of a recording agency, as `mpdb resolve` reads them from the graph (READ_AGENCY_AREAS): a
     territorial force's own code, an LA's forces, None for British Transport Police and others."""
     if code in ref.forces:
         return [code] if ref.forces[code].territorial else None
@@ -170,9 +175,10 @@ def set_area_shares(model: dict[str, Any]) -> None:
     what the two together weigh, as child-v2's "different" level did."""
     for comp in model["comparisons"]:
         levels = {lv.get("label_for_charts"): lv for lv in comp["comparison_levels"]}
-        for share, one, other in REASONED_AREA_SHARE.values():
+        for key, (share, one, other) in REASONED_AREA_SHARE.items():
             if one in levels and other in levels:
-                total = levels[one]["m_probability"] + levels[other]["m_probability"]
+                column = "u_probability" if key in AREA_NEUTRAL_TOTAL else "m_probability"
+                total = levels[one][column] + levels[other][column]
                 levels[one]["m_probability"] = share * total
                 levels[other]["m_probability"] = (1 - share) * total
         unknown, parts = AREA_UNKNOWN
