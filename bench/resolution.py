@@ -5,6 +5,8 @@
     .venv/bin/python -m bench.resolution --profile demo --seed 42 --duplicates 0.05
     # without Neo4j: the generator's children straight into the model (no read, no write)
     .venv/bin/python -m bench.resolution --profile demo --offline
+    # what a `mpdb resolve` run (timed on its own, e.g. with /usr/bin/time -v) wrote, against the truth
+    .venv/bin/python -m bench.resolution --profile national --seed 42 --written
 
 The truth (which records are one child) comes from the CSV `mpdb seed --duplicates` wrote in the
 state dir, or is regenerated from profile + seed (deterministic). The model was trained on its
@@ -60,14 +62,14 @@ async def graph_run(model, keep_from: float):  # type: ignore[no-untyped-def]
     from mpdb.auth.principal import Principal
     from mpdb.graph.db import Graph
     from mpdb.graph.driver import create_driver, verify_reachable
-    from mpdb.resolution.batch import run_batch
+    from mpdb.resolution.batch import BATCH_TX_TIMEOUT_S, run_batch
     from mpdb.settings import get_settings
 
     settings = get_settings()
     driver = create_driver(settings)
     try:
         await verify_reachable(driver, settings)
-        graph = Graph(driver, settings.neo4j_database, settings.neo4j_query_timeout_s)
+        graph = Graph(driver, settings.neo4j_database, max(settings.neo4j_query_timeout_s, BATCH_TX_TIMEOUT_S))
         return await run_batch(graph, model, Principal.system(subject="bench:resolution"), keep_from=keep_from)
     finally:
         await driver.close()
@@ -104,6 +106,39 @@ def ambiguous_pairs(rows, truth: set[frozenset[str]]) -> int:  # type: ignore[no
     return n
 
 
+async def written_pairs() -> list[ScoredPair]:
+    """The proposals in the graph (any status), as scored pairs without reasons."""
+    from mpdb.graph.db import Graph
+    from mpdb.graph.driver import create_driver, verify_reachable
+    from mpdb.graph.repositories.resolution import proposal_ids
+    from mpdb.settings import get_settings
+
+    settings = get_settings()
+    driver = create_driver(settings)
+    try:
+        await verify_reachable(driver, settings)
+        rows = await proposal_ids(Graph(driver, settings.neo4j_database, 300.0))
+    finally:
+        await driver.close()
+    return [ScoredPair(r["lowId"], r["highId"], float(r["matchProbability"]), 0.0, []) for r in rows]
+
+
+def written_report(profile, seed: int, threshold: float) -> int:  # type: ignore[no-untyped-def]
+    from mpdb.settings import get_settings
+
+    pairs = asyncio.run(written_pairs())
+    truth, errors = truth_of(get_settings().state_dir, profile, seed)
+    p, r, f, n = scores(pairs, truth, threshold)
+    console.print(f"written proposals {len(pairs):,}; at or above {threshold:g}: {n:,}; precision {p:.4f}, "
+                  f"recall {r:.4f}, F1 {f:.4f} (true pairs {len(truth):,})")
+    chosen = {frozenset((x.low_id, x.high_id)) for x in pairs if x.match_probability >= threshold}
+    alone: Counter[str] = Counter()
+    for t in truth - chosen:
+        alone[" + ".join(sorted(next((errors[i] for i in t if i in errors), []))) or "(none)"] += 1
+    console.print("most common combinations missed: " + "; ".join(f"{k}: {v}" for k, v in alone.most_common(8)))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from mpdb.ingest.synthetic.profiles import get_profile
     from mpdb.settings import get_settings
@@ -115,11 +150,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--offline", action="store_true", help="no Neo4j: generator -> model")
     ap.add_argument("--model", default=None)
     ap.add_argument("--examples", type=int, default=8, help="missed and wrong pairs to print (ids and error kinds)")
+    ap.add_argument("--written", action="store_true", help="no run: measure the proposals already in the graph "
+                                                           "(a timed `mpdb resolve`'s) against the truth")
     args = ap.parse_args(argv)
 
     profile = get_profile(args.profile)
     profile = profile.at(profile.default_as_of()).with_duplicates(args.duplicates)
     model = load_child_model(args.model)
+    if args.written:
+        return written_report(profile, args.seed, model.review_threshold)
     load_before = os.getloadavg()
     keep_from = min((*THRESHOLDS, model.review_threshold))
     t0 = time.perf_counter()

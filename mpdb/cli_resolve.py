@@ -54,7 +54,7 @@ def _principal() -> Any:
 def _run(threshold: float | None, version: str | None, dry_run: bool, batch_size: int) -> None:
     from mpdb.graph.db import Graph
     from mpdb.graph.driver import create_driver, verify_reachable
-    from mpdb.resolution.batch import run_batch
+    from mpdb.resolution.batch import BATCH_TX_TIMEOUT_S, run_batch
     from mpdb.settings import get_settings
 
     model = _model(version)
@@ -74,7 +74,7 @@ def _run(threshold: float | None, version: str | None, dry_run: bool, batch_size
                                                      "write": "writing proposals"}[stage], total=total)
                     bar.update(tasks[stage], advance=n, total=total)
 
-                graph = Graph(driver, settings.neo4j_database, settings.neo4j_query_timeout_s)
+                graph = Graph(driver, settings.neo4j_database, max(settings.neo4j_query_timeout_s, BATCH_TX_TIMEOUT_S))
                 return await run_batch(graph, model, _principal(), threshold=threshold, write_batch=batch_size,
                                        dry_run=dry_run, tick=tick)
         finally:
@@ -91,6 +91,7 @@ def _run(threshold: float | None, version: str | None, dry_run: bool, batch_size
                   f"{c.refreshed:,}", f"{c.unchanged:,}", f"{c.decided:,}", f"{c.same_identity:,}",
                   f"{sum(res.seconds.values()):.1f}")
     out.print(table)
+    out.print("seconds: " + ", ".join(f"{stage} {s:.1f}" for stage, s in res.seconds.items()))
     if res.guarded:
         out.print(f"{res.guarded:,} pair(s) above the threshold not proposed: given names wholly different and no "
                   "shared reference (likely siblings)")

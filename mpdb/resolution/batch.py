@@ -1,6 +1,7 @@
 """`mpdb resolve`: compare every Child in the graph and propose the likely duplicates for review.
 
-1. read every child (id-ordered pages, one read transaction each) into model rows;
+1. read every child into model rows: pages of ids fixed first, then read in parallel read
+   transactions (READ_CONCURRENCY at once);
 2. predict with Splink on DuckDB in this process (blocking, comparison, scoring);
 3. write the pairs at or above the review threshold as POSSIBLY_SAME_AS (UPSERT_PROPOSALS, in
    batches): new pairs are created, pairs still 'proposed' refreshed, decided pairs and pairs
@@ -33,6 +34,14 @@ from mpdb.resolution.model import ChildModel, ScoredPair
 from mpdb.resolution.records import child_row
 
 PROPOSED_BY = "mpdb resolve"
+# Page reads at once: Neo4j runs them on its own threads while this process converts rows. Pages
+# of 5,000 keep each read transaction well inside the query timeout on a cold national store (20,000
+# took 20-25 s at load ~17, close to the 30 s default, and main's sequential read timed out there).
+READ_CONCURRENCY = 4
+# The batch's transactions may take longer than an API request's (mpdb resolve and the bench build
+# their Graph with this): a page on a cold store under load is tens of seconds, and a timed-out page
+# fails the whole run (a client-side timeout is not retried).
+BATCH_TX_TIMEOUT_S = 300.0
 log = logging.getLogger(__name__)
 
 
@@ -53,7 +62,7 @@ Tick = Callable[[str, int, int | None], None]  # stage, advance, total
 
 
 async def run_batch(graph: Graph, model: ChildModel, principal: Principal, *, threshold: float | None = None,
-                    write_batch: int = 1_000, page_size: int = 20_000, dry_run: bool = False,
+                    write_batch: int = 1_000, page_size: int = 5_000, dry_run: bool = False,
                     tick: Tick | None = None, keep_from: float | None = None) -> RunResult:
     """The batch (see the module). `keep_from` (bench/resolution.py) keeps every pair scored at or
     above it in the result, to measure other thresholds than the one written."""
@@ -63,7 +72,7 @@ async def run_batch(graph: Graph, model: ChildModel, principal: Principal, *, th
     total = await count_children(graph)
     tick("read", 0, total)
     rows = []
-    async for page in children_for_resolution(graph, page_size):
+    async for page in children_for_resolution(graph, page_size, READ_CONCURRENCY):
         rows += [child_row(c) for c in page]
         tick("read", len(page), total)
     res.children = len(rows)
@@ -122,4 +131,4 @@ def _purpose(res: RunResult, counts: UpsertCounts | None = None) -> str:
     return text
 
 
-__all__ = ["PROPOSED_BY", "RunResult", "run_batch"]
+__all__ = ["BATCH_TX_TIMEOUT_S", "PROPOSED_BY", "READ_CONCURRENCY", "RunResult", "run_batch"]

@@ -19,7 +19,7 @@ from typing import Any
 from anyascii import anyascii
 
 ROW_COLUMNS = ("unique_id", "given_name", "given_keys", "family_name", "family_parts", "dob", "dob_swapped",
-               "sex", "postcode", "upn", "lac_ref", "ethnicity", "home_lat", "home_lon")
+               "sex", "postcode", "upn", "lac_ref", "ethnicity", "home_lat", "home_lon", "agency_forces")
 
 _NOT_NAME = re.compile(r"[^a-z\- ]+")
 _SPACES = re.compile(r"[\s\-]+")
@@ -117,12 +117,21 @@ def _coordinate(value: Any) -> float | None:
         return None
 
 
+def _codes(value: Any) -> list[str] | None:
+    if not value:
+        return None
+    codes = sorted({str(v).strip().upper() for v in value if v and str(v).strip()})
+    return codes or None
+
+
 def child_row(child: dict[str, Any]) -> dict[str, Any]:
     """The model's row for one child.
 
     `child` uses the graph's property names (`id`, `givenName`, `familyName`, `dateOfBirth`, `sex`,
     `upn`, `lacChildRef`, `lacRefLa`, `ethnicity`) plus `postcode`, `homeLat` and `homeLon`: the
-    postcode and WGS-84 point of its HOME_AT place, if any (child-v2 compares distance between homes).
+    postcode and WGS-84 point of its HOME_AT place, if any (child-v2 compares distance between homes),
+    and `agencyForces`: the police force area(s) of the agency that recorded it (child-v3: a force's
+    own code, an LA's IN_FORCE forces; none for an agency with no area, e.g. British Transport Police).
     """
     given = fold_name(child.get("givenName"))
     family = fold_name(child.get("familyName"))
@@ -144,6 +153,7 @@ def child_row(child: dict[str, Any]) -> dict[str, Any]:
         "ethnicity": _ref(child.get("ethnicity")),
         "home_lat": _coordinate(child.get("homeLat")),
         "home_lon": _coordinate(child.get("homeLon")),
+        "agency_forces": _codes(child.get("agencyForces")),
     }
 
 

@@ -49,6 +49,14 @@ def _dob() -> cl.CustomComparison:
             cll.NullLevel("dob"),
             cll.ExactMatchLevel("dob").configure(label_for_charts="Exact match"),
             cll.CustomLevel("dob_swapped_l = dob_r", label_for_charts="Day and month swapped"),
+            # The two commonest slips, apart from the wider "one character" level (which also holds
+            # dates a month or a decade apart, so random pairs reach it 10x as often): a day
+            # off by one (born near midnight, a date typed from a form) and the year alone wrong.
+            cll.AbsoluteDateDifferenceLevel("dob", input_is_string=True, threshold=1, metric="day")
+            .configure(label_for_charts="One day apart"),
+            cll.CustomLevel("substr(dob_l, 6, 5) = substr(dob_r, 6, 5) AND "
+                            "abs(try_cast(substr(dob_l, 1, 4) AS INTEGER) - try_cast(substr(dob_r, 1, 4) AS INTEGER)) = 1",
+                            label_for_charts="Same day and month, year one apart"),
             cll.DamerauLevenshteinLevel("dob", 1).configure(label_for_charts="One character different"),
             cll.CustomLevel("substr(dob_l, 1, 7) = substr(dob_r, 1, 7) AND (substr(dob_l, 9, 2) = '01' "
                             "OR substr(dob_r, 9, 2) = '01')", label_for_charts="Same year and month, one day the 1st"),
@@ -70,27 +78,54 @@ def _exact(col: str, label: str) -> cl.CustomComparison:
     )
 
 
-def _postcode() -> cl.CustomComparison:
-    # Imported postcodes are often partial ("ST1 3"): a full postcode and its sector agree at one level.
+# child-v3: the postcode comparison also weighs WHO recorded the two records when their homes do
+# not settle it (further apart than 25 km, or no home on one side). A child's records are mostly
+# made by agencies of one area (the LA that looks after the child and the force it reports the
+# child missing to), so two records far apart but recorded within one police area are a move, and
+# two far apart recorded in different areas are strangers more often. One comparison rather than
+# two, because the recording agency and the home go together for strangers too: a second,
+# independent comparison would count "same area" twice for every pair in one district. Where no
+# area is known (a record scored at entry without its agency), the level is "homes further apart"
+# with the two area levels' weights summed (training.combine_unknown_area).
+SAME_HOME = "Same home (within 100 m)"
+AREA_FAR_ONE = "Homes further apart, recorded in one police area"
+AREA_FAR_OTHER = "Homes further apart, recorded in different police areas"
+AREA_FAR_UNKNOWN = "Homes further apart (recording areas unknown)"
+AREA_NOHOME_ONE = "No home to compare, recorded in one police area"
+AREA_NOHOME_OTHER = "No home to compare, recorded in different police areas"
+
+
+def _home_and_area() -> cl.CustomComparison:
     def sector(c: str) -> str:
         return f"regexp_extract({c}, '^[A-Z]{{1,2}}[0-9][A-Z0-9]? [0-9]')"
 
     def district(c: str) -> str:
         return f"regexp_extract({c}, '^[A-Z]{{1,2}}[0-9][A-Z0-9]?')"
 
+    homes = "postcode_l IS NOT NULL AND postcode_r IS NOT NULL"
+    areas = "agency_forces_l IS NOT NULL AND agency_forces_r IS NOT NULL"
+    one_area = f"{areas} AND len(list_intersect(agency_forces_l, agency_forces_r)) > 0"
     return cl.CustomComparison(
         output_column_name="postcode",
         comparison_levels=[
-            cll.NullLevel("postcode"),
+            cll.CustomLevel(f"NOT ({homes}) AND NOT ({areas})",
+                            label_for_charts="No home or area to compare").configure(is_null_level=True),
+            # child-v3: the same address (the two HOME_AT points within 100 m: the same house or the
+            # next door) apart from the rest of its sector. A sector holds thousands of homes, and two
+            # different children with common names and one date of birth in one sector were most of
+            # child-v2's wrong proposals; the same address is far stronger evidence.
+            cll.DistanceInKMLevel("home_lat", "home_lon", 0.1).configure(label_for_charts=SAME_HOME),
             cll.CustomLevel(f"postcode_l = postcode_r OR ({sector('postcode_l')} = {sector('postcode_r')} "
                             f"AND {sector('postcode_l')} <> '')", label_for_charts="Same postcode or sector"),
             cll.CustomLevel(f"{district('postcode_l')} = {district('postcode_r')} AND {district('postcode_l')} <> ''",
                             label_for_charts="Same district"),
-            # Children mostly move locally (to the next town, the neighbouring LA): the distance
-            # between the two homes' points separates a local move from a stranger across the country.
             cll.DistanceInKMLevel("home_lat", "home_lon", 5).configure(label_for_charts="Homes within 5 km"),
             cll.DistanceInKMLevel("home_lat", "home_lon", 25).configure(label_for_charts="Homes within 25 km"),
-            cll.ElseLevel().configure(label_for_charts="Different"),
+            cll.CustomLevel(f"{homes} AND {one_area}", label_for_charts=AREA_FAR_ONE),
+            cll.CustomLevel(f"{homes} AND {areas}", label_for_charts=AREA_FAR_OTHER),
+            cll.CustomLevel(homes, label_for_charts=AREA_FAR_UNKNOWN),
+            cll.CustomLevel(one_area, label_for_charts=AREA_NOHOME_ONE),
+            cll.ElseLevel().configure(label_for_charts=AREA_NOHOME_OTHER),
         ],
         comparison_description="postcode",
     )
@@ -126,6 +161,8 @@ def _references() -> cl.CustomComparison:
     )
 
 
+POSTCODE_DISTRICT = "nullif(regexp_extract(postcode, '^[A-Z]{1,2}[0-9][A-Z0-9]?'), '')"
+
 # Candidate pairs: each rule is an equality join, so the pairs grow with the number of records
 # sharing a key, not with the square of all records. Together they miss a duplicate only when its
 # date of birth AND its names changed at once (measured in bench/resolution.py).
@@ -141,6 +178,13 @@ PREDICTION_BLOCKING_RULES = [
     block_on("given_name", "substr(dob, 1, 7)", "sex"),
     block_on("upn"),
     block_on("lac_ref"),
+    # child-v3: a date of birth missing or wrong in more than one place, with a name error too
+    # (296 of child-v2's 1,334 national misses were never compared): the same day and month with
+    # both names' first letters (a slipped year), and one name exact with the other's initial in
+    # the same postcode district (no date of birth at all: only a shared home can carry such a pair).
+    block_on("substr(dob, 6, 5)", "substr(given_name, 1, 2)", "substr(family_name, 1, 2)"),
+    block_on("family_name", "substr(given_name, 1, 1)", POSTCODE_DISTRICT),
+    block_on("given_name", "substr(family_name, 1, 1)", POSTCODE_DISTRICT),
 ]
 
 # Expectation maximisation runs once per rule: the comparisons a rule blocks on are fixed in that
@@ -169,7 +213,7 @@ def settings_creator() -> SettingsCreator:
             _name("family_name", "family_parts", "Shares a name part"),
             _dob(),
             _exact("sex", "Exact match"),
-            _postcode(),
+            _home_and_area(),
             _ethnicity(),
             _references(),
         ],

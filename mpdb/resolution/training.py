@@ -34,6 +34,23 @@ TF_COLUMNS = ("given_name", "family_name")
 # of true pairs recording different codes is a deliberately cautious guess; with labelled real
 # pairs, measure it.
 REASONED_M = {"ethnicity": {"Exact match": 0.85, "Different": 0.15}}
+# The postcode comparison's recording-area levels (splink_settings._home_and_area): the generator
+# always has a child's two records made by agencies of one police area, so EM would learn that
+# records far apart in different areas are never one child. Real records disagree more: a child
+# placed out of area is reported missing to the host force while the placing LA keeps its record,
+# and a family that moved is recorded where it lives now. So EM's m for "homes further apart" (or
+# "no home") is kept as a total and split by these shares, guesses to measure on labelled pairs.
+# A missing home is no evidence either way (child-v2's null level): only the synthetic duplicates
+# lack one, so EM would learn that a missing home means a match. For the no-home levels the total
+# m is therefore set to their total u (together neutral) before the split, and the weight left is
+# the area's alone: log2(share / the share of random no-home pairs recorded in one area).
+REASONED_AREA_SHARE = {
+    "far": (0.6, "Homes further apart, recorded in one police area", "Homes further apart, recorded in different police areas"),
+    "nohome": (0.8, "No home to compare, recorded in one police area", "No home to compare, recorded in different police areas"),
+}
+AREA_NEUTRAL_TOTAL = ("nohome",)
+AREA_UNKNOWN = ("Homes further apart (recording areas unknown)",
+                ("Homes further apart, recorded in one police area", "Homes further apart, recorded in different police areas"))
 TF_MIN_COUNT = 5  # names seen fewer times are not stored (the smallest stored frequency stands in)
 log = logging.getLogger(__name__)
 
@@ -65,11 +82,22 @@ def synthetic_set(profile_name: str, n_children: int | None, seed: int, duplicat
     for r in children:
         home = homes.get(r["homeLocationId"] or "")
         rows.append(child_row({**r["props"], "postcode": home["props"].get("postcode") if home else None,
-                               "homeLat": home["lat"] if home else None, "homeLon": home["lon"] if home else None}))
+                               "homeLat": home["lat"] if home else None, "homeLon": home["lon"] if home else None,
+                               "agencyForces": agency_forces(gen.ref, r["props"].get("recordedBy"))}))
     truth = gen.duplicate_truth.pairs if gen.duplicate_truth else []
     return SyntheticSet(rows, truth, f"synthetic profile {prof.name}, seed {seed}: {len(rows)} records, "
                                     f"{len(truth)} known duplicate pairs",
                         gen.duplicate_truth.errors if gen.duplicate_truth else {})
+
+
+def agency_forces(ref: Any, code: str | None) -> list[str] | None:
+    """The police area(s) of a recording agency, as `mpdb resolve` reads them from the graph (READ_AGENCY_AREAS): a
+    territorial force's own code, an LA's forces, None for British Transport Police and others."""
+    if code in ref.forces:
+        return [code] if ref.forces[code].territorial else None
+    if code in ref.la_forces:
+        return [force for force, _ in ref.la_forces[code]]
+    return None
 
 
 def truth_path(state_dir: Path, profile_name: str, seed: int) -> Path:
@@ -114,7 +142,7 @@ def arrow_schema():  # type: ignore[no-untyped-def]
     return pa.schema([("unique_id", s), ("given_name", s), ("given_keys", arr), ("family_name", s),
                       ("family_parts", arr), ("dob", s), ("dob_swapped", s), ("sex", s), ("postcode", s),
                       ("upn", s), ("lac_ref", s), ("ethnicity", s), ("home_lat", pa.float64()),
-                      ("home_lon", pa.float64())])
+                      ("home_lon", pa.float64()), ("agency_forces", arr)])
 
 
 def term_frequencies(rows: Iterable[dict[str, Any]], column: str) -> dict[str, float]:
@@ -139,6 +167,24 @@ def set_reasoned_m(model: dict[str, Any]) -> None:
             m = REASONED_M.get(comp["output_column_name"], {}).get(level.get("label_for_charts"))
             if m is not None:
                 level["m_probability"] = m
+
+
+def set_area_shares(model: dict[str, Any]) -> None:
+    """Split EM's m between the one-area and different-area levels by REASONED_AREA_SHARE, and give
+    the unknown-area level the two levels' sums (m and u): a pair whose areas are unknown weighs
+    what the two together weigh, as child-v2's "different" level did."""
+    for comp in model["comparisons"]:
+        levels = {lv.get("label_for_charts"): lv for lv in comp["comparison_levels"]}
+        for key, (share, one, other) in REASONED_AREA_SHARE.items():
+            if one in levels and other in levels:
+                column = "u_probability" if key in AREA_NEUTRAL_TOTAL else "m_probability"
+                total = levels[one][column] + levels[other][column]
+                levels[one]["m_probability"] = share * total
+                levels[other]["m_probability"] = (1 - share) * total
+        unknown, parts = AREA_UNKNOWN
+        if unknown in levels and all(p in levels for p in parts):
+            for key in ("m_probability", "u_probability"):
+                levels[unknown][key] = sum(levels[p][key] for p in parts)
 
 
 def floor_probabilities(model: dict[str, Any], n_records: int) -> None:
@@ -172,13 +218,14 @@ def train(data: SyntheticSet, version: str, review_threshold: float = DEFAULT_RE
     model = linker.misc.save_model_to_json()
     floor_probabilities(model, len(data.rows))
     set_reasoned_m(model)
+    set_area_shares(model)
     seconds = time.perf_counter() - t0
     model["mpdb"] = {
         "version": version,
         "review_threshold": review_threshold,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "training_data": data.description + "; m and u floored afterwards (training.floor_probabilities), "
-                         "ethnicity m set (training.REASONED_M)",
+                         "ethnicity m set (training.REASONED_M), recording-area m split (training.REASONED_AREA_SHARE)",
         "training_seconds": round(seconds, 1),
         "term_frequencies": {c: term_frequencies(data.rows, c) for c in TF_COLUMNS},
     }

@@ -41,17 +41,27 @@ CHILDREN = [
     ("RS-E1", "Maisie", "Kaczmarek", "2014-11-30", "F", "ZZ4 5", KENT_CC),  # confirmed: one identity
     ("RS-E2", "Maisie", "Kaczmarek", "2014-11-30", "F", "ZZ4 5", KENT_POLICE),
     ("RS-X1", "Noah", "Greenhalgh", "2007-07-07", "M", "ZZ6 1", KENT_CC),  # nobody's duplicate
+    # no home on one side: child-v3 weighs the recording agencies' police area (Kent CC lies in Kent Police's)
+    ("RS-N1", "Kacey", "Ramsbottom", "2010-10-21", "F", "ZZ8 2", KENT_CC),
+    ("RS-N2", "Kacey", "Ramsbotom", "2010-10-21", "F", None, KENT_POLICE),
 ]
-EXPECTED = {("RS-A1", "RS-A2"), ("RS-B1", "RS-B2"), ("RS-C1", "RS-C2")}
+EXPECTED = {("RS-A1", "RS-A2"), ("RS-B1", "RS-B2"), ("RS-C1", "RS-C2"), ("RS-N1", "RS-N2")}
 
 SCENARIO = """
 UNWIND $children AS row
-MERGE (home:Location {id: 'RS-LOC-' + row.postcode})
-  ON CREATE SET home.postcode = row.postcode, home.kind = 'residence', home.name = 'test home'
 CREATE (c:Child {id: row.id, pseudonym: 'P-' + row.id, givenName: row.given, familyName: row.family,
                  dateOfBirth: date(row.dob), sex: row.sex, recordedBy: row.agency,
-                 recordedAt: datetime('2026-01-01T00:00:00Z'), sourceSystem: 'test'})-[:HOME_AT]->(home)
+                 recordedAt: datetime('2026-01-01T00:00:00Z'), sourceSystem: 'test'})
+FOREACH (postcode IN CASE WHEN row.postcode IS NULL THEN [] ELSE [row.postcode] END |
+  MERGE (home:Location {id: 'RS-LOC-' + postcode})
+    ON CREATE SET home.postcode = postcode, home.kind = 'residence', home.name = 'test home',
+                  home.point = CASE WHEN $points[postcode] IS NULL THEN null
+                                    ELSE point({latitude: $points[postcode][0], longitude: $points[postcode][1]}) END
+  CREATE (c)-[:HOME_AT]->(home))
 """
+# The twins' home has a point: the same address is child-v3's strongest home level, so the twins
+# score above the threshold on everything but the given name (what the sibling guard is for).
+POINTS = {"ZZ7 8": [51.2720, 0.5290]}
 DECIDED = """
 MATCH (d1:Child {id: 'RS-D1'}), (d2:Child {id: 'RS-D2'}), (e1:Child {id: 'RS-E1'}), (e2:Child {id: 'RS-E2'})
 CREATE (d1)-[:POSSIBLY_SAME_AS {id: $rejectedId, status: 'rejected', matchProbability: 0.5, matchWeight: 0.0,
@@ -75,7 +85,7 @@ async def resolution_graph(graph):  # type: ignore[no-untyped-def]
     reference_graph = graph
     children = [dict(zip(("id", "given", "family", "dob", "sex", "postcode", "agency"), c, strict=True))
                 for c in CHILDREN]
-    await reference_graph.write(SCENARIO, {"children": children})
+    await reference_graph.write(SCENARIO, {"children": children, "points": POINTS})
     await reference_graph.write(DECIDED, {"rejectedId": pair_id("RS-D1", "RS-D2")})
     return reference_graph
 
@@ -89,12 +99,12 @@ async def test_the_batch_proposes_exactly_the_duplicates_and_never_a_decided_pai
     model = load_child_model()
     first = await run_batch(resolution_graph, model, Principal.system(subject="cli:test"))
     assert first.children == len(CHILDREN)
-    # 6 candidate pairs: the five duplicates and the twins (they share keys); the twins score above
+    # 7 candidate pairs: the six duplicates and the twins (they share keys); the twins score above
     # the threshold on everything but the given name, and the sibling guard keeps them out. The
     # siblings (same family name and year, different initials) are no candidate pair since child-v2
     # (its family name + year rule also keys on the given name's initial; child-v1 compared them)
-    assert (first.candidate_pairs, first.guarded) == (6, 1)
-    assert (first.counts.created, first.counts.refreshed, first.counts.decided, first.counts.same_identity) == (3, 0, 1, 1)
+    assert (first.candidate_pairs, first.guarded) == (7, 1)
+    assert (first.counts.created, first.counts.refreshed, first.counts.decided, first.counts.same_identity) == (4, 0, 1, 1)
     rows = await resolution_graph.read(PAIRS)
     by_pair = {(r["low"], r["high"]): r["r"] for r in rows}
     assert set(by_pair) == EXPECTED | {("RS-D1", "RS-D2")}
@@ -116,6 +126,9 @@ async def test_the_batch_proposes_exactly_the_duplicates_and_never_a_decided_pai
     levels = {x.comparison: x.level for x in reasons_from_json(by_pair[("RS-C1", "RS-C2")]["reasons"])}
     assert (levels["given_name"], levels["dob"], levels["postcode"]) == (
         "Exact match", "Same year and month, one day the 1st", "Same district")
+    # the recording agencies' police areas come from the graph (an LA's IN_FORCE, a force's own code)
+    levels = {x.comparison: x.level for x in reasons_from_json(by_pair[("RS-N1", "RS-N2")]["reasons"])}
+    assert (levels["family_name"], levels["postcode"]) == ("One edit apart", "No home to compare, recorded in one police area")
     # the rejected pair is exactly as the reviewer left it
     assert by_pair[("RS-D1", "RS-D2")]["status"] == "rejected"
     assert by_pair[("RS-D1", "RS-D2")]["modelVersion"] == "child-v0"
@@ -125,12 +138,12 @@ async def test_the_batch_proposes_exactly_the_duplicates_and_never_a_decided_pai
     assert len(events) == 1
     e = events[0]
     assert (e["action"], e["recordIds"], e["agencyId"]) == ("combination", [], "MPDB")
-    assert "15 children compared" in e["purpose"] and "proposals created 3" in e["purpose"]
+    assert "17 children compared" in e["purpose"] and "proposals created 4" in e["purpose"]
     assert not any(name in e["purpose"] for name in ("Olivia", "Hargreaves", "Pemberton", "2011"))
 
     # a second run over the same graph writes nothing
     second = await run_batch(resolution_graph, model, Principal.system(subject="cli:test"))
-    assert (second.counts.created, second.counts.refreshed, second.counts.unchanged) == (0, 0, 3)
+    assert (second.counts.created, second.counts.refreshed, second.counts.unchanged) == (0, 0, 4)
     assert {(r["low"], r["high"]): r["r"] for r in await resolution_graph.read(PAIRS)} == by_pair
     assert len(await _events(resolution_graph)) == 2
 
@@ -143,11 +156,11 @@ async def test_a_pair_confirmed_or_rejected_in_review_is_not_proposed_again(reso
     await resolution_graph.write("MATCH ()-[r:POSSIBLY_SAME_AS {id: $id}]->() SET r.status = 'rejected', "
                                  "r.matchProbability = 0.42", {"id": pair_id("RS-C1", "RS-C2")})
     again = await run_batch(resolution_graph, model, Principal.system(subject="cli:test"))
-    assert (again.counts.created, again.counts.refreshed, again.counts.unchanged, again.counts.decided) == (0, 0, 1, 3)
+    assert (again.counts.created, again.counts.refreshed, again.counts.unchanged, again.counts.decided) == (0, 0, 2, 3)
     rows = {(r["low"], r["high"]): r["r"] for r in await resolution_graph.read(PAIRS)}
     assert rows[("RS-A1", "RS-A2")]["status"] == "confirmed"
     assert (rows[("RS-C1", "RS-C2")]["status"], rows[("RS-C1", "RS-C2")]["matchProbability"]) == ("rejected", 0.42)
-    assert len(rows) == 4
+    assert len(rows) == 5
 
 
 async def test_the_cli_runs_the_batch_and_refuses_bad_options(resolution_graph, neo4j_settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -40,6 +40,12 @@ UNSCOPED_ALLOWED: dict[tuple[str, str], str] = {
     ("resolution", "READ_CHILDREN_PAGE"): "`mpdb resolve` (issue 12): an operator's batch comparing every child "
     "with every other; what it reads stays in the process (DuckDB in memory), only candidate pairs are written",
     ("resolution", "COUNT_CHILDREN"): "a count for the batch's progress bar",
+    ("resolution", "READ_AGENCY_AREAS"): "reference data only (forces and LAs with their force areas), for the "
+    "batch's recording-area comparison",
+    ("resolution", "READ_PROPOSAL_IDS"): "bench/resolution.py --written: the proposals' child ids and probability, "
+    "measured against a synthetic truth file in the process; no names",
+    ("resolution", "READ_CHILD_PAGES"): "`mpdb resolve`: the first and last child id of each page the batch "
+    "reads (READ_CHILDREN_PAGE); ids stay in the process",
     ("resolution", "READ_PROPOSED_PAIRS"): "`mpdb resolve charts`: an operator's offline charts of the proposals, "
     "without the compared values unless --show-values",
     **{("intel_areas", f"HOTSPOT_CELLS_{area}_{kind}"): "hot-spot aggregates: child ids are only counted in "

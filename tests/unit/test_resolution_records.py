@@ -59,11 +59,13 @@ def test_dates_and_postcodes() -> None:
 def test_a_child_becomes_one_model_row() -> None:
     row = child_row({"id": "CH-1", "givenName": "Zoë", "familyName": "Smith-Jones", "dateOfBirth": date(2010, 3, 4),
                      "sex": "U", "postcode": "zz1 2", "upn": "a123 456", "lacChildRef": "x9", "lacRefLa": "E10000016",
-                     "ethnicity": "wbri", "homeLat": 51.27345, "homeLon": "0.5219"})
+                     "ethnicity": "wbri", "homeLat": 51.27345, "homeLon": "0.5219",
+                     "agencyForces": ["e23000032", "E23000032", ""]})
     assert row == {"unique_id": "CH-1", "given_name": "zoe", "given_keys": ["zoe"], "family_name": "smith-jones",
                    "family_parts": ["jones", "smith"], "dob": "2010-03-04", "dob_swapped": "2010-04-03", "sex": None,
                    "postcode": "ZZ1 2", "upn": "A123456", "lac_ref": "E10000016:X9", "ethnicity": "WBRI",
-                   "home_lat": 51.273, "home_lon": 0.522}
+                   "home_lat": 51.273, "home_lon": 0.522, "agency_forces": ["E23000032"]}
+    assert child_row({"id": "CH-2", "agencyForces": []})["agency_forces"] is None
     # no home point, or an unreadable one: no distance to compare (the postcode levels alone decide)
     row = child_row({"id": "CH-2", "homeLat": None, "homeLon": "x"})
     assert (row["home_lat"], row["home_lon"], row["ethnicity"]) == (None, None, None)
@@ -126,7 +128,7 @@ def test_the_model_scores_a_record_against_candidates_and_guards_twins() -> None
     from mpdb.resolution.model import ModelFileError, load_child_model
 
     model = load_child_model()
-    assert model.version == "child-v2" and 0 < model.review_threshold < 1
+    assert model.version == "child-v3" and 0 < model.review_threshold < 1
     with pytest.raises(ModelFileError, match="no model 'child-v999'"):
         load_child_model("child-v999")
     new = child_row({"id": "NEW", "givenName": "Will", "familyName": "Pemberton-Ashworth", "dateOfBirth": "2010-06-05",
@@ -163,3 +165,63 @@ def test_a_move_to_a_nearby_home_counts_for_not_against() -> None:
     assert (level["B"].level, level["C"].level, level["D"].level) == ("Homes within 25 km", "Different", "Different")
     assert level["B"].match_weight > 0 > level["C"].match_weight == level["D"].match_weight
     assert by_id["B"].match_weight > by_id["C"].match_weight
+
+
+def test_child_v3_weighs_the_recording_area_where_the_homes_do_not_settle_it() -> None:
+    from mpdb.ingest.reference import read_reference_data
+    from mpdb.resolution.model import load_child_model
+    from mpdb.resolution.training import agency_forces
+
+    ref = read_reference_data()
+    kent_cc, kent_police, west_yorks = "E10000016", "E23000032", "E23000010"
+    assert agency_forces(ref, kent_cc) == [kent_police] and agency_forces(ref, kent_police) == [kent_police]
+    assert agency_forces(ref, "BTP") is None and agency_forces(ref, "NCA-MPU") is None
+
+    model = load_child_model("child-v3")
+    base = {"givenName": "Olivia", "familyName": "Hargreaves", "dateOfBirth": "2011-03-04", "sex": "F"}
+    maidstone = {"postcode": "ZZ1 2", "homeLat": 51.2720, "homeLon": 0.5290}
+    here = child_row({**base, "id": "A", **maidstone, "agencyForces": [kent_police]})
+    cands = [
+        child_row({**base, "id": "HOME", **maidstone, "agencyForces": [kent_police]}),  # the same address
+        child_row({**base, "id": "SECTOR", "postcode": "ZZ1 2", "homeLat": 51.2900, "homeLon": 0.5290,
+                   "agencyForces": [kent_police]}),  # ~2 km away, same sector
+        # Maidstone -> Margate (~55 km) within Kent Police's area, or -> Leeds recorded in West Yorkshire
+        child_row({**base, "id": "FAR-ONE", "postcode": "ZZ9 1", "homeLat": 51.3890, "homeLon": 1.3860,
+                   "agencyForces": [kent_police]}),
+        child_row({**base, "id": "FAR-OTHER", "postcode": "ZZ3 4", "homeLat": 53.8000, "homeLon": -1.5490,
+                   "agencyForces": [west_yorks]}),
+        child_row({**base, "id": "FAR-UNKNOWN", "postcode": "ZZ3 4", "homeLat": 53.8000, "homeLon": -1.5490}),
+        child_row({**base, "id": "NOHOME-ONE", "agencyForces": [kent_police]}),
+        child_row({**base, "id": "NOHOME-OTHER", "agencyForces": [west_yorks]}),
+    ]
+    by_id = {s.candidate_id: s for s in model.score(here, cands)}
+    home = {i: next(r for r in s.reasons if r.comparison == "postcode") for i, s in by_id.items()}
+    assert {i: r.level for i, r in home.items()} == {
+        "HOME": "Same home (within 100 m)", "SECTOR": "Same postcode or sector",
+        "FAR-ONE": "Homes further apart, recorded in one police area",
+        "FAR-OTHER": "Homes further apart, recorded in different police areas",
+        "FAR-UNKNOWN": "Homes further apart (recording areas unknown)",
+        "NOHOME-ONE": "No home to compare, recorded in one police area",
+        "NOHOME-OTHER": "No home to compare, recorded in different police areas"}
+    w = {i: r.match_weight for i, r in home.items()}
+    assert w["HOME"] > w["SECTOR"] > 0
+    assert w["FAR-ONE"] > 0 > w["FAR-UNKNOWN"] > w["FAR-OTHER"]
+    assert w["NOHOME-ONE"] > 0 > w["NOHOME-OTHER"]
+    # no home and no area on one side: no evidence either way, as in child-v2
+    nothing = model.score(child_row({**base, "id": "BARE"}), [cands[0]])[0]
+    assert next(r for r in nothing.reasons if r.comparison == "postcode").match_weight == 0.0
+
+
+def test_child_v3_tells_a_slipped_day_or_year_from_any_one_character() -> None:
+    from mpdb.resolution.model import load_child_model
+
+    model = load_child_model("child-v3")
+    base = {"givenName": "Jakub", "familyName": "Kaczmarek", "sex": "M", "postcode": "ZZ5 6"}
+    here = child_row({**base, "id": "A", "dateOfBirth": "2010-04-17"})
+    cands = [child_row({**base, "id": "DAY", "dateOfBirth": "2010-04-18"}),
+             child_row({**base, "id": "YEAR", "dateOfBirth": "2011-04-17"}),
+             child_row({**base, "id": "MONTH", "dateOfBirth": "2010-09-17"})]
+    dob = {s.candidate_id: next(r for r in s.reasons if r.comparison == "dob") for s in model.score(here, cands)}
+    assert {i: r.level for i, r in dob.items()} == {"DAY": "One day apart", "YEAR": "Same day and month, year one apart",
+                                                   "MONTH": "One character different"}
+    assert min(dob["DAY"].match_weight, dob["YEAR"].match_weight) > dob["MONTH"].match_weight + 2

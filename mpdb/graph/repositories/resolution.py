@@ -61,15 +61,32 @@ async def upsert_proposals(tx: AsyncManagedTransaction, proposals: Iterable[Prop
                         len(rows) - len(out))
 
 
-async def children_for_resolution(graph: Graph, page_size: int = 20_000) -> AsyncIterator[list[dict[str, Any]]]:
-    """Every Child with what the model compares, in id-ordered pages (one read transaction each)."""
-    after = ""
-    while True:
-        page = await graph.read(q.READ_CHILDREN_PAGE, {"after": after, "limit": page_size})
-        if not page:
-            return
-        yield page
-        after = page[-1]["id"]
+async def child_pages(graph: Graph, page_size: int = 5_000) -> list[tuple[str, str]]:
+    """(first id, last id) of every `page_size` children in id order."""
+    rows = await graph.read(q.READ_CHILD_PAGES, {"pageSize": page_size})
+    return [(r["first"], r["last"]) for r in rows]
+
+
+async def children_for_resolution(graph: Graph, page_size: int = 5_000,
+                                  concurrency: int = 4) -> AsyncIterator[list[dict[str, Any]]]:
+    """Every Child with what the model compares, in pages of ids (one read transaction each, up to
+    `concurrency` at once; pages come in the order they finish). The pages are fixed at the start:
+    a child recorded while they are read is compared by the next run (and at entry meanwhile)."""
+    import asyncio
+
+    areas = {r["agency"]: r["forces"] for r in await graph.read(q.READ_AGENCY_AREAS)}
+    pages = await child_pages(graph, page_size)
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def read(first: str, last: str) -> list[dict[str, Any]]:
+        async with gate:
+            rows = await graph.read(q.READ_CHILDREN_PAGE, {"first": first, "last": last})
+        for row in rows:
+            row["agencyForces"] = areas.get(row.get("recordedBy") or "")
+        return rows
+
+    for done in asyncio.as_completed([read(first, last) for first, last in pages]):
+        yield await done
 
 
 async def count_children(graph: Graph) -> int:
@@ -77,7 +94,7 @@ async def count_children(graph: Graph) -> int:
     return int(row["n"]) if row else 0
 
 
-__all__ = ["Proposal", "UpsertCounts", "children_for_resolution", "count_children", "proposed_pairs", "upsert_proposals"]
+__all__ = ["Proposal", "UpsertCounts", "child_pages", "children_for_resolution", "count_children", "proposal_ids", "proposed_pairs", "upsert_proposals"]
 
 
 async def proposed_pairs(graph: Graph, limit: int) -> tuple[list[tuple[str, str]], dict[str, dict[str, Any]]]:
@@ -85,3 +102,8 @@ async def proposed_pairs(graph: Graph, limit: int) -> tuple[list[tuple[str, str]
     rows = await graph.read(q.READ_PROPOSED_PAIRS, {"limit": limit})
     pairs = sorted({(r["lowId"], r["highId"]) for r in rows})
     return pairs, {r["child"]["id"]: r["child"] for r in rows}
+
+
+async def proposal_ids(graph: Graph) -> list[dict[str, Any]]:
+    """Every POSSIBLY_SAME_AS as (lowId, highId, matchProbability, status): for measuring, ids only."""
+    return await graph.read(q.READ_PROPOSAL_IDS)
