@@ -562,7 +562,9 @@ _ADULT_REACH: Final[LiteralString] = (
 # episodes (peer links of its episodes, adults met while missing, places visited) carry
 # `at: null` (places: the visit's own `r.at` only) and the service fills the date in from
 # `episodes`: a frequent runner has hundreds of them, and every temporal value sent costs the
-# Python driver far more to hydrate than the query costs Neo4j.
+# Python driver far more to hydrate than the query costs Neo4j. For the same reason each place is
+# sent once, with its visits (`placeVisits`: [{place, visits: [{role, episodeId, at}]}]), not
+# once per visit: a runner is found at the same few places again and again.
 # The child's visible episodes are expanded ONCE (`eps`), and each of them in ONE walk of its
 # relationships: an episode is a sparse node, so each typed expand (REPORTED_TO, FOUND_BY,
 # WITH_CHILD, WITH_PERSON, FOUND_AT|WENT_TO, FOLLOWED_BY...) read all of its relationships again;
@@ -597,9 +599,7 @@ CALL (members) {
                         THEN {childId: n.id, source: r.source} END) AS withChild,
            collect(CASE WHEN t = 'WITH_PERSON' AND n:Person THEN {personId: n.id, source: r.source} END) AS withPerson,
            collect(CASE WHEN (t = 'FOUND_AT' OR t = 'WENT_TO') AND n:Location
-                        THEN {role: t, episodeId: e.id, at: r.at, place: """
-    + _place("n")
-    + """} END) AS visits,
+                        THEN {role: t, episodeId: e.id, at: r.at, l: n} END) AS visits,
            collect(CASE WHEN t = 'FOLLOWED_BY' AND n:ReturnInterview THEN n END) AS interviews
   }
   RETURN collect({
@@ -670,7 +670,8 @@ COLLECT {
 COLLECT {
   UNWIND eps AS x
   UNWIND x.visits AS v
-  RETURN v
+  WITH v.l AS l, collect({role: v.role, episodeId: v.episodeId, at: v.at}) AS visits
+  RETURN {place: """ + _PLACE + """, visits: visits}
 } AS placeVisits,
 peerLinks, adultLinks,
 COLLECT {
