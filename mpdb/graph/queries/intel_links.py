@@ -570,7 +570,7 @@ _ADULT_REACH: Final[LiteralString] = (
 # WITH_CHILD, WITH_PERSON, FOUND_AT|WENT_TO, FOLLOWED_BY...) read all of its relationships again;
 # one multi-type expand reads them once and sorts them by type. Every section then starts from
 # that list, the episode's force included (it was looked up again per peer link and adult link).
-# National, the busiest child (107 episodes): 30,966 -> see bench/RESULTS.md, round 4.
+# PROFILE, national's busiest child (107 episodes): 30,966 -> 12,123 db hits (bench/RESULTS.md, issue 10 round 4).
 RISK_PROFILE: Final[LiteralString] = (
     """
 MATCH (c:Child {id: $childId})
