@@ -69,20 +69,18 @@ def episode_counts(episodes: list[dict[str, Any]], as_of: datetime) -> dict[str,
                               key=lambda r: (-r["ever"], r["forceCode"] or ""))}
 
 
-def where_to_look(visits: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Places the child was found at (or went to), ranked by times found there, then by last visit."""
-    places: dict[str, dict[str, Any]] = {}
-    for v in visits:
-        p = places.setdefault(v["place"]["id"], {"place": v["place"], "found": set(), "wentTo": set(),
-                                                 "lastAt": None, "lastFoundAt": None})
-        (p["found"] if v["role"] == "FOUND_AT" else p["wentTo"]).add(v["episodeId"])
-        if v["at"] is not None:
-            p["lastAt"] = max(p["lastAt"] or v["at"], v["at"])
-            if v["role"] == "FOUND_AT":
-                p["lastFoundAt"] = max(p["lastFoundAt"] or v["at"], v["at"])
-    out = [{"place": p["place"], "timesFound": len(p["found"]), "timesWentTo": len(p["wentTo"]),
-            "lastAt": p["lastAt"], "lastFoundAt": p["lastFoundAt"],
-            "episodeIds": sorted(p["found"] | p["wentTo"])} for p in places.values()]
+def where_to_look(places: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Places the child was found at (or went to), ranked by times found there, then by last visit.
+    `places`: each place once, with its visits ({role, episodeId, at}), as RISK_PROFILE sends them."""
+    out = []
+    for p in places:
+        found = {v["episodeId"] for v in p["visits"] if v["role"] == "FOUND_AT"}
+        went_to = {v["episodeId"] for v in p["visits"] if v["role"] != "FOUND_AT"}
+        out.append({"place": p["place"], "timesFound": len(found), "timesWentTo": len(went_to),
+                    "lastAt": max((v["at"] for v in p["visits"] if v["at"] is not None), default=None),
+                    "lastFoundAt": max((v["at"] for v in p["visits"] if v["at"] is not None
+                                        and v["role"] == "FOUND_AT"), default=None),
+                    "episodeIds": sorted(found | went_to)})
     out.sort(key=lambda r: (-r["timesFound"], -r["timesWentTo"],
                             -(r["lastAt"].timestamp() if r["lastAt"] else 0), r["place"]["id"]))
     return out
@@ -143,7 +141,7 @@ def _fill_episode_dates(row: dict[str, Any], by_id: dict[str, dict[str, Any]]) -
     for link in row["adultLinks"]:
         if link["kind"] == "WITH_PERSON":
             link["at"] = by_id[link["episodeId"]]["reportedAt"]
-    for v in row["placeVisits"]:
+    for v in (v for place in row["placeVisits"] for v in place["visits"]):
         if v["at"] is None:
             e = by_id[v["episodeId"]]
             found = e.get("foundAt") if v["role"] == "FOUND_AT" else None

@@ -35,8 +35,9 @@ UNSCOPED_ALLOWED: dict[tuple[str, str], str] = {
     ("entry_match", "_BLOCKS"): "a fragment of ENTRY_CANDIDATES / IMPORT_CANDIDATES, which take the caller's scope: "
     "candidates are fetched across agencies to be scored, and what reaches the caller is decided by `visible` "
     "(the full record) or the summary form",
-    ("intel_links", "_ADULT_CHILDREN_BY_FORCE"): "a fragment of the scoped RISK_PROFILE, for adults linked to the "
-    "visible child: counts of children per force only (issue 8, an adult's cross-force reach), no child returned",
+    ("intel_links", "_EPISODE_OWNERS_AND_FORCE"): "a fragment of the scoped RISK_PROFILE: an episode's owners and "
+    "force, for its peer links and its adults' reach, where the statement decides (with the caller's scope) what "
+    "of them leaves Neo4j",
     ("resolution", "READ_CHILDREN_PAGE"): "`mpdb resolve` (issue 12): an operator's batch comparing every child "
     "with every other; what it reads stays in the process (DuckDB in memory), only candidate pairs are written",
     ("resolution", "COUNT_CHILDREN"): "a count for the batch's progress bar",

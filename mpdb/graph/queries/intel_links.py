@@ -498,23 +498,17 @@ RETURN p {.id, .name, .role, .dateOfBirth} AS person, children
 )
 
 
-# How many children an adult (`p`) is linked to up to $asOf, per force, over ALL children whatever
-# the caller may read (issue 8: an adult linked to children in several forces is visible to each
-# of them with the counts): [force, children] pairs, force null for an association recorded by an
-# agency that is not a force. Counts only: no child leaves Neo4j through this.
-_ADULT_CHILDREN_BY_FORCE: Final[LiteralString] = """COLLECT {
-            CALL (p) {
-              MATCH (p)<-[:WITH_PERSON]-(e:Episode)<-[:HAD]-(x:Child)
-              WHERE e.reportedAt <= $asOf
-              RETURN x, [(e)-[:REPORTED_TO]->(f:Force) | f.code][0] AS force
-              UNION
-              MATCH (p)<-[a:ASSOCIATES_WITH]-(x:Child)
-              WHERE a.recordedAt IS NULL OR a.recordedAt <= $asOf
-              RETURN x, COLLECT { MATCH (f:Force {code: a.recordedBy}) RETURN f.code }[0] AS force
-            }
-            WITH force, count(DISTINCT x) AS n
-            RETURN [force, n]
-          }"""
+# An episode's owners (`owners`: the Child nodes that HAD it) and the force it was reported to
+# (`force`: a code or null), for an episode bound to `e`, from ONE walk of its relationships. An
+# episode is not a dense node, so Neo4j keeps no per-type groups for it: every typed expand from
+# an episode reads all of its ~12-15 relationships, and looking up the owner and then the force
+# read them twice. Directions are checked as the patterns `(e)<-[:HAD]-(:Child)` and
+# `(e)-[:REPORTED_TO]->(:Force)` would; the force keeps `[...][0]`'s meaning (the first one).
+_EPISODE_OWNERS_AND_FORCE: Final[LiteralString] = """CALL (e) {
+    MATCH (e)-[r:HAD|REPORTED_TO]-(n)
+    RETURN collect(CASE WHEN type(r) = 'HAD' AND startNode(r) = n AND n:Child THEN n END) AS owners,
+           collect(CASE WHEN type(r) = 'REPORTED_TO' AND endNode(r) = n AND n:Force THEN [n.code] END)[0][0] AS force
+  }"""
 
 
 # A peer: names, sex and full flags only when the caller may read the peer (`ov`); the summary
@@ -531,17 +525,52 @@ _PEER: Final[LiteralString] = (
     + "}"
 )
 
+# An adult's reach (issue 8), for an adult bound to `p` and linked to the child (`members`):
+# `byForce`, how many children the adult is linked to up to $asOf per force, over ALL children
+# whatever the caller may read ([force, children] pairs, force null for an association recorded
+# by an agency that is not a force: counts only, no child leaves Neo4j through this), and
+# `otherChildren`, how many OTHER children the caller may read are linked to the adult at any
+# time. Both are counted from one list of the adult's links, so each of the adult's episodes is
+# walked once (_EPISODE_OWNERS_AND_FORCE) instead of three times (owner and force for byForce,
+# owner again for otherChildren).
+_ADULT_REACH: Final[LiteralString] = (
+    """COLLECT {
+            MATCH (p)<-[:WITH_PERSON]-(e:Episode)
+            """
+    + _EPISODE_OWNERS_AND_FORCE
+    + """
+            UNWIND owners AS x
+            RETURN {x: x, force: force, inTime: e.reportedAt <= $asOf} AS link
+            UNION ALL
+            MATCH (p)<-[a:ASSOCIATES_WITH]-(x:Child)
+            RETURN {x: x, force: COLLECT { MATCH (f:Force {code: a.recordedBy}) RETURN f.code }[0],
+                    inTime: a.recordedAt IS NULL OR a.recordedAt <= $asOf} AS link
+          } AS links
+  WITH p, links, COLLECT { UNWIND links AS l WITH l WHERE l.inTime
+                           WITH l.force AS force, count(DISTINCT l.x) AS n RETURN [force, n] } AS byForce
+  RETURN {person: p {.id, .name, .role, .dateOfBirth}, byForce: byForce,
+          otherChildren: COUNT { UNWIND links AS l WITH DISTINCT l.x AS x
+                                 WHERE NOT x IN members AND """
+    + child_visible("x")
+    + """ RETURN x }}"""
+)
+
 # Everything riskProfile needs about one visible child, in one round trip (the child as its
 # identity: episodes, peers, adults, flags and placements of every record joined to it by a
-# confirmed SAME_AS, `members`; just the child itself when it has none, one relationship check) (including each linked
-# adult's reach: how many OTHER visible children the person is linked to, and how many children
-# in all per force). Entries derived from
-# the child's own episodes (peer links of its episodes, adults met while missing, places visited)
-# carry `at: null` (places: the visit's own `r.at` only) and the service fills the date in from
+# confirmed SAME_AS, `members`; just the child itself when it has none, one relationship check)
+# (including each linked adult's reach, _ADULT_REACH). Entries derived from the child's own
+# episodes (peer links of its episodes, adults met while missing, places visited) carry
+# `at: null` (places: the visit's own `r.at` only) and the service fills the date in from
 # `episodes`: a frequent runner has hundreds of them, and every temporal value sent costs the
-# Python driver far more to hydrate than the query costs Neo4j. The child's visible
-# episodes are expanded ONCE (`eps`); every section starts from that list, so a frequent runner's
-# hundred episodes cost one expansion, not one per section.
+# Python driver far more to hydrate than the query costs Neo4j. For the same reason each place is
+# sent once, with its visits (`placeVisits`: [{place, visits: [{role, episodeId, at}]}]), not
+# once per visit: a runner is found at the same few places again and again.
+# The child's visible episodes are expanded ONCE (`eps`), and each of them in ONE walk of its
+# relationships: an episode is a sparse node, so each typed expand (REPORTED_TO, FOUND_BY,
+# WITH_CHILD, WITH_PERSON, FOUND_AT|WENT_TO, FOLLOWED_BY...) read all of its relationships again;
+# one multi-type expand reads them once and sorts them by type. Every section then starts from
+# that list, the episode's force included (it was looked up again per peer link and adult link).
+# PROFILE, national's busiest child (107 episodes): 30,966 -> 12,123 db hits (bench/RESULTS.md, issue 10 round 4).
 RISK_PROFILE: Final[LiteralString] = (
     """
 MATCH (c:Child {id: $childId})
@@ -558,33 +587,54 @@ CALL (members) {
   WHERE e.reportedAt <= $asOf AND """
     + episode_visible("m", "e")
     + """
-  RETURN collect(e) AS eps
+  CALL (e, members) {
+    MATCH (e)-[r:REPORTED_TO|FOUND_BY|MISSING_FROM|MISSING_FROM_LOCATION|WITH_CHILD|WITH_PERSON|FOUND_AT|WENT_TO|FOLLOWED_BY]->(n)
+    WITH e, members, r, n, type(r) AS t
+    // [x][0][0], not [x][0]: the first match's value even when it is null, as [(e)-->() | x][0] gives.
+    RETURN collect(CASE WHEN t = 'REPORTED_TO' AND n:Force THEN [n.code] END)[0][0] AS reportedTo,
+           collect(CASE WHEN t = 'FOUND_BY' AND n:Force THEN [n.code] END)[0][0] AS foundBy,
+           collect(CASE WHEN t = 'MISSING_FROM' AND n:Placement THEN [n.id] END)[0][0] AS missingFromPlacement,
+           collect(CASE WHEN t = 'MISSING_FROM_LOCATION' AND n:Location THEN [n.laCode] END)[0][0] AS missingFromLa,
+           collect(CASE WHEN t = 'WITH_CHILD' AND n:Child AND NOT n IN members
+                        THEN {childId: n.id, source: r.source} END) AS withChild,
+           collect(CASE WHEN t = 'WITH_PERSON' AND n:Person THEN {personId: n.id, source: r.source} END) AS withPerson,
+           collect(CASE WHEN (t = 'FOUND_AT' OR t = 'WENT_TO') AND n:Location
+                        THEN {role: t, episodeId: e.id, at: r.at, l: n} END) AS visits,
+           collect(CASE WHEN t = 'FOLLOWED_BY' AND n:ReturnInterview THEN n END) AS interviews
+  }
+  RETURN collect({
+    episode: e {.id, .status, .reportedAt, .foundAt, .returnedAt, .riskGrade, .gradeScheme, .category,
+                reportedTo: reportedTo, foundBy: foundBy, missingFromPlacement: missingFromPlacement,
+                missingFromLa: missingFromLa},
+    withChild: withChild, withPerson: withPerson, visits: visits, interviews: interviews}) AS eps
 }
 WITH c, members, eps, COLLECT {
-  UNWIND eps AS e
-  MATCH (e)-[w:WITH_CHILD]->(o:Child)
-  WHERE NOT o IN members
-  RETURN {childId: o.id, episodeId: e.id, episodeOf: c.id, source: w.source, at: null, endAt: null,
-          visible: true, force: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0]} AS x
+  UNWIND eps AS x
+  UNWIND x.withChild AS w
+  RETURN {childId: w.childId, episodeId: x.episode.id, episodeOf: c.id, source: w.source, at: null, endAt: null,
+          visible: true, force: x.episode.reportedTo} AS x
   UNION ALL
   UNWIND members AS m
-  MATCH (m)<-[w:WITH_CHILD]-(e:Episode)<-[:HAD]-(o:Child)
-  WHERE e.reportedAt <= $asOf AND NOT o IN members
-  WITH w, e, o, """
+  MATCH (m)<-[w:WITH_CHILD]-(e:Episode)
+  WHERE e.reportedAt <= $asOf
+  """
+    + _EPISODE_OWNERS_AND_FORCE
+    + """
+  UNWIND owners AS o
+  WITH w, e, o, force, """
     + episode_visible("o", "e")
     + """ AS visible
-  WHERE visible OR NOT """
+  WHERE NOT o IN members AND (visible OR NOT """
     + child_visible("o")
-    + """
+    + """)
   RETURN {childId: o.id, episodeId: e.id, episodeOf: o.id, source: w.source, at: e.reportedAt,
-          endAt: coalesce(e.foundAt, e.returnedAt), visible: visible,
-          force: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0]} AS x
+          endAt: coalesce(e.foundAt, e.returnedAt), visible: visible, force: force} AS x
 } AS peerLinks
 WITH c, members, eps, peerLinks, COLLECT {
-  UNWIND eps AS e
-  MATCH (e)-[w:WITH_PERSON]->(p:Person)
-  RETURN {personId: p.id, kind: 'WITH_PERSON', source: w.source, episodeId: e.id, at: null,
-          force: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0], recordedBy: null} AS x
+  UNWIND eps AS x
+  UNWIND x.withPerson AS w
+  RETURN {personId: w.personId, kind: 'WITH_PERSON', source: w.source, episodeId: x.episode.id, at: null,
+          force: x.episode.reportedTo, recordedBy: null} AS x
   UNION ALL
   UNWIND members AS m
   MATCH (m)-[a:ASSOCIATES_WITH]->(p:Person)
@@ -596,11 +646,7 @@ RETURN c {
   .unaccompanied, .recordedBy, .recordedAt, .sourceSystem,
   responsibleAuthority: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]
 } AS child,
-[e IN eps | e {.id, .status, .reportedAt, .foundAt, .returnedAt, .riskGrade, .gradeScheme, .category,
-            reportedTo: [(e)-[:REPORTED_TO]->(f:Force) | f.code][0],
-            foundBy: [(e)-[:FOUND_BY]->(f:Force) | f.code][0],
-            missingFromPlacement: [(e)-[:MISSING_FROM]->(pl:Placement) | pl.id][0],
-            missingFromLa: [(e)-[:MISSING_FROM_LOCATION]->(l:Location) | l.laCode][0]}] AS episodes,
+[x IN eps | x.episode] AS episodes,
 COLLECT {
   UNWIND members AS m
   MATCH (m)-[:HAS_FLAG]->(fl:Flag)
@@ -622,12 +668,10 @@ COLLECT {
     + """][0]}
 } AS placements,
 COLLECT {
-  UNWIND eps AS e
-  MATCH (e)-[r:FOUND_AT|WENT_TO]->(l:Location)
-  RETURN {role: type(r), episodeId: e.id, at: r.at,
-          place: """
-    + _PLACE
-    + """}
+  UNWIND eps AS x
+  UNWIND x.visits AS v
+  WITH v.l AS l, collect({role: v.role, episodeId: v.episodeId, at: v.at}) AS visits
+  RETURN {place: """ + _PLACE + """, visits: visits}
 } AS placeVisits,
 peerLinks, adultLinks,
 COLLECT {
@@ -642,10 +686,10 @@ COLLECT {
     + """
 } AS peers,
 COLLECT {
-  UNWIND eps AS e
-  MATCH (e)-[:FOLLOWED_BY]->(ri:ReturnInterview)
+  UNWIND eps AS x
+  UNWIND x.interviews AS ri
   RETURN ri {.id, .status, .offeredAt, .completedAt, .dueAt, .summaryPlaces, .summaryPeople,
-             .summaryWith, .summaryRiskTypes, episodeId: e.id,
+             .summaryWith, .summaryRiskTypes, episodeId: x.episode.id,
              by: [(ri)-[:BY]->(a:Agency) | a {.id, .name, .kind}][0]}
 } AS returnInterviews,
 COLLECT {
@@ -653,18 +697,8 @@ COLLECT {
   WITH DISTINCT al.personId AS pid
   MATCH (p:Person {id: pid})
   WITH p, """
-    + _ADULT_CHILDREN_BY_FORCE
-    + """ AS byForce
-  RETURN {person: p {.id, .name, .role, .dateOfBirth}, byForce: byForce,
-          otherChildren: COUNT {
-            MATCH (p)<-[:ASSOCIATES_WITH]-(x:Child) WHERE NOT x IN members AND """
-    + child_visible("x")
-    + """ RETURN x
-            UNION
-            MATCH (p)<-[:WITH_PERSON]-(:Episode)<-[:HAD]-(x:Child) WHERE NOT x IN members AND """
-    + child_visible("x")
-    + """ RETURN x
-          }}
+    + _ADULT_REACH
+    + """
 } AS reach
 """
 )
