@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import json
 import multiprocessing as mp
 import os
@@ -398,14 +399,16 @@ def _export_seed(profile: Profile, seed: int, ref: ReferenceData, directory: Pat
         try:
             with mp.get_context("fork").Pool(workers) as pool:
                 pending = pool.imap(_block_worker, starts)  # the workers start on the blocks now...
-                for chunk in (first, *static):  # ...while this process writes the static stages
+                # ...while this process writes the static stages, one chunk at a time (a tuple of
+                # them all would hold every static row, the children's above all, until the end)
+                for chunk in itertools.chain((first,), static):
                     writer.static(chunk)
                 for res in pending:
                     fold(res)
         finally:
             _FORK_STATE.clear()
     else:
-        for chunk in (first, *static):
+        for chunk in itertools.chain((first,), static):
             writer.static(chunk)
         for i in starts:
             fold(_block_worker_in(gen, writer, i))
