@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -130,22 +130,38 @@ class BucketBuilder:
                 if multi:
                     b[2].add(e.id)
 
-    def merge(self, other: dict[BucketKey, tuple[set[str], set[str], set[str]]]) -> None:
-        for key, (ch, ep, mu) in other.items():
-            b = self.buckets.get(key)
-            if b is None:
-                self.buckets[key] = (ch, ep, mu)
-            else:
-                b[0].update(ch)
-                b[1].update(ep)
-                b[2].update(mu)
+    def partials(self) -> Iterator[BucketPartial]:
+        """Each bucket as what its node needs (in no particular order): sorted child ids, the NUMBER
+        of episodes (their ids are only ever counted) and the sorted multi-place episode ids."""
+        for key, (ch, ep, mu) in self.buckets.items():
+            yield key, sorted(ch), len(ep), sorted(mu)
 
-    def rows(self, keys: Iterable[BucketKey] | None = None) -> list[dict[str, Any]]:
-        """The nodes of `keys` (default: every bucket, sorted)."""
-        out = []
-        for key in sorted(self.buckets) if keys is None else keys:
-            (kind, cell, la, force, day), (ch, ep, mu) = key, self.buckets[key]
-            out.append({"id": f"{kind}|{cell}|{la}|{force}|{day.isoformat()}", "kind": kind, "cell": cell,
-                        "laCode": la, "forceCode": force, "day": day, "children": sorted(ch),
-                        "episodes": len(ep), "multi": sorted(mu)})
-        return out
+    def rows(self) -> list[dict[str, Any]]:
+        """Every bucket's node, sorted by key."""
+        return [bucket_row(p) for p in sorted(self.partials(), key=lambda p: p[0])]
+
+
+# A bucket as one part of the episodes wrote it: (key, sorted child ids, episodes, sorted multi ids).
+BucketPartial = tuple[BucketKey, list[str], int, list[str]]
+
+
+def fold_partials(parts: Iterable[BucketPartial]) -> dict[BucketKey, BucketPartial]:
+    """One bucket per key from partial buckets of DISJOINT sets of episodes (the synthetic seed's
+    blocks, each all the episodes of its children): the child and multi lists are united, the
+    episode counts added (an episode is in one part only, so no episode is counted twice)."""
+    out: dict[BucketKey, BucketPartial] = {}
+    for p in parts:
+        key = p[0]
+        b = out.get(key)
+        if b is None:
+            out[key] = p
+        else:
+            out[key] = (key, sorted({*b[1], *p[1]}), b[2] + p[2], sorted({*b[3], *p[3]}))
+    return out
+
+
+def bucket_row(p: BucketPartial) -> dict[str, Any]:
+    (kind, cell, la, force, day), children, episodes, multi = p
+    return {"id": f"{kind}|{cell}|{la}|{force}|{day.isoformat()}", "kind": kind, "cell": cell,
+            "laCode": la, "forceCode": force, "day": day, "children": children,
+            "episodes": episodes, "multi": multi}

@@ -6,17 +6,27 @@ property values (each `CREATE_*` query is mirrored by one method here), plus the
 computes after loading (REFRESH_ACCESS, the hot-spot buckets, DatasetInfo), computed in Python.
 
 Episode blocks are independent (SyntheticGenerator.episode_block), so they are written by worker
-processes forked after the static stages; the parent then writes the children (whose access lists
-need every episode) and the buckets.
+processes forked after the static stages. Memory stays flat in the number of children (issue 10,
+point 6: national-3x): a block holds ALL the episodes of its children, so
+
+- the parent writes a block's children (whose access lists need every episode of the child) as soon
+  as that block's result arrives, from their rows spilled to disk by the static stage;
+- each block folds its hot-spot buckets to (child ids, episode COUNT, multi ids) and spills them to
+  disk in partitions by cell; at the end one forked job per partition adds the blocks' counts up
+  (no episode is in two blocks) and writes that partition's buckets, so no process holds them all.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import json
 import multiprocessing as mp
 import os
+import pickle
+import shutil
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -47,20 +57,61 @@ def reference_nodes(out: GraphCsv, ref: ReferenceData) -> set[str]:
 
 
 @dataclass
+class BucketSpill:
+    """One block's partial buckets on disk: partition k is the pickle at offsets[k]..offsets[k+1]."""
+
+    path: Path
+    offsets: list[int]
+
+    @staticmethod
+    def partition(key: derive.BucketKey, parts: int) -> int:
+        # by cell (crc32: the same in every process, unlike hash()), so a bucket's parts meet
+        return zlib.crc32(key[1].encode()) % parts
+
+    @classmethod
+    def write(cls, path: Path, partials: Iterator[derive.BucketPartial], parts: int) -> BucketSpill:
+        groups: list[list[derive.BucketPartial]] = [[] for _ in range(parts)]
+        for p in partials:
+            groups[cls.partition(p[0], parts)].append(p)
+        offsets = [0]
+        with open(path, "wb") as f:
+            for g in groups:
+                pickle.dump(g, f, protocol=pickle.HIGHEST_PROTOCOL)
+                offsets.append(f.tell())
+        return cls(path, offsets)
+
+    def read(self, k: int) -> list[derive.BucketPartial]:
+        with open(self.path, "rb") as f:
+            f.seek(self.offsets[k])
+            return pickle.load(f)  # noqa: S301 - our own file, written by this run
+
+
+@dataclass
 class BlockResult:
+    start: int  # index of the block's first child
     manifest: Manifest
     children: dict[str, tuple[list[str], list[str]]]  # child id -> (episodes' area agencies, open forces)
-    buckets: dict[derive.BucketKey, tuple[set[str], set[str], set[str]]]
+    buckets: BucketSpill
+
+
+def bucket_partitions(blocks: int) -> int:
+    """Partitions of the buckets: ~8 blocks' worth each, so a partition's fold holds about as many
+    buckets whatever the profile (~300k nationally; 8 for national, 24 for national-3x)."""
+    return max(2, -(-blocks // 8))
 
 
 class SeedCsvWriter:
-    def __init__(self, out: GraphCsv) -> None:
+    def __init__(self, out: GraphCsv, spill: Path | None = None) -> None:
         self.out = out
+        self.spill = spill or out.dir / "spill"  # scratch files, not for the importer
         self.loc_force: dict[str, str | None] = {}
         self.locations: dict[str, tuple[str, str, str]] = {}  # id -> (cell, laCode, forceCode)
         self.placements: dict[str, tuple[str, str]] = {}  # id -> (IN_FORCE_AREA force, AT_LOCATION location)
-        self.children: dict[str, derive.ChildFacts] = {}
-        self.child_rows: list[dict[str, Any]] = []
+        self.bucket_parts = 2
+        self.children: dict[str, derive.ChildFacts] = {}  # until the child is written
+        self.block_children: dict[int, list[str]] = {}  # block start -> its children's ids, in row order
+        self.other_child_rows: list[dict[str, Any]] = []  # rows of children in no block (duplicates)
+        self._child_rows_seen = 0
 
     def index(self, gen: SyntheticGenerator) -> None:
         """Locations and placements as the episode blocks need them, from the generator's state
@@ -72,6 +123,10 @@ class SeedCsvWriter:
         for c in gen.children:
             for pl in c.placements:
                 self.placements[pl.id] = (pl.force, pl.location)
+        step = gen.profile.chunk_children
+        self.block_children = {i: [c.id for c in gen.children[i:i + step]] for i in gen.block_starts()}
+        self.bucket_parts = bucket_partitions(len(self.block_children))
+        self.spill.mkdir(parents=True, exist_ok=True)
 
     # -- static stages (parent) ------------------------------------------------------------------
     def static(self, chunk: Chunk) -> None:
@@ -99,9 +154,26 @@ class SeedCsvWriter:
             home = self.locations.get(r["homeLocationId"]) if r["homeLocationId"] else None
             self.children[p["id"]] = derive.ChildFacts(p["id"], p.get("recordedBy"), r["lookedAfterBy"],
                                                        home[1] if home else None)
-            self.child_rows.append(p)
+        self._spill_child_rows([r["props"] for r in rows])
         self.out.relationships("HOME_AT", "Child", "Location", [(r["props"]["id"], r["homeLocationId"], None) for r in rows])
         self.out.relationships("LOOKED_AFTER_BY", "Child", AGENCY, [(r["props"]["id"], r["lookedAfterBy"], None) for r in rows])
+
+    def _spill_child_rows(self, props: list[dict[str, Any]]) -> None:
+        """Rows come in the generator's child order (duplicates, in no block, after them): each
+        block's rows go to a file of their own until the block's episodes are in."""
+        at = self._child_rows_seen
+        self._child_rows_seen += len(props)
+        ids = [p["id"] for p in props]
+        for start, block in self.block_children.items():
+            lo, hi = max(start, at), min(start + len(block), at + len(props))
+            if lo >= hi:
+                continue
+            if ids[lo - at:hi - at] != block[lo - start:hi - start]:
+                raise AssertionError(f"child rows out of the generator's order near row {lo}")
+            with open(self.spill / f"children-{start:08d}.pkl", "ab") as f:
+                pickle.dump(props[lo - at:hi - at], f, protocol=pickle.HIGHEST_PROTOCOL)
+        end = max((s + len(b) for s, b in self.block_children.items()), default=0)
+        self.other_child_rows += props[max(0, end - at):]
 
     def _placement(self, rows: list[dict[str, Any]]) -> None:
         self.out.nodes("Placement", "Placement", [r["props"] for r in rows])
@@ -136,7 +208,7 @@ class SeedCsvWriter:
         self.out.relationships("ASSOCIATES_WITH", "Child", "Person", [(r["childId"], r["personId"], r["props"]) for r in rows])
 
     # -- an episode block (worker) -----------------------------------------------------------------
-    def block(self, chunks: list[Chunk]) -> BlockResult:
+    def block(self, start: int, chunks: list[Chunk]) -> BlockResult:
         by: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for ch in chunks:
             by[ch.stage].extend(ch.rows)
@@ -192,30 +264,41 @@ class SeedCsvWriter:
         out.relationships("BY", "ReturnInterview", AGENCY, [(r["props"]["id"], r["by"], None) for r in by["return_interview"]])
         if by["episode_notification"]:
             self._notifications(by["episode_notification"], "Episode")
-        return BlockResult(out.manifest, {k: (c.area, c.open_forces) for k, c in kids.items()}, buckets.buckets)
+        spill = BucketSpill.write(self.spill / f"buckets-{start:08d}.pkl", buckets.partials(), self.bucket_parts)
+        return BlockResult(start, out.manifest, {k: (c.area, c.open_forces) for k, c in kids.items()}, spill)
 
-    # -- the end (parent, then its forks) --------------------------------------------------------------
-    def finish(self, results: list[BlockResult], agencies: set[str], workers: int = 1) -> Manifest:
-        """The children (whose access lists need every episode) and the buckets (merged over every
-        block). Both are split into slices written by `workers` forked processes; returns what they wrote."""
-        for res in results:
-            for cid, (area, open_forces) in res.children.items():
-                c = self.children[cid]
-                c.area = derive._union(c.area, area)
-                c.open_forces += open_forces
-        buckets = derive.BucketBuilder(self.locations)
-        for res in results:
-            buckets.merge(res.buckets)
-        keys = sorted(buckets.buckets)
-        n = max(1, workers)
-        jobs: list[Callable[[GraphCsv], None]] = []
-        for i in range(n):
-            kids = self.child_rows[i * len(self.child_rows) // n:(i + 1) * len(self.child_rows) // n]
-            part = keys[i * len(keys) // n:(i + 1) * len(keys) // n]
-            jobs.append(lambda out, kids=kids: out.nodes(
-                "Child", "Child", [{**p, **derive.child_access(self.children[p["id"]], agencies)} for p in kids]))
-            jobs.append(lambda out, part=part: out.nodes("HotspotBucket", "HotspotBucket", buckets.rows(part)))
-        return _run_jobs(self.out.dir, "fin", jobs, n)
+    # -- the parent, as each block's result arrives, then at the end (and its forks) -------------------
+    def block_done(self, res: BlockResult, agencies: set[str]) -> None:
+        """Write the block's children: each child's episodes are all in this block, so its access
+        lists are complete (`agencies`: every Agency id, for the recordedBy rule)."""
+        for cid, (area, open_forces) in res.children.items():
+            c = self.children[cid]
+            c.area = derive._union(c.area, area)
+            c.open_forces += open_forces
+        rows: list[dict[str, Any]] = []
+        path = self.spill / f"children-{res.start:08d}.pkl"
+        with open(path, "rb") as f:
+            with contextlib.suppress(EOFError):
+                while True:
+                    rows += pickle.load(f)  # noqa: S301 - our own file, written by this run
+        path.unlink()
+        self.out.nodes("Child", "Child", [{**p, **derive.child_access(self.children.pop(p["id"]), agencies)}
+                                          for p in rows])
+
+    def finish(self, spills: list[BucketSpill], agencies: set[str], workers: int = 1) -> Manifest:
+        """The children in no block, then the buckets: one forked job per partition folds every
+        block's part of it and writes its nodes; returns what they wrote."""
+        self.out.nodes("Child", "Child", [{**p, **derive.child_access(self.children.pop(p["id"]), agencies)}
+                                          for p in self.other_child_rows])
+        self.other_child_rows = []
+
+        def bucket_job(k: int) -> Callable[[GraphCsv], None]:
+            def job(out: GraphCsv) -> None:
+                folded = derive.fold_partials(p for spill in spills for p in spill.read(k))
+                out.nodes("HotspotBucket", "HotspotBucket", [derive.bucket_row(folded[key]) for key in sorted(folded)])
+            return job
+
+        return _run_jobs(self.out.dir, "fin", [bucket_job(k) for k in range(self.bucket_parts)], max(1, workers))
 
 
 def _run_jobs(directory: Path, prefix: str, jobs: list[Callable[[GraphCsv], None]], workers: int) -> Manifest:
@@ -254,9 +337,10 @@ def _block_worker(i: int) -> BlockResult:
 
 
 def _block_worker_in(gen: SyntheticGenerator, parent: SeedCsvWriter, i: int) -> BlockResult:
-    w = SeedCsvWriter(GraphCsv(parent.out.dir, prefix=f"ep{i:08d}-"))
+    w = SeedCsvWriter(GraphCsv(parent.out.dir, prefix=f"ep{i:08d}-"), parent.spill)
     w.loc_force, w.locations, w.placements = parent.loc_force, parent.locations, parent.placements
-    return w.block(list(gen.episode_block(i)))
+    w.bucket_parts = parent.bucket_parts
+    return w.block(i, list(gen.episode_block(i)))
 
 
 @contextlib.contextmanager
@@ -294,14 +378,18 @@ def _export_seed(profile: Profile, seed: int, ref: ReferenceData, directory: Pat
     writer.index(gen)
     starts = list(gen.block_starts())
     total = len(gen.children)
-    results: list[BlockResult] = []
+    manifest = Manifest()
+    spills: list[BucketSpill] = []
     workers = workers if workers is not None else max(1, min(len(starts), os.cpu_count() or 1))
     done = 0
     if progress:
         progress("episodes", 0, total)
 
-    def tick() -> None:
+    def fold(res: BlockResult) -> None:
         nonlocal done
+        manifest.merge(res.manifest)
+        writer.block_done(res, agencies)
+        spills.append(res.buckets)
         done = min(total, done + profile.chunk_children)
         if progress:
             progress("episodes", done, total)
@@ -311,23 +399,21 @@ def _export_seed(profile: Profile, seed: int, ref: ReferenceData, directory: Pat
         try:
             with mp.get_context("fork").Pool(workers) as pool:
                 pending = pool.imap(_block_worker, starts)  # the workers start on the blocks now...
-                for chunk in (first, *static):  # ...while this process writes the static stages
+                # ...while this process writes the static stages, one chunk at a time (a tuple of
+                # them all would hold every static row, the children's above all, until the end)
+                for chunk in itertools.chain((first,), static):
                     writer.static(chunk)
                 for res in pending:
-                    results.append(res)
-                    tick()
+                    fold(res)
         finally:
             _FORK_STATE.clear()
     else:
-        for chunk in (first, *static):
+        for chunk in itertools.chain((first,), static):
             writer.static(chunk)
         for i in starts:
-            results.append(_block_worker_in(gen, writer, i))
-            tick()
-    manifest = Manifest()
-    for res in results:
-        manifest.merge(res.manifest)
-    manifest.merge(writer.finish(results, agencies, workers))
+            fold(_block_worker_in(gen, writer, i))
+    manifest.merge(writer.finish(spills, agencies, workers))
+    shutil.rmtree(writer.spill)
     counts: dict[str, int] = {}
     both = Manifest()
     both.merge(out.manifest)
