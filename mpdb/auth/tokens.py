@@ -538,6 +538,11 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Principal:
         """Verify `token` (the bearer string, without 'Bearer ') and return its Principal."""
+        return (await self.verify_with_expiry(token))[0]
+
+    async def verify_with_expiry(self, token: str) -> tuple[Principal, float]:
+        """`verify`, plus the token's `exp` (seconds since the epoch, leeway included): a
+        long-lived connection (the alerts WebSocket) is closed when its token runs out."""
         if not isinstance(token, str) or not token:
             raise MalformedTokenError("empty token")
         claims = await self._verified_claims(token.strip())
@@ -551,7 +556,7 @@ class TokenVerifier:
         except Exception as exc:  # noqa: BLE001 - fail closed: no registry, no principal
             log.warning("agency registry unavailable: %s", type(exc).__name__)
             raise RegistryUnavailableError("the agency registry is unavailable; try again shortly") from exc
-        return self.principal_from_claims(claims, registered_kind)
+        return self.principal_from_claims(claims, registered_kind), float(claims["exp"]) + self.leeway
 
 
 def _numeric(value: Any) -> bool:
