@@ -37,7 +37,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET
 
-from mpdb.api.subscriptions import TransportWSHandler, authenticate_connection
+from mpdb.api.subscriptions import TextWebSocket, TransportWSHandler, authenticate_connection
 from mpdb.domain import values
 from mpdb.observability.graphql import record_error_codes
 
@@ -77,6 +77,7 @@ class MpdbGraphQLRouter(GraphQLRouter):
     # Subscriptions (mpdb/api/subscriptions.py): graphql-transport-ws only, authenticated in
     # connection_init; the handler stops the token-expiry timer when the socket goes.
     graphql_transport_ws_handler_class = TransportWSHandler
+    websocket_adapter_class = TextWebSocket  # type: ignore[assignment]
 
     def __init__(self, *args: Any, max_body_bytes: int, **kwargs: Any) -> None:
         kwargs.setdefault("subscription_protocols", [GRAPHQL_TRANSPORT_WS_PROTOCOL])

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 import uuid
@@ -24,8 +25,10 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 import strawberry
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived, WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
 from mpdb.alerts.subscriptions import alert_stream
@@ -103,3 +106,35 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if timer is not None:
             timer.cancel()
         await super().shutdown()
+
+
+class TextWebSocket(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages are text frames: the router's JSON encoder gives bytes (orjson),
+    which Strawberry would send as binary frames that browsers' graphql-ws refuses (4004). And a
+    message that is JSON but not an object is refused like one that is not JSON (4400), instead of
+    reaching the protocol handler, which assumes an object."""
+
+    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object, None]:
+        try:
+            while self.ws.application_state != WebSocketState.DISCONNECTED:
+                text = await self.ws.receive_text()
+                try:
+                    message = json.loads(text)
+                except ValueError:
+                    message = None
+                if not isinstance(message, dict):
+                    if ignore_parsing_errors:
+                        continue
+                    raise NonJsonMessageReceived
+                yield message
+        except KeyError as exc:  # a binary frame
+            raise NonTextMessageReceived from exc
+        except WebSocketDisconnect:
+            pass
+
+    async def send_json(self, message: Any) -> None:
+        encoded = self.view.encode_json(message)
+        try:
+            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc

@@ -351,6 +351,21 @@ async def test_connection_refusals(server, api_settings) -> None:  # type: ignor
     assert await _close_code_after_init(server, {"Authorization": "Bearer not-a-jwt"}) == 4403
     expired = token(api_settings, KENT_CC, "la_missing_lead", ttl=-60)
     assert await _close_code_after_init(server, {"Authorization": f"Bearer {expired}"}) == 4403
+    # Messages are text frames (browsers' graphql-ws refuses binary ones); JSON that is not an
+    # object is refused like text that is not JSON.
+    async with connect(f"ws://{server}/graphql", subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"token": expired}}))
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 30)
+    good = token(api_settings, KENT_CC, "la_missing_lead")
+    async with connect(f"ws://{server}/graphql", subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"token": good}}))
+        ack = await asyncio.wait_for(ws.recv(), 30)
+        assert isinstance(ack, str) and json.loads(ack) == {"type": "connection_ack"}
+        await ws.send("[1, 2]")
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 30)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
     # The legacy graphql-ws subprotocol is not served.
     async with connect(f"ws://{server}/graphql", subprotocols=["graphql-ws"]) as ws:  # type: ignore[list-item]
         with pytest.raises(ConnectionClosed) as closed:

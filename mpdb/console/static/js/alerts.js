@@ -58,6 +58,7 @@
       closed: function (event) {
         if (event && event.code === 4401) { location.reload(); return; }
         status.textContent = "Not connected: trying again…";
+        status.setAttribute("data-close-code", event && event.code ? String(event.code) : "");
       },
     },
   });
