@@ -83,5 +83,5 @@ async def test_alert_list_first_page_then_live(console, alerts_graph, offline_pa
         ["2026-12-01 09:30:00", "Found", "ALP-C1", "Child ALP-C1", "responsible la"],
         ["2026-12-01 09:30:00", "Reported missing", "ALP-C1", "Child ALP-C1", "responsible la"]]
     link = await page.get_attribute("[data-testid='alerts'] tbody tr:first-child a", "href")
-    assert link == "/child/ALP-C1"
+    assert link == "/children/ALP-C1"
     assert offline_page.page_errors == [] and offline_page.external_requests == []

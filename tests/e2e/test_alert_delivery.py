@@ -35,7 +35,7 @@ from mpdb.alerts.events import AlertEvent, AlertKind
 from mpdb.auth.dev_idp import mint_dev_token
 from mpdb.graph.queries.access import REFRESH_ACCESS
 from mpdb.graph.repositories.outbox import append_events
-from tests.conftest import free_port, wipe_data
+from tests.conftest import free_port, serve_in_thread, wipe_data
 
 pytestmark = pytest.mark.integration
 
@@ -106,23 +106,9 @@ class Receiver:
         return Response(status_code=204)
 
 
-@contextmanager
-def serve(app: Any, port: int, **ssl: str) -> Iterator[uvicorn.Server]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
-                                           **ssl))  # type: ignore[arg-type]
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield server
-    finally:
-        server.should_exit = True
-        server.force_exit = True  # do not wait for a hanging webhook request or open websockets
-        thread.join(timeout=30)
+def serve(app: Any, port: int, **ssl: str) -> Any:
+    # Stops without waiting for open websockets or a webhook request the receiver holds open.
+    return serve_in_thread(app, port, force_exit=True, **ssl)
 
 
 # --- fixtures ---------------------------------------------------------------------------------

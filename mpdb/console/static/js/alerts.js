@@ -37,7 +37,7 @@
     if (alert.childId) {
       var link = document.createElement("a");
       link.className = "govuk-link";
-      link.href = "/child/" + encodeURIComponent(alert.childId);
+      link.href = "/children/" + encodeURIComponent(alert.childId);
       link.textContent = alert.childId;
       child.appendChild(link);
     } else {
