@@ -54,7 +54,7 @@ def load(
     settings = get_settings()
     importer = Importer(None, _principal(agency, author), batch_size=batch_size,  # type: ignore[arg-type]
                         purpose=f"first bulk load from {directory.name}", now=lambda: now,
-                        limits=ImportLimits.from_settings(settings))
+                        limits=ImportLimits.from_settings(settings), alerts=False)
     try:
         result = load_files(settings, files, importer, transactional=transactional, check_only=check)
     except ValueError as exc:

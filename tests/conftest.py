@@ -144,9 +144,10 @@ async def graph(neo4j_driver, neo4j_settings):  # type: ignore[no-untyped-def]
 
 async def wipe_data(graph) -> None:  # type: ignore[no-untyped-def]
     """Delete every data node, keeping the schema and its migration records; the audit trail
-    starts again empty (its shard heads, made by a migration, are kept and rewound)."""
+    starts again empty (its shard heads, made by a migration, are kept and rewound). The alert
+    outbox's head (made by migration 0011) is kept as it is, so seqs keep rising across wipes."""
     await graph.auto_commit(
-        "MATCH (n) WHERE NOT n:SchemaMigration AND NOT (n:AuditHead AND n.shard IS NOT NULL) "
+        "MATCH (n) WHERE NOT n:SchemaMigration AND NOT (n:AuditHead AND n.shard IS NOT NULL) AND NOT n:OutboxHead "
         "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
     )
     await reset_audit_trail(graph)

@@ -20,6 +20,13 @@ the `child_ref` of its CSV files name the same child.
 Domain rules are the ones the write API enforces (mpdb/domain/rules.py, grading.py); this module
 only maps their errors onto columns.
 
+Alerts (mpdb/alerts/, docs/ALERTS.md): each batch appends, in its own transaction, the alerts of
+what it wrote that is news: an episode reported, or found/returned, at most `NEWS_WINDOW` before the
+import (an annual return's year-old episodes page nobody), a high grade on such an episode, a flag
+raised within the window. The importing agency is not told. Re-running a file writes nothing, so it
+raises nothing; a changed row raises only what its keys have not raised before. `mpdb load` (a
+first load of history) passes `alerts=False` and raises none.
+
 Not done on import, deliberately: notifications (a file of past placements says nothing about
 which notifications were actually sent; creating "never sent" ones would corrupt the compliance
 figures) and repeat-missing triggers (evaluated by the live `reportMissing`, not on history).
@@ -42,6 +49,9 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 from neo4j.spatial import WGS84Point
 
+from mpdb.alerts.events import AlertKind
+from mpdb.alerts.kinds import NEWS_WINDOW
+from mpdb.alerts.recipients import Raised, events_for
 from mpdb.audit.trail import AuditAction, AuditContext, append_in_tx
 from mpdb.auth.principal import Principal
 from mpdb.domain import values
@@ -63,6 +73,7 @@ from mpdb.graph.errors import is_unavailable
 from mpdb.graph.queries import access as access_q
 from mpdb.graph.queries import entry_match as emq
 from mpdb.graph.queries import imports as q
+from mpdb.graph.repositories.outbox import append_events
 from mpdb.graph.repositories.resolution import upsert_proposals
 from mpdb.graph.repositories.hotspot_buckets import BucketKeys, episodes_of_placements
 from mpdb.ingest import postcodes as pc
@@ -351,6 +362,7 @@ class Importer:
         area_rules: AreaRuleBook | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         limits: ImportLimits | None = None,
+        alerts: bool = True,
     ) -> None:
         if not 1 <= batch_size <= MAX_BATCH_SIZE:
             raise InvalidInput(f"batch size must be between 1 and {MAX_BATCH_SIZE}", field="batchSize")
@@ -364,6 +376,7 @@ class Importer:
         self.rules = area_rules or load_area_rules()
         self.now = now
         self.limits = limits or ImportLimits()
+        self.alerts = alerts  # False for a first load of history (mpdb load)
         self._ref: _Reference | None = None
         # Children written by this run (every batch so far): candidates "within the file".
         self._run_ids: set[str] = set()
@@ -752,6 +765,9 @@ class Importer:
             children = sorted({p.child_id for p in to_write if p.child_id})
             if children:
                 await run(tx, access_q.REFRESH_ACCESS, {"childIds": children})
+            raised = self._news(kind, to_write) if self.alerts else []
+            if raised:  # after the access refresh: the recipients of the graph as it will commit
+                await append_events(tx, await events_for(tx, raised, self.agency))
             proposal_ids: list[str] = []
             if kind is ImportKind.CHILDREN:
                 matches, proposal_ids = await self._propose_duplicates(tx, to_write)
@@ -766,6 +782,31 @@ class Importer:
         if kind is ImportKind.CHILDREN and to_write:
             outcome.matches, outcome.proposals = matches, len(proposal_ids)
         return outcome
+
+    def _news(self, kind: ImportKind, written: list[Planned]) -> list[Raised]:
+        """What the rows written say happened recently enough to alert (module docstring)."""
+        since = self.now() - NEWS_WINDOW
+        out: list[Raised] = []
+        for p in written:
+            props, child = p.params["props"], p.child_id
+            if child is None:
+                continue
+            if kind is ImportKind.EPISODES:
+                reported = props.get("reportedAt")
+                if reported is not None and reported >= since:
+                    out.append(Raised(AlertKind.CHILD_REPORTED_MISSING, child, "Episode", p.id, reported, p.id))
+                    assessment = p.params.get("assessment")
+                    if assessment is not None and assessment["props"]["grade"] == "high":
+                        out.append(Raised(AlertKind.RISK_RAISED, child, "RiskAssessment", assessment["id"],
+                                          reported, p.id))
+                ended = props.get("foundAt") or props.get("returnedAt")
+                if ended is not None and ended >= since:
+                    out.append(Raised(AlertKind.CHILD_FOUND, child, "Episode", p.id, ended, p.id))
+            elif kind is ImportKind.FLAGS:
+                raised_at = props.get("raisedAt")
+                if props.get("status") == "active" and raised_at is not None and raised_at >= since:
+                    out.append(Raised(AlertKind.RISK_RAISED, child, "Flag", p.id, raised_at))
+        return out
 
     async def _propose_duplicates(self, tx: AsyncManagedTransaction,
                                   written: list[Planned]) -> tuple[list[RowMatches], list[str]]:

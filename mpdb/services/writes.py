@@ -10,7 +10,8 @@ idempotency key. Inside ONE write transaction it
 3. applies the domain rules (mpdb/domain/rules.py) to the facts it read after the lock;
 4. writes, refreshes the derived access lists of every child it touched, appends the audit event
    (COLLECTION for creations, ALTERATION for changes; DISCLOSURE for notifications sent to
-   another agency) and stores the result under the key.
+   another agency), appends the alerts it raises to the outbox (mpdb/alerts/: recipients from the
+   graph after the change) and stores the result under the key.
 Any error anywhere rolls back all of it.
 """
 
@@ -26,6 +27,8 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
+from mpdb.alerts.events import AlertKind
+from mpdb.alerts.recipients import Raised, events_for
 from mpdb.audit.trail import AuditAction, append_in_tx
 from mpdb.auth.access import check_episode_write
 from mpdb.auth.principal import AgencyKind, Scope
@@ -34,6 +37,7 @@ from mpdb.domain import rules, values
 from mpdb.domain.deadlines import UK_TZ
 from mpdb.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from mpdb.domain.geo import cell_id
+from mpdb.graph.repositories.outbox import append_events
 from mpdb.graph.repositories.writes import WriteRepository
 from mpdb.services import entry_match as em
 from mpdb.services.context import ServiceContext
@@ -42,6 +46,8 @@ SOURCE_SYSTEM = "mpdb-api"
 # Client clocks drift: a time this far in the future still counts as "now".
 CLOCK_SKEW = timedelta(minutes=5)
 NOT_FOUND_MESSAGE = "no such {kind}, or not one you may change"
+# The grade that raises a risk_raised alert (the top of both schemes, mpdb/domain/grading.py).
+HIGH_GRADE = "high"
 
 
 def _iso(t: datetime | date | None) -> str | None:
@@ -77,6 +83,9 @@ class Write:
     # Episodes given a place of a hot-spot kind (missing from, last seen, went to, found at): their
     # hot-spot buckets are recomputed before the commit.
     placed: list[str] = field(default_factory=list)
+    # What this write did that may alert (mpdb/alerts/): recipients are found, and the outbox
+    # events appended, at the end of the transaction, after the access lists are refreshed.
+    raised: list[Raised] = field(default_factory=list)
     audit: bool = True
 
     @property
@@ -164,6 +173,14 @@ class Write:
         return given
 
 
+def _adults_named(w: Write, child_id: str, episode_id: str, person_ids: list[str]) -> None:
+    """Companions named on an episode: those who are adults of concern alert the holders of the
+    other children linked to them (the graph decides which are adults, after the change)."""
+    if person_ids:
+        w.raised.append(Raised(AlertKind.ADULT_OF_CONCERN_IN_EPISODE, child_id, "Episode", episode_id, w.now,
+                               episode_id, person_ids=tuple(person_ids)))
+
+
 def _check_new_person_id(seen: dict[str, bool], person_id: str, fld: str) -> None:
     """A "new" person whose id is another agency's associate must not attach that person: the
     caller would link (and then read) someone it cannot see. One it can see is simply reused."""
@@ -216,6 +233,10 @@ async def _mutate(
             await repo.refresh_access(w.children)
         if w.placed:
             await repo.refresh_hotspot_buckets(w.placed)
+        if w.raised:
+            # After REFRESH_ACCESS: recipients are the holders of the graph as it will commit. A
+            # retry with the same idempotency key returned above, so it raises nothing again.
+            await append_events(tx, await events_for(tx, w.raised, ctx.principal.agency_id))
         if w.audit:
             await append_in_tx(tx, ctx.audit_context, w.action, operation, w.record_ids)
             if w.consulted:
@@ -472,6 +493,16 @@ async def _report_one(w: Write, c: cmd.ReportMissing, book: rules.AreaRuleBook, 
     area_rules = book.for_area(area)
     times = [_dt(t) for t in facts["reportedTimes"]] + [c.reported_at]
     fired = rules.evaluate_triggers(times, c.reported_at, area_rules.triggers, area_rules.area)
+    w.raised.append(Raised(AlertKind.CHILD_REPORTED_MISSING, child_id, "Episode", episode_id, c.reported_at,
+                           episode_id))
+    if ra.grade == HIGH_GRADE:
+        w.raised.append(Raised(AlertKind.RISK_RAISED, child_id, "RiskAssessment", ra_id, w.now, episode_id))
+    w.raised += [Raised(AlertKind.TRIGGER_FIRED, child_id, "Episode", episode_id, c.reported_at, episode_id,
+                        trigger=r.trigger.id, rule_area=None if r.area == "national" else r.area)
+                 for r in fired if r.fired]
+    if with_persons:
+        w.raised.append(Raised(AlertKind.ADULT_OF_CONCERN_IN_EPISODE, child_id, "Episode", episode_id,
+                               c.reported_at, episode_id, person_ids=tuple(with_persons)))
     w.touched(episode_id, ra_id, record_id, *reverse, child=child_id)
     w.placed.append(episode_id)
     return {
@@ -555,6 +586,9 @@ async def update_episode(ctx: ServiceContext, c: cmd.UpdateEpisode, idempotency_
             await w.repo.add_risk_assessment(
                 c.episode_id, ra_id, {"grade": ra.grade, "scheme": ra.scheme, "reason": ra.reason, **w.prov()},
                 _iso(w.now) or "")
+            if ra.grade == HIGH_GRADE and facts["riskGrade"] != HIGH_GRADE:
+                w.raised.append(Raised(AlertKind.RISK_RAISED, facts["childId"], "RiskAssessment", ra_id, w.now,
+                                       c.episode_id))
         sightings = []
         lower = facts["lastSeenAt"]
         for i, s in enumerate(c.went_to):
@@ -572,6 +606,7 @@ async def update_episode(ctx: ServiceContext, c: cmd.UpdateEpisode, idempotency_
             w.placed.append(c.episode_id)
         with_children, with_persons = await w.companions(c.companions, "input.companions", facts["childId"])
         await w.repo.add_companions(c.episode_id, with_children, with_persons, "sighting")
+        _adults_named(w, facts["childId"], c.episode_id, with_persons)
         record_id = None
         if c.whereabouts_known is not None:
             await w.repo.set_whereabouts_known(c.episode_id, c.whereabouts_known)
@@ -605,6 +640,9 @@ async def record_found(ctx: ServiceContext, c: cmd.RecordFound, idempotency_key:
         record_id = await w.repo.end_episode_record(c.episode_id, SOURCE_SYSTEM, _iso(c.found_at) or "")
         with_children, with_persons = await w.companions(c.companions, "input.companions", facts["childId"])
         await w.repo.add_companions(c.episode_id, with_children, with_persons, "found")
+        w.raised.append(Raised(AlertKind.CHILD_FOUND, facts["childId"], "Episode", c.episode_id, c.found_at,
+                               c.episode_id))
+        _adults_named(w, facts["childId"], c.episode_id, with_persons)
         notification_id = None
         if facts["lookedAfter"] and facts["responsibleLa"]:
             # "police -> responsible LA when found (half of forces don't)" (DOMAIN.md): mpdb sends it
@@ -646,6 +684,9 @@ async def record_return(ctx: ServiceContext, c: cmd.RecordReturn, idempotency_ke
         # The episode is over for the agency that recorded it: the return is its end (a finding
         # recorded earlier set the end provisionally).
         record_id = await w.repo.end_episode_record(c.episode_id, SOURCE_SYSTEM, _iso(c.returned_at) or "")
+        if facts["foundAt"] is None:  # back without a finding: this is when the holders learn it
+            w.raised.append(Raised(AlertKind.CHILD_FOUND, facts["childId"], "Episode", c.episode_id, c.returned_at,
+                                   c.episode_id))
         w.touched(c.episode_id, interview_id, record_id, child=facts["childId"])
         return {"episodeId": c.episode_id, "status": "closed", "returnedAt": _iso(c.returned_at),
                 "returnInterviewId": interview_id, "returnInterviewDueAt": _iso(due),
@@ -923,6 +964,7 @@ async def raise_flag(ctx: ServiceContext, c: cmd.RaiseFlag, idempotency_key: str
                                         raisedAt=_iso(c.raised_at), reviewDue=_iso(c.review_due)):
             raise Conflict("flagId is already taken: use a fresh id", field="input.flagId", reason="ID_TAKEN")
         w.touched(c.flag_id, child=c.child_id)
+        w.raised.append(Raised(AlertKind.RISK_RAISED, c.child_id, "Flag", c.flag_id, c.raised_at))
         return {"flagId": c.flag_id, "childId": c.child_id, "type": c.type, "status": "active"}
 
     return await _mutate(ctx, "raiseFlag", idempotency_key, c, AuditAction.COLLECTION, work)

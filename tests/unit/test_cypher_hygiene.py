@@ -45,6 +45,10 @@ UNSCOPED_ALLOWED: dict[tuple[str, str], str] = {
     **{("intel_areas", f"HOTSPOT_CELLS_{area}_{kind}"): "hot-spot aggregates: child ids are only counted in "
        "mpdb/intel/hotspots.py, never returned; evidence comes from the scoped HOTSPOT_DETAIL_* queries"
        for area in ("NATIONAL", "FORCE", "LA", "IN_CELLS") for kind in ("MISSING_FROM", "LAST_SEEN", "WENT_TO", "FOUND_AT")},
+    **{("alerts", name): "alert recipients and the scheduler (issue 13): return agency codes and record ids that "
+       "become thin outbox events, never to a caller; delivery re-checks each recipient's access"
+       for name in ("HOLDERS", "LINKED_CHILDREN", "CHILDREN_OF_ADULTS", "_ADULTS_OF", "_CHILDREN_OF_ADULT",
+                    "STRATEGY_MEETING_CANDIDATES", "RHI_OWED_TO")},
     **{("hotspot_buckets", name): "maintains the hot-spot pre-aggregates after a write (the write checked the "
        "caller's scope first) or rebuilds them: returns bucket keys, episode ids and days, never to a caller"
        for name in ("BUCKET_KEYS_OF_EPISODES", "EPISODES_OF_PLACEMENTS", "EPISODE_DAY_RANGE", "_E_TO_PLACES")},

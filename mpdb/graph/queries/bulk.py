@@ -11,11 +11,15 @@ from typing import Final, LiteralString
 # Migration 0008 creates the audit shard heads at seq 0; a head that never took an event is a
 # schema record too (the migrations run again after the import and recreate it), while any event,
 # or a head that has advanced, is an audit trail the import would erase. Hot-spot stamps (migration
-# 0009) are versions of buckets, not data: the import's new store gets a new generation.
+# 0009) are versions of buckets, not data: the import's new store gets a new generation. The alert
+# outbox (migration 0011) counts the same way: a head still at seq 0 is a schema record, and an
+# outbox that has raised alerts is kept like the audit trail (delivery cursors point into it).
 STORE_STATE: Final[LiteralString] = """
-RETURN EXISTS { MATCH (n) WHERE NOT n:SchemaMigration AND NOT n:HotspotStamp AND NOT (n:AuditHead AND n.seq = 0) }
+RETURN EXISTS { MATCH (n) WHERE NOT n:SchemaMigration AND NOT n:HotspotStamp AND NOT (n:AuditHead AND n.seq = 0)
+                              AND NOT (n:OutboxHead AND n.seq = 0) }
          AS hasNodes,
-       EXISTS { MATCH (n:AuditEvent) } OR EXISTS { MATCH (h:AuditHead) WHERE h.seq > 0 } AS hasAudit
+       EXISTS { MATCH (n:AuditEvent) } OR EXISTS { MATCH (h:AuditHead) WHERE h.seq > 0 }
+         OR EXISTS { MATCH (h:OutboxHead) WHERE h.seq > 0 } AS hasAudit
 """
 
 FIX_NODE_EMPTIES_TEMPLATE: Final[str] = """

@@ -287,8 +287,12 @@ CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF 10000 ROWS
 """
 
 # The audit trail (events AND the head that chains them) outlives any reset: it is append-only.
+# So does the alert outbox: delivery cursors (the seq a process delivered up to) stay valid, and an
+# alert already raised stays raised (delivery re-checks access, so one about a deleted child is
+# delivered to nobody).
 RESET_REMAINING: Final[LiteralString] = """
 MATCH (n) WHERE NOT n:SchemaMigration AND NOT n:AuditEvent AND NOT n:AuditHead
+  AND NOT n:OutboxEvent AND NOT n:OutboxHead
 CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS
 """
 

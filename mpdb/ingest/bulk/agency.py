@@ -9,6 +9,10 @@ and nothing is written. Then the files are loaded in dependency order (children,
 flags, episodes, return interviews) by the transactional importer (mpdb/ingest/importer.py), with
 its graph checks, derived access lists and audit events.
 
+A first load raises no alerts (the importer runs with `alerts=False`); into an empty graph the
+outbox head's `alertsFrom` moves to the end of the load, so the scheduler pages none of the
+history's undone duties (docs/ALERTS.md).
+
 The offline importer is not used for `mpdb load` yet: see docs/IMPORT.md ("First load").
 """
 
@@ -335,6 +339,7 @@ def load_files(settings: Any, files: dict[ImportKind, Path], importer: Importer,
     import shutil
     import time
 
+    from mpdb.alerts.scheduler import history_loaded
     from mpdb.audit.trail import AuditAction, append_in_tx
     from mpdb.graph.local_server import LocalNeo4j
     from mpdb.graph.migrations import apply_migrations
@@ -398,7 +403,12 @@ def load_files(settings: Any, files: dict[ImportKind, Path], importer: Importer,
             await load_reference(graph.driver, graph.database, ref)
         importer.graph = graph
         importer._ref = None  # the graph's own reference data from here on
-        return await load_transactional(importer, files)
+        summaries = await load_transactional(importer, files)
+        if empty:
+            # Into an empty graph this is the first load of history: its undone duties page nobody.
+            # Into a live graph the scheduler's own window applies (docs/ALERTS.md).
+            await history_loaded(graph, importer.now())
+        return summaries
 
     result.summaries = asyncio.run(_graph_call(settings, transactional_load))
     return result

@@ -15,6 +15,7 @@ import shutil
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from mpdb.graph.offline_import import (
     store_size,
     swap_in,
 )
+from mpdb.graph.queries import alerts as alerts_q
 from mpdb.graph.queries import bulk as q
 from mpdb.ingest.bulk.csvgraph import Manifest
 from mpdb.ingest.reference import ReferenceData, read_reference_data
@@ -141,6 +143,9 @@ def load_manifest(settings: Settings, manifest: Manifest, *, progress: Progress 
             await asyncio.gather(timed("migrations", apply_migrations(driver, database, parallel=4)),
                                  timed("fix-ups", fix_empties(driver, database, manifest)))
             await timed("indexes", await_indexes(driver, database))
+            # A first load of history raises no alerts: nothing in it is news, and the scheduler
+            # must not page the duties it missed (docs/ALERTS.md, "What the loaders do").
+            await driver.execute_query(alerts_q.HISTORY_LOADED, {"at": datetime.now(UTC)}, database_=database)
         finally:
             await driver.close()
 

@@ -7,6 +7,8 @@
   while Neo4j commits the current one (the driver releases the GIL while it waits on the socket).
 - After loading, REFRESH_ACCESS runs over every child in batches, then `(:DatasetInfo {id:'seed'})`
   records what was loaded. DatasetInfo is written last, so its presence means "complete".
+- Alerts: none. A seed is history; the outbox head's `alertsFrom` moves to the end of the load so the
+  scheduler pages no duty that fell due before it (mpdb/alerts/scheduler.py).
 
 Re-seeding: the same profile + seed + as-of again is a no-op ("already seeded"). The same profile
 and seed generated as of another day is kept as it is ("kept"): it is the same data set, moved in
@@ -36,6 +38,7 @@ from rich.table import Table
 
 from mpdb.graph.queries import seed as q
 from mpdb.graph.queries.access import REFRESH_ACCESS
+from mpdb.graph.queries.alerts import HISTORY_LOADED
 from mpdb.graph.queries.hotspot_buckets import NEW_GENERATION
 from mpdb.graph.repositories.hotspot_buckets import refresh_episodes
 from mpdb.ingest.reference import ReferenceData, load_reference, read_reference_data
@@ -362,6 +365,9 @@ async def seed_dataset(
         "author": "mpdb-seed",
     }
     await driver.execute_query(q.WRITE_DATASET_INFO, {"props": props}, database_=database)
+    # Seeded data is history: it raises no alerts, and the scheduler pages nothing that fell due
+    # before now (docs/ALERTS.md, "What the loaders do").
+    await driver.execute_query(HISTORY_LOADED, {"at": datetime.now(UTC)}, database_=database)
     return SeedResult("seeded", profile.name, seed, stages=stages, node_counts=node_counts,
                       generate_seconds=producer.seconds, total_seconds=time.perf_counter() - t_start, info=props)
 
