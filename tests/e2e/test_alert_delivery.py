@@ -540,3 +540,52 @@ async def test_webhook_delivery_signed_withheld_dead_letter_replay_and_restart( 
     assert rec.unique == [a1.id, a3.id, dead.id, old_secret_ok.id, held.id]
     assert rec.bad_signatures == 0
     gql(server, lead, "mutation($id: ID!) { deleteWebhook(id: $id) { deleted } }", {"id": hook_id})
+
+
+# --- end to end: a mutation by one agency alerts another ---------------------------------------
+
+STOKE = "E06000021"
+PLACED = """
+MATCH (kcc:LocalAuthority {code: $kcc}), (stoke:LocalAuthority {code: $stoke}), (staffs:Force {code: $staffs})
+CREATE (m:Child {id: 'ALD-M', pseudonym: 'P-ALD-M', givenName: 'Mae', familyName: 'Deliverson', sex: 'F',
+        dateOfBirth: date('2011-03-04'), lookedAfter: true, recordedBy: $kcc})-[:LOOKED_AFTER_BY]->(kcc)
+CREATE (home:Location {id: 'ALD-L-HOME', name: 'ALD Stoke home', kind: 'childrens_home', laCode: $stoke,
+        forceCode: $staffs})
+CREATE (m)-[:PLACED_IN]->(p:Placement {id: 'ALD-P1', startDate: date('2026-01-10'), outOfArea: true})
+CREATE (p)-[:PLACED_BY]->(kcc), (p)-[:HOSTED_BY]->(stoke), (p)-[:IN_FORCE_AREA]->(staffs), (p)-[:AT]->(home)
+"""
+REPORT = """mutation($input: ReportMissingInput!, $key: String!) {
+  reportMissing(input: $input, idempotencyKey: $key) { episodeId } }"""
+
+
+async def test_a_report_by_one_force_alerts_the_responsible_la_live_and_by_webhook(  # type: ignore[no-untyped-def]
+        graph, server, api_settings, receiver) -> None:
+    rec, base = receiver
+    await graph.write(PLACED, {"kcc": KENT_CC, "stoke": STOKE, "staffs": STAFFS_POLICE})
+    await graph.write(REFRESH_ACCESS, {"childIds": ["ALD-M"]})
+    lead = token(api_settings, KENT_CC, "la_missing_lead")
+    staffs = token(api_settings, STAFFS_POLICE, "investigator")
+    made = gql(server, lead, REGISTER, {"url": f"{base}/kent-cc/e2e"})["data"]["registerWebhook"]
+    rec.secrets, rec.mode = [made["secret"]], "ok"
+    seen_before = len(rec.seen)
+    with api(api_settings.model_copy(update={"port": free_port()})):  # a dispatcher
+        async with subscription(server, lead) as kws, subscription(server, staffs) as sws:
+            await asyncio.sleep(0.5)
+            r = httpx.post(f"http://{server}/graphql", timeout=60, json={"query": REPORT, "variables": {
+                "key": str(uuid.uuid4()), "input": {
+                    "childId": "ALD-M", "reporterType": "childrens_home", "reportedAt": "2026-11-30T21:00:00Z",
+                    "missingFromPlacementId": "ALD-P1", "riskAssessment": {"scheme": "2017", "grade": "medium"}}}},
+                headers={"Authorization": f"Bearer {staffs}", "X-MPDB-Purpose": PURPOSE})
+            episode = r.json()["data"]["reportMissing"]["episodeId"]
+            (got,) = await receive(kws, 1)
+            # Staffordshire made the change: nothing for it (the next thing it gets is this marker).
+            (marker,) = await append(graph, alert(AlertKind.CHILD_FOUND, STAFFS_POLICE, "AL-C2", "AL-C2-E1"))
+            (first_for_staffs,) = await receive(sws, 1)
+        await eventually(lambda: len(rec.seen) > seen_before)
+    assert (got["kind"], got["recipient"], got["reason"], got["subjectType"], got["subjectId"], got["childId"],
+            got["episodeId"]) == ("CHILD_REPORTED_MISSING", KENT_CC, "responsible_la", "Episode", episode, "ALD-M",
+                                  episode)
+    assert first_for_staffs["id"] == marker.id
+    assert rec.seen[seen_before:] == [got["id"]]
+    assert rec.bodies[got["id"]]["data"]["episodeId"] == episode
+    gql(server, lead, "mutation($id: ID!) { deleteWebhook(id: $id) { deleted } }", {"id": made["webhook"]["id"]})
