@@ -62,6 +62,9 @@ async def subscriber(url: str, token: str, arrivals: dict[str, float], ready: as
             msg = json.loads(raw)
             if msg.get("type") == "next" and msg["payload"].get("data"):
                 arrivals[msg["payload"]["data"]["alerts"]["id"]] = now
+            else:
+                print(f"subscription ended: {str(msg)[:300]}", file=sys.stderr)
+                return
 
 
 async def writer(graph: Graph, targets: list[tuple[str, list[str]]], rate: float, seconds: float,
