@@ -130,6 +130,24 @@ class Settings(BaseSettings):
     import_max_file_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
     import_max_field_chars: int = Field(default=65_536, ge=1)
 
+    # --- push alerts: delivery (docs/ALERTS.md) ----------------------------------------------
+    # Every API process tails the outbox this often (seconds) for its subscribers.
+    alerts_poll_seconds: float = Field(default=0.25, gt=0, le=10)
+    # Whether this process competes for the dispatcher lease (webhooks, overdue alerts): one
+    # holder per cluster; false for processes that should only serve subscriptions.
+    alerts_dispatcher: bool = True
+    alerts_lease_seconds: float = Field(default=15.0, ge=1)  # a dead holder is replaced after this
+    alerts_overdue_every_seconds: float = Field(default=60.0, gt=0)  # raise_overdue_alerts cadence
+    # Browser origins (besides the API's own) allowed to open the alerts WebSocket.
+    ws_allowed_origins: list[str] = Field(default_factory=list)
+    # Webhook URLs each agency may register (data: auth/webhooks.toml); https only outside dev.
+    webhook_allowlist_file: Path = PROJECT_ROOT / "auth" / "webhooks.toml"
+    webhook_max_attempts: int = Field(default=8, ge=1, le=50)  # then the delivery is dead-lettered
+    webhook_backoff_base_seconds: float = Field(default=10.0, gt=0)  # 10 s, 20 s, 40 s, ...
+    webhook_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_ca_file: Path | None = None  # extra CA bundle for receivers (tests: trustme's CA)
+
     # --- analytics -------------------------------------------------------------------------
     small_number_threshold: int = 5  # counts below this are suppressed for analysts
     # Hot spots: how many folded step-1 results (per kind, area and window) each process keeps,

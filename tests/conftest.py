@@ -39,10 +39,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_in_thread(app: object, port: int, lifespan: str = "on") -> Iterator[uvicorn.Server]:
-    """Serve `app` with real uvicorn on 127.0.0.1:`port` in a daemon thread until the block ends."""
+def serve_in_thread(app: object, port: int, lifespan: str = "on", force_exit: bool = False,
+                    **config: object) -> Iterator[uvicorn.Server]:
+    """Serve `app` with real uvicorn on 127.0.0.1:`port` in a daemon thread until the block ends.
+    `force_exit`: stop without waiting for open connections (websockets, a request held open);
+    `config`: more uvicorn.Config arguments (ssl_keyfile, ssl_certfile...)."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,  # type: ignore[arg-type]
-                                           log_level="warning", lifespan=lifespan))  # type: ignore[arg-type]
+                                           log_level="warning", lifespan=lifespan, **config))  # type: ignore[arg-type]
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -54,7 +57,8 @@ def serve_in_thread(app: object, port: int, lifespan: str = "on") -> Iterator[uv
         yield server
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        server.force_exit = force_exit
+        thread.join(timeout=30 if force_exit else 10)
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from mpdb.alerts.delivery import AlertDelivery
 from mpdb.api.availability import readiness, unavailable_response, watch_database
 from mpdb.api.context import get_context
 from mpdb.api.graphql_router import MpdbGraphQLRouter
@@ -53,9 +54,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             f"env={settings.env}, neo4j database={settings.neo4j_database}"))
         # The record-linkage model (Splink + DuckDB) loads once per process, off the event loop.
         warm = asyncio.create_task(warm_entry_scorer())
+        # Push alerts: this process's outbox tailer (subscriptions) and, while it holds the
+        # cluster's lease, the webhook dispatcher (mpdb/alerts/delivery.py).
+        app.state.alerts = await AlertDelivery.start(app.state.graph, settings)
         try:
             yield
         finally:
+            await app.state.alerts.stop()
             if not warm.done():
                 warm.cancel()
             if tracer_provider is not None:
@@ -102,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         context_getter=get_context,
         graphql_ide=None,  # the console serves GraphiQL from vendored files (mpdb/console/routes/graphiql.py)
+        allowed_origins=settings.ws_allowed_origins,  # cross-origin pages may not open the alerts WebSocket
         allow_queries_via_get=False,
         multipart_uploads_enabled=False,
     )

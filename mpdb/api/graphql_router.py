@@ -31,11 +31,13 @@ from graphql import GraphQLError, GraphQLSyntaxError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from strawberry.fastapi import GraphQLRouter
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET
 
+from mpdb.api.subscriptions import TextWebSocket, TransportWSHandler, authenticate_connection
 from mpdb.domain import values
 from mpdb.observability.graphql import record_error_codes
 
@@ -72,9 +74,19 @@ def error_response(status: int, code: str, message: str, headers: dict[str, str]
 
 
 class MpdbGraphQLRouter(GraphQLRouter):
+    # Subscriptions (mpdb/api/subscriptions.py): graphql-transport-ws only, authenticated in
+    # connection_init; the handler stops the token-expiry timer when the socket goes.
+    graphql_transport_ws_handler_class = TransportWSHandler
+    websocket_adapter_class = TextWebSocket  # type: ignore[assignment]
+
     def __init__(self, *args: Any, max_body_bytes: int, **kwargs: Any) -> None:
+        kwargs.setdefault("subscription_protocols", [GRAPHQL_TRANSPORT_WS_PROTOCOL])
         super().__init__(*args, **kwargs)
         self.max_body_bytes = max_body_bytes
+
+    async def on_ws_connect(self, context: Any) -> Any:
+        await authenticate_connection(context)
+        return UNSET
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:  # type: ignore[override]
         if isinstance(request, Request) and request.method == "POST":

@@ -23,19 +23,22 @@ from mpdb.api.extensions.inputs import InputRules
 from mpdb.api.extensions.validation import CachedValidation, ValidationResults
 from mpdb.api.mutations.identity import IdentityMutations
 from mpdb.api.mutations.lifecycle import LifecycleMutations
+from mpdb.api.mutations.webhooks import WebhookMutations
+from mpdb.api.queries.alerts import AlertQueries
 from mpdb.api.queries.audit import AuditQueries
 from mpdb.api.queries.identity import IdentityQueries
 from mpdb.api.queries.intel_areas import IntelAreaQueries
 from mpdb.api.queries.intel_links import IntelLinkQueries
 from mpdb.api.queries.records import RecordQueries
 from mpdb.api.queries.search import SearchQueries
+from mpdb.api.subscriptions import Subscription
 from mpdb.observability.graphql import RecordOperation, SafeOpenTelemetryExtension
 from mpdb.observability.tracing import tracing_enabled
 from mpdb.settings import Settings
 
 QUERY_TYPES: tuple[type, ...] = (RecordQueries, SearchQueries, AuditQueries, IntelLinkQueries, IntelAreaQueries,
-                                 IdentityQueries)
-MUTATION_TYPES: tuple[type, ...] = (LifecycleMutations, IdentityMutations)
+                                 IdentityQueries, AlertQueries)
+MUTATION_TYPES: tuple[type, ...] = (LifecycleMutations, IdentityMutations, WebhookMutations)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -67,6 +70,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     return strawberry.Schema(
         query=query,
         mutation=mutation,
+        subscription=Subscription,
         extensions=extensions,
         execution_context_class=PlainFieldsExecutionContext,  # plain fields without per-field overhead; argument checks
         config=StrawberryConfig(disable_field_suggestions=not settings.introspection_enabled),

@@ -45,6 +45,8 @@ class Scope(StrEnum):
     AUDIT_READ = "audit:read"
     IMPORT_WRITE = "import:write"
     IDENTITY_REVIEW = "identity:review"
+    ALERTS_READ = "alerts:read"          # receive push alerts (subscription, console list)
+    ALERTS_WEBHOOKS = "alerts:webhooks"  # register and manage the agency's webhooks
 
 
 @dataclass(frozen=True, slots=True)

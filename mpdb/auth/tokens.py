@@ -560,6 +560,11 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Principal:
         """Verify `token` (the bearer string, without 'Bearer ') and return its Principal."""
+        return (await self.verify_with_expiry(token))[0]
+
+    async def verify_with_expiry(self, token: str) -> tuple[Principal, float]:
+        """`verify`, plus the token's `exp` (seconds since the epoch, leeway included): a
+        long-lived connection (the alerts WebSocket) is closed when its token runs out."""
         if not isinstance(token, str) or not token:
             raise MalformedTokenError("empty token")
         token = token.strip()
@@ -571,7 +576,7 @@ class TokenVerifier:
                 self._verified.pop(token, None)
                 raise
             if principal is not None:
-                return principal
+                return principal, self._expiry(cached.claims)
             self._verified.pop(token, None)
         claims, generation = await self._verified_claims(token)
         # Issuer, audience and lifetime first: the registry is only asked about tokens that are ours.
@@ -582,7 +587,10 @@ class TokenVerifier:
             if len(self._verified) >= self.cache_size:
                 del self._verified[next(iter(self._verified))]  # the oldest entry
             self._verified[token] = _Verified(claims, principal, generation)
-        return principal
+        return principal, self._expiry(claims)
+
+    def _expiry(self, claims: dict[str, Any]) -> float:
+        return float(claims["exp"]) + self.leeway
 
     async def _still_valid(self, cached: _Verified) -> Principal | None:
         """The cached Principal if the token would verify to it now; None: check it in full. Raises

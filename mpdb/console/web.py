@@ -194,6 +194,8 @@ def navigation(session: ConsoleSession | None, graphiql: bool) -> list[NavItem]:
         items.append(NavItem("/duties", "Duties"))
     if p.has(Scope.CHILD_READ):
         items.append(NavItem("/duplicates", "Possible duplicates"))
+    if p.has(Scope.ALERTS_READ):
+        items.append(NavItem("/alerts", "Alerts"))
     if p.has(Scope.INTEL_READ) or p.has(Scope.ANALYTICS_READ):
         items.append(NavItem("/hotspots", "Hot spots"))
     if p.has(Scope.AUDIT_READ):

@@ -37,6 +37,7 @@ from mpdb.domain import rules, values
 from mpdb.domain.deadlines import UK_TZ
 from mpdb.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from mpdb.domain.geo import cell_id
+from mpdb.alerts.tailer import nudge
 from mpdb.graph.repositories.outbox import append_events
 from mpdb.graph.repositories.writes import WriteRepository
 from mpdb.services import entry_match as em
@@ -213,8 +214,11 @@ async def _mutate(
     key = cmd.parse_command(_Key, {"key": idempotency_key}, prefix="idempotencyKey").key
     stored_key = f"{ctx.principal.agency_id}|{key}"
     request_hash = _request_hash(operation, command)
+    appended = False
 
     async def in_tx(tx: AsyncManagedTransaction) -> dict[str, Any]:
+        nonlocal appended
+        appended = False  # the driver may run this again after a transient failure
         repo = WriteRepository(tx, ctx.scope)
         claim = await repo.claim_key(stored_key, operation, request_hash)
         if not claim["claimed"]:
@@ -236,7 +240,7 @@ async def _mutate(
         if w.raised:
             # After REFRESH_ACCESS: recipients are the holders of the graph as it will commit. A
             # retry with the same idempotency key returned above, so it raises nothing again.
-            await append_events(tx, await events_for(tx, w.raised, ctx.principal.agency_id))
+            appended = bool(await append_events(tx, await events_for(tx, w.raised, ctx.principal.agency_id)))
         if w.audit:
             await append_in_tx(tx, ctx.audit_context, w.action, operation, w.record_ids)
             if w.consulted:
@@ -246,7 +250,10 @@ async def _mutate(
         await repo.store_result(stored_key, result_json)
         return json.loads(result_json)
 
-    return await ctx.graph.in_write_tx(in_tx)
+    result = await ctx.graph.in_write_tx(in_tx)
+    if appended:
+        nudge()  # committed: this process's subscribers get the alerts now, not at the next poll
+    return result
 
 
 class _Key(cmd.Command):

@@ -169,15 +169,17 @@ class Caller:
             return set(self.scopes)
         return {  # auth/policy.toml, as granted to these roles
             "investigator": {"child:read", "child:read:sensitive", "episode:write", "flag:write", "intel:read",
-                             "notification:write", "identity:review"},
-            "call_handler": {"child:read", "episode:write"},
+                             "notification:write", "identity:review", "alerts:read"},
+            "call_handler": {"child:read", "episode:write", "alerts:read"},
             "missing_coordinator": {"child:read", "child:read:sensitive", "episode:write", "flag:write",
-                                    "intel:read", "notification:write", "identity:review"},
+                                    "intel:read", "notification:write", "identity:review", "alerts:read",
+                                    "alerts:webhooks"},
             "la_missing_lead": {"child:read", "child:read:sensitive", "episode:write", "placement:write",
                                 "flag:write", "intel:read", "notification:write", "rhi:read:confidential",
-                                "import:write", "identity:review"},
-            "social_worker": {"child:read", "child:read:sensitive", "placement:write", "notification:write"},
-            "rhi_practitioner": {"child:read", "rhi:write", "rhi:read:confidential"},
+                                "import:write", "identity:review", "alerts:read", "alerts:webhooks"},
+            "social_worker": {"child:read", "child:read:sensitive", "placement:write", "notification:write",
+                              "alerts:read"},
+            "rhi_practitioner": {"child:read", "rhi:write", "rhi:read:confidential", "alerts:read"},
             "analyst": {"analytics:read"},
             "auditor": {"audit:read", "analytics:read"},
         }[self.role]

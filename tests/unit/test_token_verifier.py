@@ -596,7 +596,7 @@ async def test_cached_registry_reads_once_and_rereads_on_a_miss_at_most_every_fe
 async def test_scope_claim_wider_than_policy_is_clipped(env: Env) -> None:
     every_scope = " ".join(s.value for s in Scope) + " admin:all"
     p = await env.verifier.verify(sign(RSA_1, claims(role="call_handler", scope=every_scope)))
-    assert p.scopes == {Scope.CHILD_READ, Scope.EPISODE_WRITE}
+    assert p.scopes == {Scope.CHILD_READ, Scope.EPISODE_WRITE, Scope.ALERTS_READ}
     p = await env.verifier.verify(sign(RSA_1, claims(scope=["audit:read", "intel:read"])))
     assert p.scopes == {Scope.INTEL_READ}
     p = await env.verifier.verify(sign(RSA_1, claims(scope=_DROP)))

@@ -30,6 +30,7 @@ FILES: tuple[tuple[str, str], ...] = (
     ("graphiql/graphiql.min.css", "graphiql/graphiql.min.css"),
     ("react/umd/react.production.min.js", "react/react.production.min.js"),
     ("react-dom/umd/react-dom.production.min.js", "react-dom/react-dom.production.min.js"),
+    ("graphql-ws/umd/graphql-ws.min.js", "graphql-ws/graphql-ws.min.js"),  # the alerts page's live list
 )
 
 

@@ -1,7 +1,8 @@
 """Cypher for the alert outbox (migration 0011; mpdb/alerts/events.py).
 
 APPEND_EVENTS runs inside the transaction of the write that raises the alerts, so an alert exists
-exactly when its change committed. It locks the OutboxHead first (setting a property takes the
+exactly when its change committed. It merges the head if it is missing (migration 0011 makes it; a
+store wiped by hand may not have it): never an append that silently writes nothing. It locks the OutboxHead first (setting a property takes the
 node's write lock before `h.seq` is read), skips events whose key is already in the outbox (an
 alert fires once per key: a retried write or a second scheduler pass appends nothing), and numbers
 the rest from the head, so seqs are gap-free and in commit order: a transaction holding the lock
@@ -11,7 +12,7 @@ commits before the next one can read the head.
 from typing import Final, LiteralString
 
 APPEND_EVENTS: Final[LiteralString] = """
-MATCH (h:OutboxHead {id: 'outbox'})
+MERGE (h:OutboxHead {id: 'outbox'}) ON CREATE SET h.seq = 0
 SET h.lockedAt = datetime()
 WITH h
 UNWIND $events AS ev
