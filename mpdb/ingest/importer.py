@@ -846,7 +846,13 @@ class Importer:
         ids = sorted({c["id"] for cands in per_row.values() for c in cands})
         if not ids:
             return [], []
-        records = {r["id"]: r for r in await run(tx, emq.IMPORT_CANDIDATE_FIELDS, {"ids": ids})}
+        # The batch's own children are read back with their candidates (written in this transaction):
+        # scored on the row `mpdb resolve` builds, home point and recording area included.
+        wanted = set(ids)
+        read = {r["id"]: r["record"] for r in await run(tx, emq.IMPORT_CANDIDATE_FIELDS,
+                                                        {"ids": sorted(wanted | {cid for cid, c in per_row.items() if c})})}
+        typed.update({cid: rec for cid, rec in read.items() if cid in typed})
+        records = {cid: {"id": cid, "record": rec} for cid, rec in read.items() if cid in wanted}
         rows = [(cid, [{**records[c["id"]], "sameRef": c["sameRef"]} for c in cands if c["id"] in records])
                 for cid, cands in per_row.items() if cands]
         scored = await scorer.score_batch([(typed[cid], [c["record"] for c in cands]) for cid, cands in rows])

@@ -233,9 +233,12 @@ async def warm_entry_scorer() -> None:
 def matched_on(typed: dict[str, Any], match: Match | None, same_ref: bool) -> list[str]:
     """The caller's own input fields that agreed (comparisons with a positive weight), never the
     recorded values."""
+    from mpdb.resolution.splink_settings import AREA_FAR_ONE, AREA_NOHOME_ONE
+
     fields = {"lacReference"} if same_ref else set()
     for reason in (match.reasons if match else []):
-        if reason.match_weight <= 0:
+        # "recorded in one police area" weighs the agencies, not the homes: the postcode did not agree
+        if reason.match_weight <= 0 or reason.level in (AREA_FAR_ONE, AREA_NOHOME_ONE):
             continue
         name = reason.comparison.lower()
         field = next((f for key, f in _FIELD_OF_COMPARISON if key in name), None)

@@ -291,11 +291,24 @@ async def _create_child(w: Write, nc: cmd.NewChildInput, child_id: str, prefix: 
 
 
 def _typed_record(nc: cmd.NewChildInput, child_id: str, agency: str) -> dict[str, Any]:
-    """The child being written, in the graph's property names (what the model compares)."""
+    """The child being written, in the graph's property names (what the model compares; the home's
+    point and the agency's areas are added by `_entry_matches`, blocking needs neither)."""
     return {"id": child_id, "givenName": nc.given_name, "familyName": nc.family_name,
             "dateOfBirth": nc.date_of_birth, "sex": nc.sex if nc.sex in ("F", "M") else None,
             "ethnicity": nc.ethnicity, "upn": None, "lacRefLa": nc.lac_ref_la, "lacChildRef": nc.lac_child_ref,
             "postcode": nc.home.postcode if nc.home is not None else None, "recordedBy": agency}
+
+
+async def _home_fields(w: Write, nc: cmd.NewChildInput, prefix: str) -> dict[str, Any]:
+    """The home the child's HOME_AT will be (`_create_child`), as the batch reads a HOME_AT place:
+    postcode and point of an existing location, or of the new place as given (a new Location takes
+    its point from the input's latitude and longitude)."""
+    if nc.home is None:
+        return {}
+    if nc.home.location_id is not None:
+        loc = await w.area(nc.home, f"{prefix}.home")
+        return {"postcode": loc.get("postcode"), "homeLat": loc.get("latitude"), "homeLon": loc.get("longitude")}
+    return {"postcode": nc.home.postcode, "homeLat": nc.home.latitude, "homeLon": nc.home.longitude}
 
 
 @dataclass
@@ -306,12 +319,17 @@ class _EntryMatches:
     model_version: str
 
 
-async def _entry_matches(w: Write, nc: cmd.NewChildInput, child_id: str,
+async def _entry_matches(w: Write, nc: cmd.NewChildInput, child_id: str, prefix: str,
                          rows: list[dict[str, Any]] | None = None) -> _EntryMatches:
-    """The likely existing records of the child about to be written, scored by the model."""
-    typed = _typed_record(nc, child_id, w.ctx.principal.agency_id)
+    """The likely existing records of the child about to be written, scored by the model on the
+    same row the batch (`mpdb resolve`) builds for it: home point and recording area included, so a
+    pair scores the same at entry and in the batch."""
+    agency = w.ctx.principal.agency_id
+    typed = _typed_record(nc, child_id, agency)
     if rows is None:
         rows = await w.repo.entry_candidates(em.block_keys(typed), em.PER_BLOCK, em.MAX_CANDIDATES)
+    if rows:
+        typed.update(await _home_fields(w, nc, prefix), agencyForces=await w.repo.agency_forces(agency))
     scorer = await em.get_entry_scorer()
     scored = await scorer.score(typed, [r["record"] for r in rows])
     return _EntryMatches(typed, rows, em.likely(rows, scored, scorer.review_threshold), scorer.version)
@@ -388,7 +406,7 @@ async def register_child(ctx: ServiceContext, c: cmd.RegisterChild, idempotency_
             w.action = AuditAction.CONSULTATION
             w.touched(same_ref["id"])
             return {"childId": same_ref["id"], "created": False, "candidates": []}
-        found = await _entry_matches(w, c, child_id, rows)
+        found = await _entry_matches(w, c, child_id, "input", rows)
         if found.kept:
             ctx.require_purpose()  # existing records are about to be shown
         if found.kept and not c.create_despite_candidates:
@@ -436,7 +454,7 @@ async def _report_one(w: Write, c: cmd.ReportMissing, book: rules.AreaRuleBook, 
             # A missing report is urgent, so likely existing records never stop it (nor does a
             # missing purpose): the child is created, the pairs proposed for review, and the
             # candidates returned with the report.
-            found = await _entry_matches(w, c.new_child, child_id)
+            found = await _entry_matches(w, c.new_child, child_id, f"{prefix}.newChild")
             candidates = _show_candidates(w, found, await _propose(w, found, child_id), child_id)
     else:
         assert c.child_id is not None

@@ -193,3 +193,21 @@ def _prior_weight(model) -> float:  # type: ignore[no-untyped-def]
 
     lam = model.settings["probability_two_random_records_match"]
     return math.log2(lam / (1 - lam))
+
+
+async def test_entry_reads_a_recording_agencys_areas_as_the_batch_does(resolution_graph) -> None:  # type: ignore[no-untyped-def]
+    # Entry matching (mpdb/graph/queries/entry_match.py) maps an agency to its police areas in Cypher
+    # per record, the batch once for all (READ_AGENCY_AREAS): the two must agree for every agency,
+    # so a pair scores the same at entry and in the batch.
+    from mpdb.graph.queries.entry_match import AGENCY_FORCES
+    from mpdb.graph.queries.resolution import READ_AGENCY_AREAS
+
+    batch = {r["agency"]: sorted(set(r["forces"])) for r in await resolution_graph.read(READ_AGENCY_AREAS)}
+    assert batch[KENT_CC] == [KENT_POLICE] and batch[KENT_POLICE] == [KENT_POLICE]
+    assert len(batch) > 200  # every force but BTP, every LA
+    entry = {}
+    for agency in [*batch, "BTP", "NCA-MPU", "unknown"]:
+        row = await resolution_graph.read_one(AGENCY_FORCES, {"agencyId": agency})
+        entry[agency] = sorted(set(row["forces"]))
+    assert {a: f for a, f in entry.items() if a in batch} == batch
+    assert [entry[a] for a in ("BTP", "NCA-MPU", "unknown")] == [[], [], []]

@@ -51,13 +51,46 @@ _NAME_DOB_BLOCKS: Final[LiteralString] = """
 
 _BLOCKS: Final[LiteralString] = _REF_BLOCKS + "  UNION\n" + _NAME_DOB_BLOCKS
 
-# The fields the model compares (mpdb.resolution.records reads these keys).
-_RECORD: Final[LiteralString] = """
+# The police area(s) of the agency `c.recordedBy`, as the batch maps it (READ_AGENCY_AREAS in
+# mpdb/graph/queries/resolution.py, read there once for every agency): a territorial force its own
+# code, an LA the forces it lies in (IN_FORCE), any other agency (BTP, providers, the national unit)
+# none. Kept in step with READ_AGENCY_AREAS by tests/integration/test_resolution.py.
+_AGENCY_FORCES: Final[LiteralString] = """
+COLLECT {
+  MATCH (f:Force {code: c.recordedBy}) WHERE f.code <> 'BTP'
+  RETURN f.code AS force
+  UNION
+  MATCH (:LocalAuthority {code: c.recordedBy})-[:IN_FORCE]->(f:Force)
+  RETURN f.code AS force
+}
+"""
+
+# The fields the model compares, as the batch reads them (READ_CHILDREN_PAGE: postcode and point of
+# the HOME_AT place, the recording agency's police areas; mpdb.resolution.records.child_row).
+_RECORD: Final[LiteralString] = (
+    """
 c {.id, .givenName, .familyName, .dateOfBirth, .sex, .ethnicity, .upn, .lacRefLa, .lacChildRef,
    .recordedBy,
    postcode: [(c)-[:HOME_AT]->(h:Location) | h.postcode][0],
+   homeLat: [(c)-[:HOME_AT]->(h:Location) | h.point.latitude][0],
+   homeLon: [(c)-[:HOME_AT]->(h:Location) | h.point.longitude][0],
+   agencyForces: """
+    + _AGENCY_FORCES
+    + """,
    responsibleLa: [(c)-[:LOOKED_AFTER_BY]->(la:LocalAuthority) | la.code][0]}
 """
+)
+
+# The police area(s) of the agency recording a new child (`$agencyId`, the caller's): the same
+# mapping as a candidate's `agencyForces` (the same fragment over a map holding `recordedBy`).
+AGENCY_FORCES: Final[LiteralString] = (
+    """
+WITH {recordedBy: $agencyId} AS c
+RETURN """
+    + _AGENCY_FORCES
+    + """ AS forces
+"""
+)
 
 # One record being registered: `$record` = mpdb.services.entry_match.block_keys(...).
 ENTRY_CANDIDATES: Final[LiteralString] = (

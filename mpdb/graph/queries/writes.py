@@ -61,7 +61,7 @@ RETURN la.code AS laCode, f.code AS forceCode
 EXISTING_LOCATION: Final[LiteralString] = """
 MATCH (l:Location {id: $id})
 RETURN l.id AS id, l.laCode AS laCode, l.forceCode AS forceCode,
-       l.point.latitude AS latitude, l.point.longitude AS longitude
+       l.point.latitude AS latitude, l.point.longitude AS longitude, l.postcode AS postcode
 """
 
 CREATE_LOCATION: Final[LiteralString] = """

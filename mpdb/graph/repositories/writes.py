@@ -83,6 +83,11 @@ class WriteRepository:
         return await self._run(em.ENTRY_CANDIDATES, record=keys, perBlock=per_block, limit=limit,
                                **self.scope.named_record_params())
 
+    async def agency_forces(self, agency_id: str) -> list[str]:
+        """The police area(s) of a recording agency, as the batch maps it (empty: no area)."""
+        row = _one(await self._run(em.AGENCY_FORCES, agencyId=agency_id))
+        return list(row["forces"]) if row else []
+
     async def upsert_proposals(self, proposals: list[Any]) -> None:
         """POSSIBLY_SAME_AS pairs found at entry, proposed by the caller's agency (never a decided pair)."""
         await upsert_proposals(self.tx, proposals, self.scope.agency_id)
