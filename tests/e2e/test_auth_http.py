@@ -175,7 +175,7 @@ async def test_client_secret_basic_then_protected_route(http: httpx.AsyncClient,
         "role": "investigator",
         "scopes": sorted(
             ["child:read", "child:read:sensitive", "episode:write", "flag:write", "intel:read",
-             "notification:write", "identity:review"]
+             "notification:write", "identity:review", "alerts:read"]
         ),
     }
 
@@ -355,7 +355,7 @@ async def test_verifier_via_public_jwks_url(live: Live) -> None:
         assert verifier.jwks.url == f"{live.issuer}/jwks.json"
         p = await verifier.verify(mint_dev_token(live.settings, "RHI-KENT-01", "rhi_practitioner"))
         assert p.agency_kind is AgencyKind.RHI_PROVIDER
-        assert p.scopes == {Scope.CHILD_READ, Scope.RHI_WRITE, Scope.RHI_READ_CONFIDENTIAL}
+        assert p.scopes == {Scope.CHILD_READ, Scope.RHI_WRITE, Scope.RHI_READ_CONFIDENTIAL, Scope.ALERTS_READ}
         assert verifier.jwks.fetch_count == 1
     finally:
         await verifier.aclose()
