@@ -19,8 +19,6 @@ by every other test and must stay up.
 from __future__ import annotations
 
 import os
-import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -36,9 +34,9 @@ import httpx
 import neo4j
 import pytest
 
-from conftest import free_port, own_local_neo4j, serve_in_thread
+from conftest import crash, crash_test_neo4j, free_port, serve_in_thread
 from mpdb.graph.local_server import LocalNeo4j
-from mpdb.settings import PROJECT_ROOT, Settings
+from mpdb.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -122,24 +120,13 @@ class Db:
                 break
             assert time.monotonic() < deadline, "the writers did not get going"
             time.sleep(0.05)
-        pid = self.server.status().pid
-        assert pid is not None
-        os.kill(pid, signal.SIGKILL)
-        while self.server.status().running:
-            time.sleep(0.05)
+        crash(self.server)
 
 
 @pytest.fixture(scope="module")
 def db() -> Iterator[Db]:
-    state = PROJECT_ROOT / ".mpdb" / f"test-alert-outage-{free_port()}"
-    settings = Settings(env="test", state_dir=state, local_bolt_port=free_port(), local_heap="1g",
-                        local_pagecache="256m", neo4j_uri=None, neo4j_retry_budget_s=3.0,
-                        neo4j_query_timeout_s=QUERY_TIMEOUT_S)
-    try:
-        with own_local_neo4j(settings):
-            yield Db(settings)
-    finally:
-        shutil.rmtree(state, ignore_errors=True)
+    with crash_test_neo4j("alert-outage", neo4j_retry_budget_s=3.0, neo4j_query_timeout_s=QUERY_TIMEOUT_S) as settings:
+        yield Db(settings)
 
 
 def cli(db: Db, kind: str, file: Path, batch: int = BATCH, **env_extra: str) -> subprocess.Popen[str]:
