@@ -7,7 +7,9 @@ to Stoke, the children's responsible LA; Kent Police makes every write, so it is
 - `mpdb import csv --kind episodes` (a subprocess; one transaction per batch of `BATCH` rows);
 - a stream of `reportMissing` mutations over real HTTP, `CLIENTS` clients at once, each with its own
   idempotency key (one transaction per mutation).
-The server is killed once both are under way, so some transactions are cut off before their commit.
+While they write, every event a reader sees names an episode it can read (a tailing dispatcher
+reads the event, then the record). The server is killed once both are under way, so some
+transactions are cut off before their commit.
 After the restart every committed episode has its events and no event names an episode that did not
 commit; seqs are gap-free from 1 and keys unique. Then the import is re-run and every mutation is
 sent again with its key: the events that were missing, and only those, are appended after the head.
