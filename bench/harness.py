@@ -23,6 +23,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -74,17 +75,25 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(port: int) -> subprocess.Popen[bytes]:
+def start_server(port: int, source: str | None = None) -> subprocess.Popen[bytes]:
+    """uvicorn on `port`; `source`: another checkout's root whose `mpdb` package the server runs
+    (bench/alerts_cost.py runs main's tree beside this one), on this venv."""
     env = {**os.environ, "MPDB_ENV": os.environ.get("MPDB_ENV", "dev"), "MPDB_PORT": str(port)}
+    if source is not None:
+        env["PYTHONPATH"] = source
+    # stderr to a file, not a pipe: nobody reads a pipe while the bench runs, and a server whose
+    # log filled it (64 KiB) would block in its next write, with its transactions open.
+    log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "mpdb.api.app:create_app", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env, stdout=subprocess.DEVNULL, stderr=log, cwd=source,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"uvicorn exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            log.seek(0)
+            raise RuntimeError(f"uvicorn exited: {log.read().decode(errors='replace')[-4000:]}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                 return proc

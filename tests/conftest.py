@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import signal
 import socket
 import threading
 import time
@@ -86,6 +87,29 @@ def own_local_neo4j(settings: Settings, start_timeout: float = 240.0) -> Iterato
         yield server
     finally:
         server.stop(timeout=60)
+
+
+@contextmanager
+def crash_test_neo4j(name: str, **overrides: object) -> Iterator[Settings]:
+    """A local Neo4j of a crash test's own (`.mpdb/test-<name>-<port>`, deleted afterwards), with
+    the schema and the reference agencies; its settings."""
+    state = PROJECT_ROOT / ".mpdb" / f"test-{name}-{free_port()}"
+    settings = Settings(env="test", state_dir=state, local_bolt_port=free_port(),  # type: ignore[arg-type]
+                        local_heap="1g", local_pagecache="256m", neo4j_uri=None, **overrides)
+    try:
+        with own_local_neo4j(settings):
+            yield settings
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def crash(server: object) -> None:
+    """SIGKILL a test's own local Neo4j (a crash: no clean shutdown) and wait until it is gone."""
+    pid = server.status().pid  # type: ignore[attr-defined]
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    while server.status().running:  # type: ignore[attr-defined]
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="session")

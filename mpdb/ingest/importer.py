@@ -766,12 +766,14 @@ class Importer:
             if children:
                 await run(tx, access_q.REFRESH_ACCESS, {"childIds": children})
             raised = self._news(kind, to_write) if self.alerts else []
-            if raised:  # after the access refresh: the recipients of the graph as it will commit
-                await append_events(tx, await events_for(tx, raised, self.agency))
+            # after the access refresh: the recipients of the graph as it will commit
+            events = await events_for(tx, raised, self.agency) if raised else []
             proposal_ids: list[str] = []
             if kind is ImportKind.CHILDREN:
                 matches, proposal_ids = await self._propose_duplicates(tx, to_write)
             await append_in_tx(tx, self.audit, AuditAction.COLLECTION, "import", written + proposal_ids)
+            # last: the OutboxHead lock it takes is held until the batch commits (writes.py _mutate)
+            await append_events(tx, events)
         by_table: dict[str, int] = {}
         unchanged_by_table: dict[str, int] = {}
         for p in to_write:

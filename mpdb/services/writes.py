@@ -237,10 +237,9 @@ async def _mutate(
             await repo.refresh_access(w.children)
         if w.placed:
             await repo.refresh_hotspot_buckets(w.placed)
-        if w.raised:
-            # After REFRESH_ACCESS: recipients are the holders of the graph as it will commit. A
-            # retry with the same idempotency key returned above, so it raises nothing again.
-            appended = bool(await append_events(tx, await events_for(tx, w.raised, ctx.principal.agency_id)))
+        # After REFRESH_ACCESS: recipients are the holders of the graph as it will commit. A retry
+        # with the same idempotency key returned above, so it raises nothing again.
+        events = await events_for(tx, w.raised, ctx.principal.agency_id) if w.raised else []
         if w.audit:
             await append_in_tx(tx, ctx.audit_context, w.action, operation, w.record_ids)
             if w.consulted:
@@ -248,6 +247,10 @@ async def _mutate(
             for ids, recipients in w.disclosures:
                 await append_in_tx(tx, ctx.audit_context, AuditAction.DISCLOSURE, operation, ids, recipients)
         await repo.store_result(stored_key, result_json)
+        # Last: appending takes the OutboxHead lock, which every alerting write waits for until
+        # this one commits; taken earlier it would also be held through the audit and result writes
+        # (bench/alerts_cost.py, 4 clients).
+        appended = bool(await append_events(tx, events))
         return json.loads(result_json)
 
     result = await ctx.graph.in_write_tx(in_tx)

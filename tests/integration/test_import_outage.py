@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -24,9 +22,9 @@ import httpx
 import neo4j
 import pytest
 
-from conftest import free_port, own_local_neo4j, serve_in_thread
+from conftest import crash, crash_test_neo4j, free_port, serve_in_thread
 from mpdb.graph.local_server import LocalNeo4j
-from mpdb.settings import PROJECT_ROOT, Settings
+from mpdb.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -68,23 +66,13 @@ class Db:
         while any(self.counts(p)[0] < batches * BATCH for p in prefixes):
             assert time.monotonic() < deadline, "the imports did not get going"
             time.sleep(0.05)
-        pid = self.server.status().pid
-        assert pid is not None
-        os.kill(pid, signal.SIGKILL)
-        while self.server.status().running:
-            time.sleep(0.05)
+        crash(self.server)
 
 
 @pytest.fixture(scope="module")
 def db() -> Iterator[Db]:
-    state = PROJECT_ROOT / ".mpdb" / f"test-import-outage-{free_port()}"
-    settings = Settings(env="test", state_dir=state, local_bolt_port=free_port(), local_heap="1g",
-                        local_pagecache="256m", neo4j_uri=None)
-    try:
-        with own_local_neo4j(settings):
-            yield Db(settings)
-    finally:
-        shutil.rmtree(state, ignore_errors=True)
+    with crash_test_neo4j("import-outage") as settings:
+        yield Db(settings)
 
 
 def cli(db: Db, file: Path) -> subprocess.Popen[str]:

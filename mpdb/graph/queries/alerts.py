@@ -14,6 +14,10 @@ from typing import Final, LiteralString
 # current while it has no endDate; a placement whose postcode did not resolve gives its stand-in
 # force no basis, exactly as in REFRESH_ACCESS. `episodeId` (may be null) adds the force the episode
 # is reported to.
+# `properties(p).hostResolution`, not `p.hostResolution`: in a store where no placement ever had that
+# property (no import met an unresolved postcode) Neo4j answers this read-only statement, on every
+# mutation that alerts, with an UnknownPropertyKeyWarning that the driver logs with the whole
+# statement. A map lookup is not checked against the known property keys.
 HOLDERS: Final[LiteralString] = """
 UNWIND $subjects AS s
 MATCH (:Child {id: s.childId})-[:SAME_AS*0..]-(c:Child)
@@ -33,7 +37,7 @@ RETURN s.childId AS childId, s.episodeId AS episodeId, COLLECT {
   WHERE p.endDate IS NULL RETURN [la.code, 'host_la'] AS h
   UNION
   UNWIND members AS c MATCH (c)-[:PLACED_IN]->(p:Placement)-[:IN_FORCE_AREA]->(f:Force)
-  WHERE p.endDate IS NULL AND (p.hostResolution IS NULL OR p.hostResolution <> 'unresolved')
+  WHERE p.endDate IS NULL AND coalesce(properties(p).hostResolution, '') <> 'unresolved'
   RETURN [f.code, 'host_force'] AS h
   UNION
   MATCH (:Episode {id: s.episodeId})-[:REPORTED_TO]->(f:Force) RETURN [f.code, 'reporting_force'] AS h
