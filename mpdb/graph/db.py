@@ -24,7 +24,7 @@ from neo4j.graph import Node, Path, Relationship
 from neo4j.spatial import Point
 from neo4j.time import Date, DateTime, Duration, Time
 
-from mpdb.graph.errors import UNAVAILABLE, unavailable
+from mpdb.graph.errors import UNAVAILABLE, is_timed_out, unavailable
 from mpdb.observability.queries import observed_query
 
 T = TypeVar("T")
@@ -77,6 +77,10 @@ def unavailable_as_domain_error(method: Callable[..., Awaitable[T]]) -> Callable
         try:
             return await method(self, *args, **kwargs)
         except UNAVAILABLE as exc:
+            raise unavailable(exc, self.retry_budget_s or self.timeout_s) from exc
+        except Neo4jError as exc:
+            if not is_timed_out(exc):
+                raise
             raise unavailable(exc, self.retry_budget_s or self.timeout_s) from exc
 
     return wrapper
