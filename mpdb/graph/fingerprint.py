@@ -8,7 +8,8 @@ Two kinds of property are normalised, and said so in the output:
 - volatile: when a thing was done, not what it holds (`DatasetInfo.generatedAt`,
   `SchemaMigration.appliedAt`, `OutboxHead.alertsFrom`/`lockedAt`): left out;
 - bookkeeping: `HotspotStamp` nodes (random versions of the hot-spot buckets, for caches) are
-  left out; the buckets themselves are compared;
+  left out, the buckets themselves being compared; so is the `AlertLease` (which process holds the
+  alert dispatcher, renewed every few seconds while a server runs);
 - set-valued: the derived access lists (mpdb/graph/queries/access.py) are only ever asked
   `x IN list`; their order follows the store's relationship order, which differs between a store
   built by transactions and one built by neo4j-admin: compared sorted.
@@ -35,7 +36,7 @@ VOLATILE: dict[str, frozenset[str]] = {
     # when a load ended and when the head was last locked (mpdb/alerts/scheduler.py); its seq is compared
     "OutboxHead": frozenset({"alertsFrom", "lockedAt"}),
 }
-BOOKKEEPING_LABELS: frozenset[str] = frozenset({"HotspotStamp"})
+BOOKKEEPING_LABELS: frozenset[str] = frozenset({"HotspotStamp", "AlertLease"})
 SET_VALUED: dict[str, frozenset[str]] = {
     "Child": frozenset({"accessAgencies", "historyAgencies", "openEpisodeForces"}),
     "Episode": frozenset({"areaAgencies"}),
