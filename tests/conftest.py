@@ -247,8 +247,11 @@ def live_server(neo4j_settings: Settings, neo4j_driver) -> Iterator[LiveServer]:
     # limit has its own test (tests/e2e/test_hardening.py) with its own server.
     # Scenarios register agencies of their own (e.g. test providers) just before their first token:
     # the registry re-reads on every miss here instead of at most every few seconds.
+    # Nor does it compete for the alert dispatcher's lease for the whole session: the tests of
+    # webhooks and overdue alerts start the dispatcher they observe (tests/e2e/test_alert_delivery.py).
     settings = neo4j_settings.model_copy(update={"port": port, "rate_limit_per_minute": 1_000_000,
-                                                 "agency_registry_miss_refresh_seconds": 0.0})
+                                                 "agency_registry_miss_refresh_seconds": 0.0,
+                                                 "alerts_dispatcher": False})
     app = create_app(settings)
     with serve_in_thread(app, port):
         yield LiveServer(f"http://127.0.0.1:{port}", settings, app)

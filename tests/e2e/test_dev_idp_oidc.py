@@ -294,8 +294,8 @@ def test_full_flow_then_graphql(browser: Browser, live_server) -> None:  # type:
     body = resp.json()
     assert set(body) == {"access_token", "token_type", "expires_in", "id_token", "scope"}
     assert body["token_type"] == "Bearer" and body["expires_in"] == 900
-    investigator = ["child:read", "child:read:sensitive", "episode:write", "flag:write", "identity:review",
-                    "intel:read", "notification:write"]
+    investigator = ["alerts:read", "child:read", "child:read:sensitive", "episode:write", "flag:write",
+                    "identity:review", "intel:read", "notification:write"]
     assert body["scope"] == " ".join(["openid", "profile", *investigator])
 
     header, access = claims_of(body["access_token"])

@@ -29,7 +29,9 @@ from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration
 
-AUDIT = frozenset({"AuditEvent", "AuditHead", "AuditBatch", "AuditSeal"})
+# The audit trail and the alert outbox are not the data set: a reset keeps them, and earlier tests in
+# the session's database add to them (docs/ALERTS.md), so the seeds are compared without them.
+AUDIT = frozenset({"AuditEvent", "AuditHead", "AuditBatch", "AuditSeal", "OutboxEvent", "OutboxHead"})
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,11 @@ from typing import Final, LiteralString
 # or a head that has advanced, is an audit trail the import would erase. Hot-spot stamps (migration
 # 0009) are versions of buckets, not data: the import's new store gets a new generation. The alert
 # outbox (migration 0011): its head is a schema record (a wiped graph keeps it, seq and all, so
-# running processes' delivery cursors stay valid), and its events are kept like the audit trail.
+# running processes' delivery cursors stay valid), and its events are kept like the audit trail;
+# the dispatcher's lease (migration 0012) says which process delivers, not what the graph holds.
 STORE_STATE: Final[LiteralString] = """
 RETURN EXISTS { MATCH (n) WHERE NOT n:SchemaMigration AND NOT n:HotspotStamp AND NOT (n:AuditHead AND n.seq = 0)
-                              AND NOT n:OutboxHead }
+                              AND NOT n:OutboxHead AND NOT n:AlertLease }
          AS hasNodes,
        EXISTS { MATCH (n:AuditEvent) } OR EXISTS { MATCH (h:AuditHead) WHERE h.seq > 0 }
          OR EXISTS { MATCH (:OutboxEvent) } AS hasAudit
